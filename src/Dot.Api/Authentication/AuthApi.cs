@@ -1,0 +1,40 @@
+using System.Globalization;
+using System.Security.Claims;
+using Dot.Api.Users;
+
+namespace Dot.Api.Authentication;
+
+public sealed record AuthInfoDto(string Method, Guid? TokenId, string? TokenName, DateTime? ExpiresAt);
+
+public sealed record MeDto(Guid Id, string Email, string Name, string Role, AuthInfoDto Auth);
+
+internal static class AuthApi
+{
+    public static RouteGroupBuilder MapAuth(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/auth")
+            .WithTags("Authentication")
+            .RequireAuthorization(Policies.AnyUser);
+
+        group.MapGet("/me", Me)
+            .WithName("GetMe")
+            .WithSummary("Who am I")
+            .WithDescription("The caller and how it authenticated: method (header, query or cookie), and the token's id, name and expiry.");
+
+        return group;
+    }
+
+    /// <summary>Answers from the principal alone: the handler already read the owner as they are now.</summary>
+    internal static MeDto Me(ClaimsPrincipal caller)
+    {
+        Guid? tokenId = Guid.TryParse(caller.FindFirstValue(DotClaims.TokenId), out var id) ? id : null;
+        DateTime? expiresAt = DateTime.TryParse(caller.FindFirstValue(DotClaims.TokenExpiresAt), CultureInfo.InvariantCulture,
+            DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var exp) ? exp : null;
+        return new MeDto(
+            caller.UserId(),
+            caller.FindFirstValue(ClaimTypes.Email) ?? string.Empty,
+            caller.FindFirstValue(ClaimTypes.Name) ?? string.Empty,
+            caller.Role().ToName(),
+            new AuthInfoDto(caller.FindFirstValue(DotClaims.AuthMethod) ?? "header", tokenId, caller.FindFirstValue(DotClaims.TokenName), expiresAt));
+    }
+}

@@ -1,0 +1,53 @@
+using Microsoft.AspNetCore.Authentication;
+
+namespace Dot.Api.Authentication;
+
+/// <summary>Why a credential was refused: a stable <see cref="Code"/> and a sentence for people.</summary>
+public sealed class AuthFailure(string code, string detail)
+{
+    private const string ParameterName = "dot:auth_failure";
+
+    public string Code { get; } = code;
+
+    public string Detail { get; } = detail;
+
+    /// <summary>One shared failure result per reason: refusing allocates nothing.</summary>
+    public AuthenticateResult Result => _result ??= AuthenticateResult.Fail(Detail,
+        new AuthenticationProperties(items: null, parameters: new Dictionary<string, object?> { [ParameterName] = this }));
+
+    /// <summary>The failure behind a result made by <see cref="Result"/>, if any.</summary>
+    public static AuthFailure? Of(AuthenticateResult result) => result.Properties?.GetParameter<AuthFailure>(ParameterName);
+
+    private AuthenticateResult? _result;
+
+    public static readonly AuthFailure Missing = new("missing_credentials",
+        "Missing credentials: send the token in the API-KEY header.");
+
+    public static readonly AuthFailure Malformed = new("malformed_token",
+        "Malformed token: a token is 'dot-' followed by 64 lowercase hex digits.");
+
+    public static readonly AuthFailure BadChecksum = new("malformed_token",
+        "Malformed token: its checksum does not match (mistyped or truncated?).");
+
+    public static readonly AuthFailure TooLong = new("malformed_token",
+        $"Malformed token: credentials longer than {ApiTokenDefaults.MaxCredentialLength} characters are refused.");
+
+    public static readonly AuthFailure Unknown = new("unknown_token", "Unknown token.");
+
+    public static readonly AuthFailure Expired = new("expired_token", "Expired token.");
+
+    public static readonly AuthFailure Revoked = new("revoked_token", "Revoked token.");
+
+    public static readonly AuthFailure UserIdMissing = new("user_id_mismatch",
+        "user_id mismatch: a token in the URL needs user_id (the owner's email or id) beside it.");
+
+    public static readonly AuthFailure UserIdMismatch = new("user_id_mismatch",
+        "user_id mismatch: user_id does not name the token's owner.");
+
+    public static readonly AuthFailure Disabled = new("disabled_user", "Disabled user: the token's owner is disabled.");
+
+    public static readonly AuthFailure QueryNotAllowed = new("query_token_not_allowed",
+        "Query token not allowed on this endpoint: api_token in the URL is accepted only on "
+        + "POST /api/sync/{connection_type}/{connection_id}, POST /api/import_and_overwrite_external_asset "
+        + "and GET /api/export_history. Send the token in the API-KEY header.");
+}

@@ -1,0 +1,47 @@
+using System.Globalization;
+using System.Security.Claims;
+using Dot.Api.Users;
+
+namespace Dot.Api.Authentication;
+
+/// <summary>The claims every Dot principal carries, whatever the scheme.</summary>
+public static class DotClaims
+{
+    public const string AuthMethod = "dot:auth_method";
+    public const string TokenId = "dot:token_id";
+    public const string TokenName = "dot:token_name";
+    public const string TokenExpiresAt = "dot:token_expires_at";
+
+    public static ClaimsPrincipal Create(string scheme, Guid userId, string email, string name, Role role,
+        string method, Guid? tokenId = null, string? tokenName = null, DateTime? expiresAt = null)
+    {
+        var claims = new List<Claim>(8)
+        {
+            new(ClaimTypes.NameIdentifier, userId.ToString()),
+            new(ClaimTypes.Email, email),
+            new(ClaimTypes.Name, name),
+            new(ClaimTypes.Role, role.ToName()),
+            new(AuthMethod, method),
+        };
+        if (tokenId is { } id)
+        {
+            claims.Add(new Claim(TokenId, id.ToString()));
+            claims.Add(new Claim(TokenName, tokenName ?? string.Empty));
+        }
+
+        if (expiresAt is { } exp)
+        {
+            claims.Add(new Claim(TokenExpiresAt, exp.ToString("O", CultureInfo.InvariantCulture)));
+        }
+
+        return new ClaimsPrincipal(new ClaimsIdentity(claims, scheme, ClaimTypes.Name, ClaimTypes.Role));
+    }
+
+    public static Guid UserId(this ClaimsPrincipal principal)
+        => Guid.Parse(principal.FindFirstValue(ClaimTypes.NameIdentifier)!);
+
+    public static Role Role(this ClaimsPrincipal principal)
+        => Roles.TryParse(principal.FindFirstValue(ClaimTypes.Role), out var role) ? role : Users.Role.User;
+
+    public static bool IsAdmin(this ClaimsPrincipal principal) => principal.Role() == Users.Role.Admin;
+}

@@ -1,0 +1,28 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace Dot.Api.Data;
+
+public static class DataExtensions
+{
+    public const string ConnectionStringName = "Dot";
+    public const string DefaultConnectionString = "Data Source=dot.db";
+
+    public static IServiceCollection AddDotData(this IServiceCollection services, IConfiguration configuration)
+    {
+        var connectionString = configuration.GetConnectionString(ConnectionStringName) ?? DefaultConnectionString;
+        services.AddDbContext<DotDbContext>(o => o.UseSqlite(connectionString));
+        return services;
+    }
+
+    /// <summary>Applies the checked-in migrations and puts SQLite in WAL mode (readers never wait for the writer).</summary>
+    public static async Task MigrateDotDatabaseAsync(this IServiceProvider services, CancellationToken cancellationToken = default)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<DotDbContext>();
+        await db.Database.MigrateAsync(cancellationToken);
+        if (db.Database.IsSqlite())
+        {
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,23 @@
+using Dot.Api.Users;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Dot.Api.Data;
+
+internal sealed class UserConfiguration : IEntityTypeConfiguration<User>
+{
+    public void Configure(EntityTypeBuilder<User> builder)
+    {
+        builder.ToTable("users");
+        builder.HasKey(u => u.Id);
+        builder.Property(u => u.Email).HasMaxLength(320).IsRequired();
+        builder.Property(u => u.NormalizedEmail).HasMaxLength(320).IsRequired();
+        builder.HasIndex(u => u.NormalizedEmail).IsUnique();
+        builder.Property(u => u.Name).HasMaxLength(200).IsRequired();
+        builder.Property(u => u.Role).HasConversion(r => r.ToName(), s => ParseRole(s)).HasMaxLength(16);
+        builder.Property(u => u.PasswordHash).HasMaxLength(500);
+        builder.HasIndex(u => u.CreatedAt);
+    }
+
+    private static Role ParseRole(string value) => Roles.TryParse(value, out var role) ? role : Role.User;
+}

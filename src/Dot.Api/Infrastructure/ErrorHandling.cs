@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Dot.Api.Infrastructure;
+
+/// <summary>
+/// Turns exceptions into problem details: a body that is not JSON is 400, a JSON value of the
+/// wrong type is 422 keyed by field, an over-large body 413, and anything unexpected a bare 500
+/// with a trace id — no stack trace, SQL or request text reaches the client.
+/// </summary>
+internal sealed partial class ErrorHandler(IProblemDetailsService problems, ILogger<ErrorHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
+    {
+        ProblemDetails problem;
+        if (exception is BadHttpRequestException bad)
+        {
+            problem = FromBadRequest(bad);
+        }
+        else if (exception is OperationCanceledException && context.RequestAborted.IsCancellationRequested)
+        {
+            return true; // the client went away; nobody to answer
+        }
+        else
+        {
+            Log.Unhandled(logger, exception.GetType().FullName ?? "Exception", exception);
+            problem = new ProblemDetails
+            {
+                Status = StatusCodes.Status500InternalServerError,
+                Title = "An unexpected error occurred.",
+            };
+        }
+
+        problem.Extensions["trace_id"] = Activity.Current?.Id ?? context.TraceIdentifier;
+        context.Response.StatusCode = problem.Status!.Value;
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails = problem,
+            Exception = exception,
+        });
+    }
+
+    private static ProblemDetails FromBadRequest(BadHttpRequestException bad)
+    {
+        if (bad.InnerException is JsonException json)
+        {
+            var field = FieldName(json.Path);
+            if (json.Message.Contains("could not be converted", StringComparison.Ordinal) && field is not null)
+            {
+                return new HttpValidationProblemDetails(new Dictionary<string, string[]>
+                {
+                    [field] = [$"{field} has the wrong type."],
+                })
+                {
+                    Status = StatusCodes.Status422UnprocessableEntity,
+                    Title = "One or more fields are invalid.",
+                };
+            }
+
+            return new ProblemDetails
+            {
+                Status = StatusCodes.Status400BadRequest,
+                Title = "The request body is not valid JSON.",
+                Detail = json.Message.Contains("maximum configured depth", StringComparison.Ordinal)
+                    ? "The JSON body is nested too deeply."
+                    : "The request body could not be read as JSON.",
+            };
+        }
+
+        return bad.StatusCode switch
+        {
+            StatusCodes.Status413PayloadTooLarge => new ProblemDetails
+            {
+                Status = 413,
+                Title = "Request body too large.",
+                Detail = "The request body is larger than this server accepts.",
+            },
+            StatusCodes.Status415UnsupportedMediaType => new ProblemDetails
+            {
+                Status = 415,
+                Title = "Unsupported media type.",
+                Detail = "Send the body as application/json.",
+            },
+            _ => new ProblemDetails
+            {
+                Status = bad.StatusCode is >= 400 and < 500 ? bad.StatusCode : 400,
+                Title = "Bad request.",
+                Detail = bad.Message.Contains("no body was provided", StringComparison.Ordinal)
+                    ? "A JSON body is required."
+                    : "The request could not be read.",
+            },
+        };
+    }
+
+    /// <summary>"$.external_asset.view_count" → "external_asset.view_count".</summary>
+    private static string? FieldName(string? path)
+        => string.IsNullOrEmpty(path) || path == "$" ? null : path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path;
+
+    private static partial class Log
+    {
+        [LoggerMessage(20, LogLevel.Error, "Unhandled {ExceptionType} while serving a request")]
+        public static partial void Unhandled(ILogger logger, string exceptionType, Exception exception);
+    }
+}
+
+public static class ErrorHandlingExtensions
+{
+    public static IServiceCollection AddDotErrorHandling(this IServiceCollection services)
+    {
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ErrorHandler>();
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.Configure<Microsoft.AspNetCore.Http.Json.JsonOptions>(o => Json.Configure(o.SerializerOptions));
+        return services;
+    }
+}

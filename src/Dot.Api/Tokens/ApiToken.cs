@@ -1,0 +1,70 @@
+using Dot.Api.Users;
+
+namespace Dot.Api.Tokens;
+
+public sealed class ApiToken
+{
+    public Guid Id { get; set; }
+
+    public Guid UserId { get; set; }
+
+    public User? User { get; set; }
+
+    public required string Name { get; set; }
+
+    public string? Description { get; set; }
+
+    /// <summary>SHA-256 of the whole token. The plaintext is never stored.</summary>
+    public required byte[] Hash { get; set; }
+
+    /// <summary><c>dot-</c> and the first 6 hex digits: enough to recognise, useless to guess.</summary>
+    public required string Hint { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+
+    public Guid? CreatedBy { get; set; }
+
+    public DateTime? ExpiresAt { get; set; }
+
+    public DateTime? LastUsedAt { get; set; }
+
+    public string? LastUsedIp { get; set; }
+
+    public string? LastUsedVia { get; set; }
+
+    public DateTime? RevokedAt { get; set; }
+
+    /// <summary>Set when the token was rotated: the old secret works until this instant.</summary>
+    public DateTime? GraceEndsAt { get; set; }
+
+    /// <summary>The token that replaced this one by rotation.</summary>
+    public Guid? ReplacedBy { get; set; }
+
+    public TokenStatus StatusAt(DateTime now)
+    {
+        if (RevokedAt is not null && RevokedAt <= now)
+        {
+            return TokenStatus.Revoked;
+        }
+
+        if (ExpiresAt is not null && ExpiresAt <= now)
+        {
+            return TokenStatus.Expired;
+        }
+
+        if (GraceEndsAt is not null)
+        {
+            return GraceEndsAt > now ? TokenStatus.Rotating : TokenStatus.Revoked;
+        }
+
+        return TokenStatus.Active;
+    }
+}
+
+public enum TokenStatus
+{
+    Active,
+    Rotating,
+    Expired,
+    Revoked,
+}

@@ -1,0 +1,58 @@
+namespace Dot.Api.Tokens;
+
+public sealed record CreateTokenRequest(
+    string? Name,
+    string? Description,
+    int? ExpiresInDays,
+    DateTime? ExpiresAt,
+    string? UserId);
+
+public sealed record RotateTokenRequest(int? GracePeriodMinutes);
+
+/// <summary>A token as lists show it: never the secret.</summary>
+public sealed record TokenDto(
+    Guid Id,
+    Guid UserId,
+    string Name,
+    string? Description,
+    string Hint,
+    DateTime CreatedAt,
+    Guid? CreatedBy,
+    DateTime? ExpiresAt,
+    DateTime? LastUsedAt,
+    string? LastUsedIp,
+    string? LastUsedVia,
+    DateTime? RevokedAt,
+    DateTime? GraceEndsAt,
+    string Status);
+
+/// <summary>The answer to create and rotate: the fields of <see cref="TokenDto"/> plus the plaintext, this once.</summary>
+public sealed record CreatedTokenDto(
+    Guid Id,
+    Guid UserId,
+    string Name,
+    string? Description,
+    string Hint,
+    DateTime CreatedAt,
+    Guid? CreatedBy,
+    DateTime? ExpiresAt,
+    DateTime? LastUsedAt,
+    string? LastUsedIp,
+    string? LastUsedVia,
+    DateTime? RevokedAt,
+    DateTime? GraceEndsAt,
+    string Status,
+    string Token);
+
+internal static class TokenMapping
+{
+    public static TokenDto ToDto(this ApiToken t, DateTime now, TokenUsage? pending = null) => new(
+        t.Id, t.UserId, t.Name, t.Description, t.Hint, t.CreatedAt, t.CreatedBy, t.ExpiresAt,
+        pending?.At ?? t.LastUsedAt, pending is { } p ? p.Ip : t.LastUsedIp, pending?.Via ?? t.LastUsedVia,
+        t.RevokedAt, t.GraceEndsAt, t.StatusAt(now).ToString().ToLowerInvariant());
+
+    public static CreatedTokenDto ToCreatedDto(this ApiToken t, DateTime now, string plaintext) => new(
+        t.Id, t.UserId, t.Name, t.Description, t.Hint, t.CreatedAt, t.CreatedBy, t.ExpiresAt,
+        t.LastUsedAt, t.LastUsedIp, t.LastUsedVia, t.RevokedAt, t.GraceEndsAt,
+        t.StatusAt(now).ToString().ToLowerInvariant(), plaintext);
+}

@@ -1,0 +1,169 @@
+using Dot.Api.Authentication;
+using Dot.Api.Data;
+using Dot.Api.Infrastructure;
+using Dot.Api.Users;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Dot.Api.Tokens;
+
+/// <summary>Creating, listing, revoking and rotating tokens: the rules of API.md §2, for the API and the CLI alike.</summary>
+public sealed class TokenService(DotDbContext db, TimeProvider time, IOptions<TokenOptions> options)
+{
+    public const int MaxNameLength = 100;
+    public const int MaxDescriptionLength = 500;
+    public const int MaxDays = 3650;
+
+    public DateTime Now => time.GetUtcNow().UtcDateTime;
+
+    /// <summary>
+    /// Works out <c>expires_at</c> from at most one of a lifetime or an instant; neither means never,
+    /// unless <c>Dot:Tokens:MaxLifetimeDays</c> is set, which then is the default and the ceiling.
+    /// </summary>
+    public DateTime? ResolveExpiry(TimeSpan? lifetime, DateTime? expiresAt, string lifetimeField, string atField, FieldErrors errors)
+    {
+        var now = Now;
+        var max = options.Value.MaxLifetimeDays;
+        DateTime? result;
+        if (lifetime is not null && expiresAt is not null)
+        {
+            errors.Add(atField, $"Give {lifetimeField} or {atField}, not both.");
+            return null;
+        }
+
+        if (lifetime is { } span)
+        {
+            if (span <= TimeSpan.Zero || span > TimeSpan.FromDays(MaxDays))
+            {
+                errors.Add(lifetimeField, $"{lifetimeField} must be a positive lifetime of at most {MaxDays} days.");
+                return null;
+            }
+
+            result = now + span;
+        }
+        else if (expiresAt is { } at)
+        {
+            var utc = at.Kind == DateTimeKind.Local ? at.ToUniversalTime() : DateTime.SpecifyKind(at, DateTimeKind.Utc);
+            if (utc <= now)
+            {
+                errors.Add(atField, $"{atField} must be in the future.");
+                return null;
+            }
+
+            if (utc > now.AddDays(MaxDays))
+            {
+                errors.Add(atField, $"{atField} must be within {MaxDays} days.");
+                return null;
+            }
+
+            result = utc;
+        }
+        else
+        {
+            return max is { } days ? now.AddDays(days) : null;
+        }
+
+        if (max is { } maxDays && result > now.AddDays(maxDays))
+        {
+            errors.Add(lifetime is null ? atField : lifetimeField, $"This server allows tokens of at most {maxDays} days.");
+            return null;
+        }
+
+        return result;
+    }
+
+    public static void ValidateText(string? name, string? description, FieldErrors errors)
+    {
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            errors.Add("name", "name is required.");
+        }
+        else if (name.Length > MaxNameLength)
+        {
+            errors.Add("name", $"name must be at most {MaxNameLength} characters.");
+        }
+
+        if (description is { Length: > MaxDescriptionLength })
+        {
+            errors.Add("description", $"description must be at most {MaxDescriptionLength} characters.");
+        }
+    }
+
+    public async Task<(ApiToken Token, string Plaintext)> CreateAsync(Guid ownerId, Guid? createdBy, string name,
+        string? description, DateTime? expiresAt, CancellationToken cancellationToken)
+    {
+        var plaintext = TokenFormat.Generate();
+        var token = new ApiToken
+        {
+            Id = Guid.CreateVersion7(),
+            UserId = ownerId,
+            Name = name.Trim(),
+            Description = string.IsNullOrWhiteSpace(description) ? null : description.Trim(),
+            Hash = TokenFormat.Hash(plaintext),
+            Hint = TokenFormat.Hint(plaintext),
+            CreatedAt = Now,
+            CreatedBy = createdBy,
+            ExpiresAt = expiresAt,
+        };
+        db.ApiTokens.Add(token);
+        await db.SaveChangesAsync(cancellationToken);
+        return (token, plaintext);
+    }
+
+    public async Task<List<ApiToken>> ListAsync(Guid ownerId, CancellationToken cancellationToken)
+        => await db.ApiTokens.AsNoTracking()
+            .Where(t => t.UserId == ownerId)
+            .OrderByDescending(t => t.CreatedAt)
+            .ToListAsync(cancellationToken);
+
+    public Task<ApiToken?> FindAsync(Guid id, CancellationToken cancellationToken)
+        => db.ApiTokens.FirstOrDefaultAsync(t => t.Id == id, cancellationToken);
+
+    /// <summary>Revokes; revoking a revoked token changes nothing and is not an error.</summary>
+    public async Task RevokeAsync(ApiToken token, CancellationToken cancellationToken)
+    {
+        if (token.RevokedAt is null)
+        {
+            token.RevokedAt = Now;
+            await db.SaveChangesAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// A new secret with the same name, description, owner and lifetime length; the old one keeps
+    /// working for <paramref name="grace"/> (status <c>rotating</c>), then stops.
+    /// </summary>
+    public async Task<(ApiToken Token, string Plaintext)> RotateAsync(ApiToken old, Guid rotatedBy, TimeSpan grace,
+        CancellationToken cancellationToken)
+    {
+        var now = Now;
+        DateTime? expiresAt = old.ExpiresAt is { } exp ? now + (exp - old.CreatedAt) : null;
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var (token, plaintext) = await CreateAsync(old.UserId, rotatedBy, old.Name, old.Description, expiresAt, cancellationToken);
+        old.ReplacedBy = token.Id;
+        if (grace <= TimeSpan.Zero)
+        {
+            old.RevokedAt = now;
+        }
+        else
+        {
+            old.GraceEndsAt = now + grace;
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return (token, plaintext);
+    }
+
+    /// <summary>A user by id or by email (case-insensitive).</summary>
+    public Task<User?> FindUserAsync(string idOrEmail, CancellationToken cancellationToken)
+    {
+        if (Guid.TryParse(idOrEmail, out var id))
+        {
+            return db.Users.FirstOrDefaultAsync(u => u.Id == id, cancellationToken);
+        }
+
+        var normalized = User.Normalize(idOrEmail);
+        return db.Users.FirstOrDefaultAsync(u => u.NormalizedEmail == normalized, cancellationToken);
+    }
+}

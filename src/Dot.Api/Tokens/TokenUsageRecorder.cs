@@ -1,0 +1,110 @@
+using System.Collections.Concurrent;
+using Dot.Api.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace Dot.Api.Tokens;
+
+public readonly record struct TokenUsage(DateTime At, string? Ip, string Via);
+
+/// <summary>
+/// Gathers <c>last_used_*</c> in memory and writes them in batches (API.md §7: within a minute,
+/// without a database write per request). Flushed by <see cref="TokenUsageFlusher"/> and on shutdown.
+/// </summary>
+public sealed partial class TokenUsageRecorder(IServiceScopeFactory scopes, ILogger<TokenUsageRecorder> logger)
+{
+    private ConcurrentDictionary<Guid, TokenUsage> _pending = new();
+
+    public void Record(Guid tokenId, TokenUsage usage) => _pending[tokenId] = usage;
+
+    /// <summary>What this instance saw but has not written yet, for lists that want to be fresh.</summary>
+    public bool TryGetPending(Guid tokenId, out TokenUsage usage) => _pending.TryGetValue(tokenId, out usage);
+
+    public async Task<int> FlushAsync(CancellationToken cancellationToken)
+    {
+        if (_pending.IsEmpty)
+        {
+            return 0;
+        }
+
+        var batch = Interlocked.Exchange(ref _pending, new ConcurrentDictionary<Guid, TokenUsage>());
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<DotDbContext>();
+        var written = 0;
+        try
+        {
+            foreach (var (id, usage) in batch)
+            {
+                written += await db.ApiTokens
+                    .Where(t => t.Id == id && (t.LastUsedAt == null || t.LastUsedAt < usage.At))
+                    .ExecuteUpdateAsync(s => s
+                        .SetProperty(t => t.LastUsedAt, usage.At)
+                        .SetProperty(t => t.LastUsedIp, usage.Ip)
+                        .SetProperty(t => t.LastUsedVia, usage.Via), cancellationToken);
+            }
+        }
+        catch
+        {
+            // Keep what was not written for the next batch; a newer use recorded meanwhile wins.
+            foreach (var (id, usage) in batch)
+            {
+                _pending.TryAdd(id, usage);
+            }
+
+            throw;
+        }
+
+        Log.Flushed(logger, batch.Count, written);
+        return written;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Debug, "Wrote last-used data of {Count} tokens ({Written} rows changed)")]
+        public static partial void Flushed(ILogger logger, int count, int written);
+    }
+}
+
+/// <summary>Flushes token usage every <c>Dot:Tokens:UsageFlushSeconds</c> (default 60) and at shutdown.</summary>
+public sealed partial class TokenUsageFlusher(TokenUsageRecorder recorder, TimeProvider time, IConfiguration configuration,
+    ILogger<TokenUsageFlusher> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var seconds = configuration.GetValue("Dot:Tokens:UsageFlushSeconds", 60);
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Math.Clamp(seconds, 1, 60)), time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                await FlushSafelyAsync(stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        await FlushSafelyAsync(CancellationToken.None);
+    }
+
+    private async Task FlushSafelyAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await recorder.FlushAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.FlushFailed(logger, ex);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(2, LogLevel.Warning, "Could not write token usage; it will be retried with the next batch")]
+        public static partial void FlushFailed(ILogger logger, Exception exception);
+    }
+}

@@ -1,0 +1,152 @@
+using System.Security.Claims;
+using Dot.Api.Authentication;
+using Dot.Api.Infrastructure;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Dot.Api.Tokens;
+
+internal static class TokensApi
+{
+    public static RouteGroupBuilder MapTokens(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/tokens")
+            .WithTags("Tokens")
+            .RequireAuthorization(Policies.AnyUser);
+
+        group.MapGet("/", ListAsync)
+            .WithName("ListTokens")
+            .WithSummary("List tokens")
+            .WithDescription("The caller's tokens, newest first; an admin may pass user_id (an id or an email) to see another user's. Never returns a secret.");
+
+        group.MapPost("/", CreateAsync)
+            .WithName("CreateToken")
+            .WithSummary("Create a token")
+            .WithDescription("Give expires_in_days (1–3650) or expires_at, or neither for a token that never expires. The plaintext token is in this response only.");
+
+        group.MapDelete("/{id:guid}", RevokeAsync)
+            .WithName("RevokeToken")
+            .WithSummary("Revoke a token")
+            .WithDescription("Takes effect on the next request. Revoking a revoked token is 204 too.");
+
+        group.MapPost("/{id:guid}/rotate", RotateAsync)
+            .WithName("RotateToken")
+            .WithSummary("Rotate a token")
+            .WithDescription("A new secret with the same name, description and lifetime length; the old one keeps working for grace_period_minutes (0–10080, default 0).");
+
+        return group;
+    }
+
+    private static async Task<Results<Ok<Page<TokenDto>>, ProblemHttpResult>> ListAsync(
+        [FromQuery(Name = "user_id")] string? userId, ClaimsPrincipal caller, TokenService tokens, TokenUsageRecorder usage, CancellationToken ct)
+    {
+        var ownerId = caller.UserId();
+        if (!string.IsNullOrEmpty(userId))
+        {
+            var owner = await tokens.FindUserAsync(userId, ct);
+            if (owner is null || (owner.Id != ownerId && !caller.IsAdmin()))
+            {
+                return caller.IsAdmin()
+                    ? Problems.NotFound("No user with that id or email.")
+                    : Problems.Forbidden("Only an admin may list another user's tokens.");
+            }
+
+            ownerId = owner.Id;
+        }
+
+        var now = tokens.Now;
+        var items = (await tokens.ListAsync(ownerId, ct))
+            .Select(t => t.ToDto(now, usage.TryGetPending(t.Id, out var u) ? u : null))
+            .ToList();
+        return TypedResults.Ok(new Page<TokenDto>(items, null));
+    }
+
+    private static async Task<Results<Created<CreatedTokenDto>, ProblemHttpResult>> CreateAsync(
+        CreateTokenRequest request, ClaimsPrincipal caller, TokenService tokens, CancellationToken ct)
+    {
+        var callerId = caller.UserId();
+        var ownerId = callerId;
+        if (!string.IsNullOrEmpty(request.UserId))
+        {
+            var owner = await tokens.FindUserAsync(request.UserId, ct);
+            if (owner?.Id != callerId && !caller.IsAdmin())
+            {
+                return Problems.Forbidden("Only an admin may create a token for another user.");
+            }
+
+            if (owner is null)
+            {
+                return Problems.Validation("user_id", "No user with that id or email.");
+            }
+
+            ownerId = owner.Id;
+        }
+
+        var errors = new FieldErrors();
+        TokenService.ValidateText(request.Name, request.Description, errors);
+        DateTime? expiresAt = null;
+        if (request.ExpiresInDays is < 1 or > TokenService.MaxDays)
+        {
+            errors.Add("expires_in_days", $"expires_in_days must be between 1 and {TokenService.MaxDays}.");
+        }
+        else
+        {
+            TimeSpan? lifetime = request.ExpiresInDays is { } days ? TimeSpan.FromDays(days) : null;
+            expiresAt = tokens.ResolveExpiry(lifetime, request.ExpiresAt, "expires_in_days", "expires_at", errors);
+        }
+        if (!errors.IsEmpty)
+        {
+            return errors.ToProblem();
+        }
+
+        var (token, plaintext) = await tokens.CreateAsync(ownerId, callerId, request.Name!, request.Description, expiresAt, ct);
+        return TypedResults.Created($"/api/tokens/{token.Id}", token.ToCreatedDto(tokens.Now, plaintext));
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(
+        Guid id, ClaimsPrincipal caller, TokenService tokens, CancellationToken ct)
+    {
+        var token = await tokens.FindAsync(id, ct);
+        if (token is null)
+        {
+            return Problems.NotFound("No token with that id.");
+        }
+
+        if (token.UserId != caller.UserId() && !caller.IsAdmin())
+        {
+            return Problems.Forbidden("Only the token's owner or an admin may revoke it.");
+        }
+
+        await tokens.RevokeAsync(token, ct);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Results<Created<CreatedTokenDto>, ProblemHttpResult>> RotateAsync(
+        Guid id, RotateTokenRequest? request, ClaimsPrincipal caller, TokenService tokens, CancellationToken ct)
+    {
+        var grace = request?.GracePeriodMinutes ?? 0;
+        if (grace is < 0 or > 10080)
+        {
+            return Problems.Validation("grace_period_minutes", "grace_period_minutes must be between 0 and 10080.");
+        }
+
+        var token = await tokens.FindAsync(id, ct);
+        if (token is null)
+        {
+            return Problems.NotFound("No token with that id.");
+        }
+
+        if (token.UserId != caller.UserId() && !caller.IsAdmin())
+        {
+            return Problems.Forbidden("Only the token's owner or an admin may rotate it.");
+        }
+
+        if (token.StatusAt(tokens.Now) != TokenStatus.Active)
+        {
+            return Problems.Conflict("Only an active token can be rotated.");
+        }
+
+        var (rotated, plaintext) = await tokens.RotateAsync(token, caller.UserId(), TimeSpan.FromMinutes(grace), ct);
+        return TypedResults.Created($"/api/tokens/{rotated.Id}", rotated.ToCreatedDto(tokens.Now, plaintext));
+    }
+}

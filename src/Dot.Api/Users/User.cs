@@ -1,0 +1,25 @@
+namespace Dot.Api.Users;
+
+public sealed class User
+{
+    public Guid Id { get; set; }
+
+    public required string Email { get; set; }
+
+    /// <summary>Lower-case invariant copy of <see cref="Email"/>, under a unique index.</summary>
+    public required string NormalizedEmail { get; set; }
+
+    public required string Name { get; set; }
+
+    public Role Role { get; set; }
+
+    public string? PasswordHash { get; set; }
+
+    public bool Disabled { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+
+    public DateTime UpdatedAt { get; set; }
+
+    public static string Normalize(string email) => email.Trim().ToLowerInvariant();
+}

@@ -1,0 +1,153 @@
+using Dot.Api.Data;
+using Dot.Api.Infrastructure;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+
+namespace Dot.Api.Users;
+
+/// <summary>Users and their rules (API.md §1), for the API and the CLI alike.</summary>
+public sealed class UserService(DotDbContext db, TimeProvider time, IPasswordHasher<User> hasher)
+{
+    public const int MaxEmailLength = 320;
+    public const int MaxNameLength = 200;
+    public const int MinPasswordLength = 8;
+    public const int MaxPasswordLength = 256;
+
+    public static void ValidateEmail(string? email, FieldErrors errors)
+    {
+        if (string.IsNullOrWhiteSpace(email))
+        {
+            errors.Add("email", "email is required.");
+            return;
+        }
+
+        var trimmed = email.Trim();
+        var at = trimmed.IndexOf('@', StringComparison.Ordinal);
+        if (trimmed.Length > MaxEmailLength || at <= 0 || at != trimmed.LastIndexOf('@') || at == trimmed.Length - 1
+            || trimmed.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+        {
+            errors.Add("email", "email must be an address such as someone@example.com.");
+        }
+    }
+
+    public static void ValidateName(string? name, FieldErrors errors)
+    {
+        if (name is not null && (name.Length > MaxNameLength || name.Any(char.IsControl)))
+        {
+            errors.Add("name", $"name must be at most {MaxNameLength} characters, without control characters.");
+        }
+    }
+
+    public static void ValidatePassword(string? password, FieldErrors errors)
+    {
+        if (password is not null && password.Length is < MinPasswordLength or > MaxPasswordLength)
+        {
+            errors.Add("password", $"password must be {MinPasswordLength} to {MaxPasswordLength} characters.");
+        }
+    }
+
+    public static Role? ParseRole(string? role, FieldErrors errors, bool required)
+    {
+        if (role is null)
+        {
+            if (required)
+            {
+                errors.Add("role", "role is required: admin, modeler or user.");
+            }
+
+            return null;
+        }
+
+        if (Roles.TryParse(role, out var parsed))
+        {
+            return parsed;
+        }
+
+        errors.Add("role", "role must be admin, modeler or user.");
+        return null;
+    }
+
+    public Task<bool> AnyAsync(CancellationToken cancellationToken) => db.Users.AnyAsync(cancellationToken);
+
+    public Task<User?> FindAsync(Guid id, CancellationToken cancellationToken)
+        => db.Users.FirstOrDefaultAsync(u => u.Id == id, cancellationToken);
+
+    public Task<User?> FindByEmailAsync(string email, CancellationToken cancellationToken)
+    {
+        var normalized = User.Normalize(email);
+        return db.Users.FirstOrDefaultAsync(u => u.NormalizedEmail == normalized, cancellationToken);
+    }
+
+    public async Task<List<User>> ListAsync(int limit, Cursor? after, CancellationToken cancellationToken)
+    {
+        var query = db.Users.AsNoTracking();
+        if (after is { } c)
+        {
+            query = query.Where(u => u.CreatedAt > c.CreatedAt || (u.CreatedAt == c.CreatedAt && u.Id.CompareTo(c.Id) > 0));
+        }
+
+        return await query.OrderBy(u => u.CreatedAt).ThenBy(u => u.Id).Take(limit).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>Creates a user; null when the email is taken (decided by the unique index).</summary>
+    public async Task<User?> CreateAsync(string email, string? name, Role role, string? password, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var trimmed = email.Trim();
+        var user = new User
+        {
+            Id = Guid.CreateVersion7(),
+            Email = trimmed,
+            NormalizedEmail = User.Normalize(trimmed),
+            Name = string.IsNullOrWhiteSpace(name) ? trimmed[..trimmed.IndexOf('@', StringComparison.Ordinal)] : name.Trim(),
+            Role = role,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        if (password is not null)
+        {
+            user.PasswordHash = hasher.HashPassword(user, password);
+        }
+
+        if (await db.Users.AnyAsync(u => u.NormalizedEmail == user.NormalizedEmail, cancellationToken))
+        {
+            return null;
+        }
+
+        db.Users.Add(user);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            db.Entry(user).State = EntityState.Detached;
+            if (await db.Users.AsNoTracking().AnyAsync(u => u.NormalizedEmail == user.NormalizedEmail, cancellationToken))
+            {
+                return null;
+            }
+
+            throw;
+        }
+
+        return user;
+    }
+
+    public void SetPassword(User user, string password) => user.PasswordHash = hasher.HashPassword(user, password);
+
+    /// <summary>Whether another enabled admin remains if <paramref name="user"/> stops being one.</summary>
+    public Task<bool> AnotherActiveAdminExistsAsync(Guid userId, CancellationToken cancellationToken)
+        => db.Users.AnyAsync(u => u.Id != userId && u.Role == Role.Admin && !u.Disabled, cancellationToken);
+
+    public async Task SaveAsync(User user, CancellationToken cancellationToken)
+    {
+        user.UpdatedAt = time.GetUtcNow().UtcDateTime;
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    public async Task DeleteAsync(User user, CancellationToken cancellationToken)
+    {
+        db.Users.Remove(user);
+        await db.SaveChangesAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,143 @@
+using System.Security.Claims;
+using Dot.Api.Authentication;
+using Dot.Api.Infrastructure;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Dot.Api.Users;
+
+internal static class UsersApi
+{
+    public static RouteGroupBuilder MapUsers(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/users")
+            .WithTags("Users")
+            .RequireAuthorization(Policies.Admin);
+
+        group.MapGet("/", ListAsync)
+            .WithName("ListUsers")
+            .WithSummary("List users")
+            .WithDescription("Oldest first, paged with limit (1–200, default 50) and the next_cursor of the previous page.");
+
+        group.MapPost("/", CreateAsync)
+            .WithName("CreateUser")
+            .WithSummary("Create a user")
+            .WithDescription("email and role are required; name defaults to the email's local part; password (8–256 characters) is optional and only used by the web pages.");
+
+        group.MapPatch("/{id:guid}", UpdateAsync)
+            .WithName("UpdateUser")
+            .WithSummary("Change a user's role, name, disabled flag or password")
+            .WithDescription("Takes effect on the user's tokens at their next request. The last enabled admin cannot be demoted, disabled or deleted.");
+
+        group.MapDelete("/{id:guid}", DeleteAsync)
+            .WithName("DeleteUser")
+            .WithSummary("Delete a user and their tokens");
+
+        return group;
+    }
+
+    private static async Task<Results<Ok<Page<UserDto>>, ProblemHttpResult>> ListAsync(
+        int? limit, string? cursor, UserService users, CancellationToken ct)
+    {
+        var errors = new FieldErrors();
+        var (take, after) = Cursor.Read(limit, cursor, errors);
+        if (!errors.IsEmpty)
+        {
+            return errors.ToProblem();
+        }
+
+        var page = await users.ListAsync(take + 1, after, ct);
+        var next = page.Count > take ? new Cursor(page[take - 1].CreatedAt, page[take - 1].Id).Encode() : null;
+        return TypedResults.Ok(new Page<UserDto>(page.Take(take).Select(u => u.ToDto()).ToList(), next));
+    }
+
+    private static async Task<Results<Created<UserDto>, ProblemHttpResult>> CreateAsync(
+        CreateUserRequest request, UserService users, CancellationToken ct)
+    {
+        var errors = new FieldErrors();
+        UserService.ValidateEmail(request.Email, errors);
+        UserService.ValidateName(request.Name, errors);
+        UserService.ValidatePassword(request.Password, errors);
+        var role = UserService.ParseRole(request.Role, errors, required: true);
+        if (!errors.IsEmpty)
+        {
+            return errors.ToProblem();
+        }
+
+        var user = await users.CreateAsync(request.Email!, request.Name, role!.Value, request.Password, ct);
+        return user is null
+            ? Problems.Conflict("A user with that email already exists.")
+            : TypedResults.Created($"/api/users/{user.Id}", user.ToDto());
+    }
+
+    private static async Task<Results<Ok<UserDto>, ProblemHttpResult>> UpdateAsync(
+        Guid id, UpdateUserRequest request, UserService users, CancellationToken ct)
+    {
+        var errors = new FieldErrors();
+        if (request.Name is not null && string.IsNullOrWhiteSpace(request.Name))
+        {
+            errors.Add("name", "name must not be empty.");
+        }
+
+        UserService.ValidateName(request.Name, errors);
+        UserService.ValidatePassword(request.Password, errors);
+        var role = UserService.ParseRole(request.Role, errors, required: false);
+        if (!errors.IsEmpty)
+        {
+            return errors.ToProblem();
+        }
+
+        var user = await users.FindAsync(id, ct);
+        if (user is null)
+        {
+            return Problems.NotFound("No user with that id.");
+        }
+
+        var losesAdmin = user.Role == Role.Admin && !user.Disabled
+            && ((role is { } r && r != Role.Admin) || request.Disabled == true);
+        if (losesAdmin && !await users.AnotherActiveAdminExistsAsync(user.Id, ct))
+        {
+            return Problems.Conflict("This is the last enabled admin: make another admin first.");
+        }
+
+        if (request.Name is not null)
+        {
+            user.Name = request.Name.Trim();
+        }
+
+        if (role is { } newRole)
+        {
+            user.Role = newRole;
+        }
+
+        if (request.Disabled is { } disabled)
+        {
+            user.Disabled = disabled;
+        }
+
+        if (request.Password is not null)
+        {
+            users.SetPassword(user, request.Password);
+        }
+
+        await users.SaveAsync(user, ct);
+        return TypedResults.Ok(user.ToDto());
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
+        Guid id, ClaimsPrincipal caller, UserService users, CancellationToken ct)
+    {
+        var user = await users.FindAsync(id, ct);
+        if (user is null)
+        {
+            return Problems.NotFound("No user with that id.");
+        }
+
+        if (user.Role == Role.Admin && !user.Disabled && !await users.AnotherActiveAdminExistsAsync(user.Id, ct))
+        {
+            return Problems.Conflict("This is the last enabled admin: make another admin first.");
+        }
+
+        await users.DeleteAsync(user, ct);
+        return TypedResults.NoContent();
+    }
+}

@@ -1,0 +1,13 @@
+using Microsoft.AspNetCore.Identity;
+
+namespace Dot.Api.Users;
+
+public static class UsersExtensions
+{
+    public static IServiceCollection AddUsers(this IServiceCollection services)
+    {
+        services.AddScoped<UserService>();
+        services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
+        return services;
+    }
+}
