@@ -43,6 +43,7 @@ app.MapHealth();
 app.MapAuth();
 app.MapTokens();
 app.MapUsers();
+app.MapContributedEndpoints();
 
 await app.RunAsync();
 return 0;

@@ -1,0 +1,147 @@
+using System.Net.Http.Json;
+using Dot.Api.Infrastructure;
+using Dot.Api.Tokens;
+using Dot.Api.Users;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Dot.Api.Tests.Infrastructure;
+
+/// <summary>
+/// The real server in memory, one per test, each with its own SQLite file, a fake clock and every
+/// log line captured. Users and tokens are minted by the product's own services.
+/// </summary>
+public sealed class DotApiFactory : WebApplicationFactory<Program>
+{
+    private readonly Dictionary<string, string?> _settings = new(StringComparer.Ordinal);
+    private readonly List<Action<IServiceCollection>> _services = [];
+
+    public DotApiFactory()
+    {
+        Directory = Path.Combine(Path.GetTempPath(), "dot-api-tests", Guid.NewGuid().ToString("N"));
+        System.IO.Directory.CreateDirectory(Directory);
+        DatabasePath = Path.Combine(Directory, "dot.db");
+        _settings["ConnectionStrings:Dot"] = $"Data Source={DatabasePath}";
+    }
+
+    public string Directory { get; }
+
+    public string DatabasePath { get; }
+
+    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 1, 15, 12, 0, 0, TimeSpan.Zero));
+
+    public CapturedLogs Logs { get; } = new();
+
+    /// <summary>Every category at Trace: what the strictest operator could switch on.</summary>
+    public DotApiFactory WithTraceLogging()
+    {
+        foreach (var category in new[] { "Default", "Microsoft", "Microsoft.AspNetCore", "Microsoft.EntityFrameworkCore", "System" })
+        {
+            _settings[$"Logging:LogLevel:{category}"] = "Trace";
+        }
+
+        return this;
+    }
+
+    public DotApiFactory WithSetting(string key, string? value)
+    {
+        _settings[key] = value;
+        return this;
+    }
+
+    public DotApiFactory WithServices(Action<IServiceCollection> configure)
+    {
+        _services.Add(configure);
+        return this;
+    }
+
+    /// <summary>Maps extra routes, as only this test host has them.</summary>
+    public DotApiFactory WithEndpoints(Action<IEndpointRouteBuilder> map)
+        => WithServices(s => s.AddSingleton<IEndpointContributor>(new DelegateContributor(map)));
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
+
+        builder.ConfigureLogging(logging => logging.AddProvider(Logs));
+        builder.ConfigureServices(services =>
+        {
+            services.RemoveAll<TimeProvider>();
+            services.AddSingleton<TimeProvider>(Time);
+            foreach (var configure in _services)
+            {
+                configure(services);
+            }
+        });
+    }
+
+    public async Task<User> CreateUserAsync(string email, Role role = Role.User, string? password = null)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserService>();
+        return await users.CreateAsync(email, null, role, password, CancellationToken.None)
+            ?? throw new InvalidOperationException($"{email} exists");
+    }
+
+    /// <summary>A real token, minted by <see cref="TokenService"/>: the plaintext and its id.</summary>
+    public async Task<(string Token, Guid Id)> CreateTokenAsync(Guid userId, string name = "test", TimeSpan? lifetime = null)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        var tokens = scope.ServiceProvider.GetRequiredService<TokenService>();
+        DateTime? expiresAt = lifetime is { } l ? Time.GetUtcNow().UtcDateTime + l : null;
+        var (token, plaintext) = await tokens.CreateAsync(userId, userId, name, null, expiresAt, CancellationToken.None);
+        return (plaintext, token.Id);
+    }
+
+    /// <summary>A user with a token, and a client that sends it in the API-KEY header.</summary>
+    public async Task<(User User, string Token, HttpClient Client)> CreateCallerAsync(string email, Role role = Role.User)
+    {
+        var user = await CreateUserAsync(email, role);
+        var (token, _) = await CreateTokenAsync(user.Id);
+        return (user, token, ClientWith(token));
+    }
+
+    public HttpClient ClientWith(string token, string header = "API-KEY")
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Add(header, token);
+        return client;
+    }
+
+    public async Task FlushTokenUsageAsync()
+        => await Services.GetRequiredService<TokenUsageRecorder>().FlushAsync(CancellationToken.None);
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private sealed class DelegateContributor(Action<IEndpointRouteBuilder> map) : IEndpointContributor
+    {
+        public void Map(IEndpointRouteBuilder routes) => map(routes);
+    }
+}
+
+public static class HttpContentExtensions
+{
+    public static Task<T?> ReadJsonAsync<T>(this HttpContent content)
+        => content.ReadFromJsonAsync<T>(TestJson.Options);
+}
