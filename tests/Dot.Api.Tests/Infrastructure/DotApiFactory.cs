@@ -121,10 +121,32 @@ public sealed class DotApiFactory : WebApplicationFactory<Program>
     public async Task FlushTokenUsageAsync()
         => await Services.GetRequiredService<TokenUsageRecorder>().FlushAsync(CancellationToken.None);
 
-    public override async ValueTask DisposeAsync()
+    /// <summary>Stops the server (flushing what it holds) but keeps its files, to inspect them.</summary>
+    public async Task DisposeServerKeepFilesAsync()
     {
+        _keepFiles = true;
         await base.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+    }
+
+    private bool _keepFiles;
+
+    public override async ValueTask DisposeAsync()
+    {
+        if (_keepFiles)
+        {
+            _keepFiles = false;
+            DeleteFiles();
+            return;
+        }
+
+        await base.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        DeleteFiles();
+    }
+
+    private void DeleteFiles()
+    {
         try
         {
             System.IO.Directory.Delete(Directory, recursive: true);

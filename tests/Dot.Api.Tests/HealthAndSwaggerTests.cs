@@ -1,0 +1,89 @@
+using System.Net;
+using Dot.Api.Authentication;
+using Dot.Api.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace Dot.Api.Tests;
+
+public sealed class HealthAndSwaggerTests
+{
+    [Fact]
+    public async Task HealthEndpointsAnswerAnonymously()
+    {
+        await using var factory = new DotApiFactory();
+        var client = factory.CreateClient();
+
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz/live")).StatusCode);
+    }
+
+    [Fact]
+    public async Task ReadinessIs503WhenTheDatabaseDoesNotAnswer()
+    {
+        await using var factory = new DotApiFactory();
+        var client = factory.CreateClient();
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).StatusCode);
+
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        File.Delete(factory.DatabasePath);
+        Directory.Delete(factory.Directory, recursive: true); // SQLite cannot even recreate the file now
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/healthz")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz/live")).StatusCode);
+    }
+
+    [Fact]
+    public async Task UnknownRoutesAre404ProblemDetails()
+    {
+        await using var factory = new DotApiFactory();
+        var response = await factory.CreateClient().GetAsync("/api/nothing-here");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task SwaggerDeclaresTheHeaderEverywhereAndTheQueryOnlyWhereAllowed()
+    {
+        await using var factory = new DotApiFactory().WithEndpoints(routes => routes
+            .MapPost("/api/test/query-probe", () => TypedResults.Ok())
+            .RequireAuthorization(Policies.AnyUser)
+            .AllowApiTokenInQuery());
+        var client = factory.CreateClient();
+
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/swagger/index.html")).StatusCode);
+        var doc = await (await client.GetAsync("/swagger/v1/swagger.json")).JsonAsync();
+        var schemes = doc.GetProperty("components").GetProperty("securitySchemes");
+        Assert.Equal("API-KEY", schemes.GetProperty("ApiKeyHeader").GetProperty("name").GetString());
+        Assert.Equal("query", schemes.GetProperty("ApiTokenQuery").GetProperty("in").GetString());
+        Assert.Equal("user_id", schemes.GetProperty("UserIdQuery").GetProperty("name").GetString());
+
+        foreach (var path in doc.GetProperty("paths").EnumerateObject())
+        {
+            foreach (var operation in path.Value.EnumerateObject())
+            {
+                var names = operation.Value.TryGetProperty("security", out var security)
+                    ? security.EnumerateArray().SelectMany(r => r.EnumerateObject().Select(p => p.Name)).ToHashSet()
+                    : [];
+                var where = $"{operation.Name} {path.Name}";
+                if (path.Name.StartsWith("/healthz", StringComparison.Ordinal))
+                {
+                    Assert.Empty(names);
+                    continue;
+                }
+
+                Assert.True(names.Contains("ApiKeyHeader"), where);
+                Assert.Equal(path.Name == "/api/test/query-probe", names.Contains("ApiTokenQuery"));
+            }
+        }
+    }
+
+    [Fact]
+    public async Task SwaggerCanBeSwitchedOff()
+    {
+        await using var factory = new DotApiFactory().WithSetting("Dot:Swagger:Enabled", "false");
+
+        Assert.Equal(HttpStatusCode.NotFound, (await factory.CreateClient().GetAsync("/swagger/v1/swagger.json")).StatusCode);
+    }
+}

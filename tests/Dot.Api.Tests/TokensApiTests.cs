@@ -1,0 +1,221 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using Dot.Api.Authentication;
+using Dot.Api.Tests.Infrastructure;
+using Dot.Api.Users;
+
+namespace Dot.Api.Tests;
+
+public sealed class TokensApiTests
+{
+    [Fact]
+    public async Task CreateReturnsTheSecretOnceAndTheListNever()
+    {
+        await using var factory = new DotApiFactory();
+        var (_, _, client) = await factory.CreateCallerAsync("owner@example.com");
+
+        var created = await client.PostAsJsonAsync("/api/tokens", new { name = "ci", description = "GitHub Actions", expires_in_days = 30 });
+
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var body = await created.JsonAsync();
+        var secret = body.GetProperty("token").GetString()!;
+        Assert.Equal(TokenShape.Valid, TokenFormat.Check(secret));
+        Assert.Equal(secret[..10], body.GetProperty("hint").GetString());
+        Assert.Equal("ci", body.GetProperty("name").GetString());
+        Assert.Equal("GitHub Actions", body.GetProperty("description").GetString());
+        Assert.Equal("active", body.GetProperty("status").GetString());
+        Assert.Equal(new DateTime(2026, 2, 14, 12, 0, 0, DateTimeKind.Utc), body.GetProperty("expires_at").GetDateTime().ToUniversalTime());
+        Assert.Equal(HttpStatusCode.OK, (await factory.ClientWith(secret).GetAsync("/api/auth/me")).StatusCode);
+
+        var listText = await client.GetStringAsync("/api/tokens");
+        Assert.DoesNotContain(secret, listText, StringComparison.Ordinal);
+        Assert.DoesNotContain(secret[10..], listText, StringComparison.Ordinal);
+        Assert.Contains("\"hint\"", listText, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"token\"", listText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SecretNeverReachesTheDatabaseFile()
+    {
+        await using var factory = new DotApiFactory();
+        var (_, _, client) = await factory.CreateCallerAsync("owner@example.com");
+        var secrets = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            var body = await (await client.PostAsJsonAsync("/api/tokens", new { name = $"t{i}" })).JsonAsync();
+            secrets.Add(body.GetProperty("token").GetString()!);
+            Assert.Equal(HttpStatusCode.OK, (await factory.ClientWith(secrets[^1]).GetAsync("/api/auth/me")).StatusCode);
+        }
+
+        await factory.FlushTokenUsageAsync();
+        await factory.DisposeServerKeepFilesAsync();
+
+        var bytes = ReadAllDatabaseBytes(factory);
+        foreach (var secret in secrets)
+        {
+            Assert.Equal(-1, IndexOf(bytes, Encoding.ASCII.GetBytes(secret)));
+            Assert.Equal(-1, IndexOf(bytes, Encoding.ASCII.GetBytes(secret[4..])));
+            Assert.Equal(-1, IndexOf(bytes, Encoding.Unicode.GetBytes(secret)));
+            Assert.NotEqual(-1, IndexOf(bytes, Encoding.ASCII.GetBytes(secret[..10]))); // the hint is there, so the scan reads the data
+        }
+    }
+
+    [Fact]
+    public async Task ValidationErrorsAre422KeyedByField()
+    {
+        await using var factory = new DotApiFactory();
+        var (_, _, client) = await factory.CreateCallerAsync("v@example.com");
+
+        async Task<string[]> FieldsOf(object body)
+        {
+            var response = await client.PostAsJsonAsync("/api/tokens", body);
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            return (await response.JsonAsync()).GetProperty("errors").EnumerateObject().Select(p => p.Name).ToArray();
+        }
+
+        Assert.Equal(["name"], await FieldsOf(new { name = "" }));
+        Assert.Equal(["name"], await FieldsOf(new { name = new string('n', 101) }));
+        Assert.Equal(["description"], await FieldsOf(new { name = "x", description = new string('d', 501) }));
+        Assert.Equal(["expires_in_days"], await FieldsOf(new { name = "x", expires_in_days = 0 }));
+        Assert.Equal(["expires_in_days"], await FieldsOf(new { name = "x", expires_in_days = 3651 }));
+        Assert.Equal(["expires_at"], await FieldsOf(new { name = "x", expires_at = "2020-01-01T00:00:00Z" }));
+        Assert.Equal(["expires_at"], await FieldsOf(new { name = "x", expires_in_days = 3, expires_at = "2027-01-01T00:00:00Z" }));
+        Assert.Equal(["expires_in_days"], await FieldsOf(new { name = "x", expires_in_days = "soon" }));
+    }
+
+    [Fact]
+    public async Task BodyThatIsNotJsonIs400()
+    {
+        await using var factory = new DotApiFactory();
+        var (_, _, client) = await factory.CreateCallerAsync("j@example.com");
+
+        var response = await client.PostAsync("/api/tokens", new StringContent("{not json", Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task MaxLifetimeSettingForbidsNeverAndBecomesTheDefault()
+    {
+        await using var factory = new DotApiFactory().WithSetting("Dot:Tokens:MaxLifetimeDays", "90");
+        var (_, _, client) = await factory.CreateCallerAsync("max@example.com");
+
+        var created = await (await client.PostAsJsonAsync("/api/tokens", new { name = "default" })).JsonAsync();
+        Assert.Equal(new DateTime(2026, 4, 15, 12, 0, 0, DateTimeKind.Utc), created.GetProperty("expires_at").GetDateTime().ToUniversalTime());
+
+        var tooLong = await client.PostAsJsonAsync("/api/tokens", new { name = "long", expires_in_days = 91 });
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, tooLong.StatusCode);
+    }
+
+    [Fact]
+    public async Task UserCannotCreateOrRevokeAnotherUsersTokens()
+    {
+        await using var factory = new DotApiFactory();
+        var (_, _, mallory) = await factory.CreateCallerAsync("mallory@example.com");
+        var victim = await factory.CreateUserAsync("victim@example.com");
+        var (victimToken, victimTokenId) = await factory.CreateTokenAsync(victim.Id);
+
+        var create = await mallory.PostAsJsonAsync("/api/tokens", new { name = "x", user_id = victim.Id });
+        Assert.Equal(HttpStatusCode.Forbidden, create.StatusCode);
+        var createByEmail = await mallory.PostAsJsonAsync("/api/tokens", new { name = "x", user_id = victim.Email });
+        Assert.Equal(HttpStatusCode.Forbidden, createByEmail.StatusCode);
+
+        Assert.Equal(HttpStatusCode.Forbidden, (await mallory.DeleteAsync($"/api/tokens/{victimTokenId}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await mallory.GetAsync($"/api/tokens?user_id={victim.Id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await factory.ClientWith(victimToken).GetAsync("/api/auth/me")).StatusCode);
+    }
+
+    [Fact]
+    public async Task AdminCanCreateListAndRevokeAnotherUsersTokens()
+    {
+        await using var factory = new DotApiFactory();
+        var (admin, _, adminClient) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+        var user = await factory.CreateUserAsync("user@example.com");
+
+        var created = await adminClient.PostAsJsonAsync("/api/tokens", new { name = "for-user", user_id = user.Email, expires_in_days = 7 });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var body = await created.JsonAsync();
+        Assert.Equal(user.Id, body.GetProperty("user_id").GetGuid());
+        Assert.Equal(admin.Id, body.GetProperty("created_by").GetGuid());
+        var userClient = factory.ClientWith(body.GetProperty("token").GetString()!);
+        Assert.Equal(user.Email, (await (await userClient.GetAsync("/api/auth/me")).JsonAsync()).GetProperty("email").GetString());
+
+        var list = await (await adminClient.GetAsync($"/api/tokens?user_id={user.Id}")).JsonAsync();
+        Assert.Single(list.GetProperty("items").EnumerateArray());
+
+        var id = body.GetProperty("id").GetGuid();
+        Assert.Equal(HttpStatusCode.NoContent, (await adminClient.DeleteAsync($"/api/tokens/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await adminClient.DeleteAsync($"/api/tokens/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await userClient.GetAsync("/api/auth/me")).StatusCode);
+        var after = await (await adminClient.GetAsync($"/api/tokens?user_id={user.Id}")).JsonAsync();
+        Assert.Equal("revoked", after.GetProperty("items")[0].GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task RevokingAnUnknownTokenIs404()
+    {
+        await using var factory = new DotApiFactory();
+        var (_, _, client) = await factory.CreateCallerAsync("u@example.com");
+
+        Assert.Equal(HttpStatusCode.NotFound, (await client.DeleteAsync($"/api/tokens/{Guid.NewGuid()}")).StatusCode);
+    }
+
+    [Fact]
+    public async Task RotationKeepsTheOldSecretForTheGracePeriod()
+    {
+        await using var factory = new DotApiFactory();
+        var user = await factory.CreateUserAsync("rot@example.com");
+        var (old, oldId) = await factory.CreateTokenAsync(user.Id, "deploy", TimeSpan.FromDays(30));
+        var oldClient = factory.ClientWith(old);
+
+        var rotated = await oldClient.PostAsJsonAsync($"/api/tokens/{oldId}/rotate", new { grace_period_minutes = 60 });
+
+        Assert.Equal(HttpStatusCode.Created, rotated.StatusCode);
+        var body = await rotated.JsonAsync();
+        var fresh = factory.ClientWith(body.GetProperty("token").GetString()!);
+        Assert.Equal("deploy", body.GetProperty("name").GetString());
+        Assert.Equal(new DateTime(2026, 2, 14, 12, 0, 0, DateTimeKind.Utc), body.GetProperty("expires_at").GetDateTime().ToUniversalTime());
+        Assert.Equal(HttpStatusCode.OK, (await oldClient.GetAsync("/api/auth/me")).StatusCode);
+        var list = await (await fresh.GetAsync("/api/tokens")).JsonAsync();
+        Assert.Equal("rotating", list.GetProperty("items").EnumerateArray().Single(t => t.GetProperty("id").GetGuid() == oldId).GetProperty("status").GetString());
+
+        factory.Time.Advance(TimeSpan.FromMinutes(60));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await oldClient.GetAsync("/api/auth/me")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await fresh.GetAsync("/api/auth/me")).StatusCode);
+    }
+
+    [Fact]
+    public async Task RotationWithoutGraceStopsTheOldSecretAtOnce()
+    {
+        await using var factory = new DotApiFactory();
+        var user = await factory.CreateUserAsync("rot0@example.com");
+        var (old, oldId) = await factory.CreateTokenAsync(user.Id);
+        var oldClient = factory.ClientWith(old);
+
+        var rotated = await oldClient.PostAsync($"/api/tokens/{oldId}/rotate", null);
+
+        Assert.Equal(HttpStatusCode.Created, rotated.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await oldClient.GetAsync("/api/auth/me")).StatusCode);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity,
+            (await factory.ClientWith((await rotated.JsonAsync()).GetProperty("token").GetString()!)
+                .PostAsJsonAsync($"/api/tokens/{oldId}/rotate", new { grace_period_minutes = 10081 })).StatusCode);
+    }
+
+    private static byte[] ReadAllDatabaseBytes(DotApiFactory factory)
+    {
+        using var all = new MemoryStream();
+        foreach (var file in Directory.GetFiles(factory.Directory))
+        {
+            var bytes = File.ReadAllBytes(file);
+            all.Write(bytes);
+        }
+
+        return all.ToArray();
+    }
+
+    private static int IndexOf(byte[] haystack, byte[] needle) => haystack.AsSpan().IndexOf(needle);
+}
