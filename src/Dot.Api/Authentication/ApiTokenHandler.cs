@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Encodings.Web;
 using Dot.Api.Tokens;
 using Microsoft.AspNetCore.Authentication;
@@ -17,6 +16,7 @@ internal sealed partial class ApiTokenHandler(
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
     TokenLookup lookup,
+    VerifiedTokenCache cache,
     TokenUsageRecorder usage,
     TimeProvider time)
     : AuthenticationHandler<ApiTokenOptions>(options, loggerFactory, encoder)
@@ -65,13 +65,32 @@ internal sealed partial class ApiTokenHandler(
             case TokenShape.BadChecksum: return Fail(AuthFailure.BadChecksum);
         }
 
-        var hash = TokenFormat.Hash(token);
-        var found = await lookup.FindAsync(hash, Context.RequestAborted);
-        if (found is null)
+        var key = HashKey(token);
+        if (!cache.TryGet(key, out var entry))
         {
-            return Fail(AuthFailure.Unknown);
+            var found = await lookup.FindAsync(key.ToArray(), Context.RequestAborted);
+            if (found is null)
+            {
+                return Fail(AuthFailure.Unknown);
+            }
+
+            entry = cache.Add(key, found);
         }
 
+        return Check(entry, via, userId);
+    }
+
+    private static TokenHashKey HashKey(string token)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        TokenFormat.Hash(token, hash);
+        return TokenHashKey.From(hash);
+    }
+
+    /// <summary>State, owner and user_id, checked against the clock on every request, cached or not.</summary>
+    private AuthenticateResult Check(CachedToken entry, string via, StringValues userId)
+    {
+        var found = entry.Token;
         var now = time.GetUtcNow().UtcDateTime;
         if (found.RevokedAt is { } revoked && revoked <= now)
         {
@@ -106,15 +125,13 @@ internal sealed partial class ApiTokenHandler(
             }
         }
 
-        usage.Record(found.TokenId, new TokenUsage(now, Context.Connection.RemoteIpAddress?.ToString(), via));
-        if (found.ExpiresAt is { } expiresAt)
+        usage.Record(found.TokenId, new TokenUsage(now, Context.Connection.RemoteIpAddress, via));
+        if (entry.ExpirationHeader is { } expiration)
         {
-            Response.Headers[ApiTokenDefaults.ExpirationHeader] = expiresAt.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+            Response.Headers[ApiTokenDefaults.ExpirationHeader] = expiration;
         }
 
-        var principal = DotClaims.Create(Scheme.Name, found.UserId, found.Email, found.UserName, found.Role, via,
-            found.TokenId, found.TokenName, found.ExpiresAt);
-        return AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name));
+        return AuthenticateResult.Success(new AuthenticationTicket(entry.Principal(Scheme.Name, via), Scheme.Name));
     }
 
     private static bool NamesOwner(string userId, VerifiedToken token)

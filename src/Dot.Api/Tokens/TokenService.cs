@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 namespace Dot.Api.Tokens;
 
 /// <summary>Creating, listing, revoking and rotating tokens: the rules of API.md §2, for the API and the CLI alike.</summary>
-public sealed class TokenService(DotDbContext db, TimeProvider time, IOptions<TokenOptions> options)
+public sealed class TokenService(DotDbContext db, TimeProvider time, IOptions<TokenOptions> options, VerifiedTokenCache cache)
 {
     public const int MaxNameLength = 100;
     public const int MaxDescriptionLength = 500;
@@ -127,6 +127,8 @@ public sealed class TokenService(DotDbContext db, TimeProvider time, IOptions<To
             token.RevokedAt = Now;
             await db.SaveChangesAsync(cancellationToken);
         }
+
+        cache.Remove(token.Hash);
     }
 
     /// <summary>
@@ -152,6 +154,7 @@ public sealed class TokenService(DotDbContext db, TimeProvider time, IOptions<To
 
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        cache.Remove(old.Hash);
         return (token, plaintext);
     }
 

@@ -4,7 +4,11 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Dot.Api.Tokens;
 
-public readonly record struct TokenUsage(DateTime At, string? Ip, string Via);
+/// <summary>One use of a token. The address is kept as the connection's object: no string per request.</summary>
+public readonly record struct TokenUsage(DateTime At, System.Net.IPAddress? Address, string Via)
+{
+    public string? Ip => Address?.IsIPv4MappedToIPv6 == true ? Address.MapToIPv4().ToString() : Address?.ToString();
+}
 
 /// <summary>
 /// Gathers <c>last_used_*</c> in memory and writes them in batches (API.md §7: within a minute,
@@ -34,11 +38,12 @@ public sealed partial class TokenUsageRecorder(IServiceScopeFactory scopes, ILog
         {
             foreach (var (id, usage) in batch)
             {
+                var ip = usage.Ip;
                 written += await db.ApiTokens
                     .Where(t => t.Id == id && (t.LastUsedAt == null || t.LastUsedAt < usage.At))
                     .ExecuteUpdateAsync(s => s
                         .SetProperty(t => t.LastUsedAt, usage.At)
-                        .SetProperty(t => t.LastUsedIp, usage.Ip)
+                        .SetProperty(t => t.LastUsedIp, ip)
                         .SetProperty(t => t.LastUsedVia, usage.Via), cancellationToken);
             }
         }

@@ -1,3 +1,5 @@
+using Dot.Api.Authentication;
+
 namespace Dot.Api.Tokens;
 
 public static class TokensExtensions
@@ -7,6 +9,8 @@ public static class TokensExtensions
         services.Configure<TokenOptions>(configuration.GetSection(TokenOptions.Section));
         services.AddScoped<TokenService>();
         services.AddSingleton<TokenLookup>();
+        services.Configure<TokenCacheOptions>(configuration.GetSection(TokenCacheOptions.Section));
+        services.AddSingleton<VerifiedTokenCache>();
         services.AddSingleton<TokenUsageRecorder>();
         services.AddHostedService<TokenUsageFlusher>();
         return services;

@@ -1,3 +1,4 @@
+using Dot.Api.Authentication;
 using Dot.Api.Data;
 using Dot.Api.Infrastructure;
 using Microsoft.AspNetCore.Identity;
@@ -6,7 +7,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Dot.Api.Users;
 
 /// <summary>Users and their rules (API.md §1), for the API and the CLI alike.</summary>
-public sealed class UserService(DotDbContext db, TimeProvider time, IPasswordHasher<User> hasher)
+public sealed class UserService(DotDbContext db, TimeProvider time, IPasswordHasher<User> hasher, VerifiedTokenCache tokenCache)
 {
     public const int MaxEmailLength = 320;
     public const int MaxNameLength = 200;
@@ -143,11 +144,13 @@ public sealed class UserService(DotDbContext db, TimeProvider time, IPasswordHas
     {
         user.UpdatedAt = time.GetUtcNow().UtcDateTime;
         await db.SaveChangesAsync(cancellationToken);
+        tokenCache.RemoveUser(user.Id); // role, name or disabled flag changed: the next request re-reads them
     }
 
     public async Task DeleteAsync(User user, CancellationToken cancellationToken)
     {
         db.Users.Remove(user);
         await db.SaveChangesAsync(cancellationToken);
+        tokenCache.RemoveUser(user.Id);
     }
 }

@@ -1,0 +1,153 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+using System.Security.Claims;
+using Dot.Api.Tokens;
+using Microsoft.Extensions.Options;
+
+namespace Dot.Api.Authentication;
+
+/// <summary>SHA-256 of a token as four machine words: a dictionary key that compares without allocating.</summary>
+public readonly record struct TokenHashKey(ulong A, ulong B, ulong C, ulong D)
+{
+    public static TokenHashKey From(ReadOnlySpan<byte> hash)
+    {
+        var words = MemoryMarshal.Cast<byte, ulong>(hash[..32]);
+        return new TokenHashKey(words[0], words[1], words[2], words[3]);
+    }
+
+    public byte[] ToArray()
+    {
+        var bytes = new byte[32];
+        var words = MemoryMarshal.Cast<byte, ulong>(bytes.AsSpan());
+        (words[0], words[1], words[2], words[3]) = (A, B, C, D);
+        return bytes;
+    }
+}
+
+/// <summary><c>Dot:Auth</c> settings of the verified-token cache.</summary>
+public sealed class TokenCacheOptions
+{
+    public const string Section = "Dot:Auth";
+
+    /// <summary>Most tokens kept at once (bounded: the oldest generation is dropped past it).</summary>
+    public int CacheSize { get; set; } = 100_000;
+
+    /// <summary>
+    /// How long a verified token is trusted without asking the database again. Changes made on this
+    /// instance evict at once; this bounds how late another instance (or the CLI) is seen.
+    /// </summary>
+    public double CacheSeconds { get; set; } = 5;
+}
+
+/// <summary>
+/// Tokens verified against the database, keyed by hash, holding owner, role, expiry and state.
+/// Bounded by two generations of at most <c>CacheSize / 2</c> entries each: when the young one fills,
+/// the old one is dropped and the young one becomes old (an approximate LRU: a hit in the old
+/// generation moves the entry back to the young one). Lookups allocate nothing.
+/// </summary>
+public sealed class VerifiedTokenCache(IOptions<TokenCacheOptions> options, TimeProvider time)
+{
+    private readonly int _generationSize = Math.Max(1, options.Value.CacheSize / 2);
+    private readonly TimeSpan _ttl = TimeSpan.FromSeconds(Math.Max(0, options.Value.CacheSeconds));
+    private readonly Lock _rotate = new();
+    private ConcurrentDictionary<TokenHashKey, CachedToken> _young = new();
+    private ConcurrentDictionary<TokenHashKey, CachedToken> _old = new();
+
+    public int Count => _young.Count + _old.Count;
+
+    public bool TryGet(in TokenHashKey key, out CachedToken entry)
+    {
+        if (_young.TryGetValue(key, out entry!) || (_old.TryGetValue(key, out entry!) && Promote(key, entry)))
+        {
+            if (time.GetUtcNow().UtcDateTime - entry.VerifiedAt < _ttl)
+            {
+                return true;
+            }
+
+            Remove(key);
+        }
+
+        entry = null!;
+        return false;
+    }
+
+    public CachedToken Add(in TokenHashKey key, VerifiedToken token)
+    {
+        var entry = new CachedToken(token, time.GetUtcNow().UtcDateTime);
+        if (_ttl > TimeSpan.Zero)
+        {
+            Store(key, entry);
+        }
+
+        return entry;
+    }
+
+    /// <summary>Evicts one token: on revoke and rotate.</summary>
+    public void Remove(byte[] hash) => Remove(TokenHashKey.From(hash));
+
+    /// <summary>Evicts every token of a user: on a change of role, disabled flag, or deletion.</summary>
+    public void RemoveUser(Guid userId)
+    {
+        foreach (var generation in new[] { _young, _old })
+        {
+            foreach (var (key, entry) in generation)
+            {
+                if (entry.Token.UserId == userId)
+                {
+                    generation.TryRemove(key, out _);
+                }
+            }
+        }
+    }
+
+    private void Remove(in TokenHashKey key)
+    {
+        _young.TryRemove(key, out _);
+        _old.TryRemove(key, out _);
+    }
+
+    private bool Promote(in TokenHashKey key, CachedToken entry)
+    {
+        Store(key, entry);
+        _old.TryRemove(key, out _);
+        return true;
+    }
+
+    private void Store(in TokenHashKey key, CachedToken entry)
+    {
+        if (_young.Count >= _generationSize)
+        {
+            lock (_rotate)
+            {
+                if (_young.Count >= _generationSize)
+                {
+                    _old = _young;
+                    _young = new ConcurrentDictionary<TokenHashKey, CachedToken>();
+                }
+            }
+        }
+
+        _young[key] = entry;
+    }
+}
+
+/// <summary>A verified token, with what the handler builds from it made once, not per request.</summary>
+public sealed class CachedToken(VerifiedToken token, DateTime verifiedAt)
+{
+    private ClaimsPrincipal? _headerPrincipal;
+    private ClaimsPrincipal? _queryPrincipal;
+
+    public VerifiedToken Token { get; } = token;
+
+    public DateTime VerifiedAt { get; } = verifiedAt;
+
+    /// <summary>The <c>Dot-Token-Expiration</c> value, formatted once.</summary>
+    public string? ExpirationHeader { get; } = token.ExpiresAt?.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+
+    public ClaimsPrincipal Principal(string scheme, string via)
+    {
+        ref var slot = ref via == "query" ? ref _queryPrincipal : ref _headerPrincipal;
+        return slot ??= DotClaims.Create(scheme, Token.UserId, Token.Email, Token.UserName, Token.Role, via,
+            Token.TokenId, Token.TokenName, Token.ExpiresAt);
+    }
+}

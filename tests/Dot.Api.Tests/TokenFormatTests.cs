@@ -1,0 +1,70 @@
+using System.IO.Hashing;
+using System.Text;
+using Dot.Api.Authentication;
+
+namespace Dot.Api.Tests;
+
+public sealed class TokenFormatTests
+{
+    [Fact]
+    public void GeneratedTokensHaveTheContractFormat()
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < 1000; i++)
+        {
+            var token = TokenFormat.Generate();
+            Assert.Matches("^dot-[0-9a-f]{64}$", token);
+            Assert.Equal(TokenShape.Valid, TokenFormat.Check(token));
+            Assert.True(seen.Add(token));
+
+            // The last 8 hex digits are the CRC-32 (IEEE) of the first 60 characters, big-endian hex.
+            var crc = Crc32.HashToUInt32(Encoding.ASCII.GetBytes(token[..60]));
+            Assert.Equal(crc.ToString("x8", System.Globalization.CultureInfo.InvariantCulture), token[60..]);
+        }
+    }
+
+    [Fact]
+    public void EverySingleCharacterTypoIsCaught()
+    {
+        var token = TokenFormat.Generate();
+        for (var i = 4; i < token.Length; i++)
+        {
+            foreach (var c in "0123456789abcdef")
+            {
+                if (c == token[i])
+                {
+                    continue;
+                }
+
+                var typo = string.Concat(token.AsSpan(0, i), c.ToString(), token.AsSpan(i + 1));
+                Assert.Equal(TokenShape.BadChecksum, TokenFormat.Check(typo));
+            }
+        }
+    }
+
+    [Fact]
+    public void HashIsSha256OfTheWholeToken()
+    {
+        var token = TokenFormat.Generate();
+        Assert.Equal(System.Security.Cryptography.SHA256.HashData(Encoding.ASCII.GetBytes(token)), TokenFormat.Hash(token));
+    }
+
+    [Fact]
+    public void CheckingAndHashingAllocateNothing()
+    {
+        var token = TokenFormat.Generate();
+        Span<byte> hash = stackalloc byte[32];
+        TokenFormat.Check(token);
+        TokenFormat.Hash(token, hash); // warm up
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1000; i++)
+        {
+            TokenFormat.Check(token);
+            TokenFormat.Hash(token, hash);
+            TokenHashKey.From(hash);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}
