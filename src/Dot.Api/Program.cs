@@ -23,6 +23,7 @@ builder.Services.AddDotData(builder.Configuration);
 builder.Services.AddUsers();
 builder.Services.AddTokens(builder.Configuration);
 builder.Services.AddAuthentication(ApiTokenDefaults.AuthenticationScheme).AddApiToken();
+builder.Services.AddAuthenticationThrottle(builder.Configuration);
 builder.Services.AddDotAuthorization();
 builder.Services.AddDotSwagger();
 
@@ -36,6 +37,7 @@ if (command is not null)
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseDotSwagger();
+app.UseAuthenticationThrottle();
 app.UseAuthentication();
 app.UseAuthorization();
 

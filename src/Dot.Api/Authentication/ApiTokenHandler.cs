@@ -17,6 +17,7 @@ internal sealed partial class ApiTokenHandler(
     UrlEncoder encoder,
     TokenLookup lookup,
     VerifiedTokenCache cache,
+    FailureThrottle throttle,
     TokenUsageRecorder usage,
     TimeProvider time)
     : AuthenticationHandler<ApiTokenOptions>(options, loggerFactory, encoder)
@@ -155,6 +156,7 @@ internal sealed partial class ApiTokenHandler(
     private AuthenticateResult Fail(AuthFailure failure)
     {
         Log.Refused(Logger, failure.Code);
+        throttle.RecordFailure(Context.Connection.RemoteIpAddress);
         return failure.Result;
     }
 

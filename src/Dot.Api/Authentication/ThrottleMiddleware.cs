@@ -1,0 +1,88 @@
+using System.Net;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+
+namespace Dot.Api.Authentication;
+
+/// <summary>
+/// Answers 429 with <c>Retry-After</c> to a throttled address before any credential of it is
+/// looked at, so a correct guess does not get through while throttled (API.md §7).
+/// </summary>
+internal sealed class ThrottleMiddleware(RequestDelegate next, FailureThrottle throttle, IOptionsMonitor<ApiTokenOptions> tokenOptions)
+{
+    public Task InvokeAsync(HttpContext context)
+    {
+        if (!throttle.Enabled || !CarriesCredential(context.Request)
+            || throttle.RetryAfterSeconds(context.Connection.RemoteIpAddress) is not { } retryAfter)
+        {
+            return next(context);
+        }
+
+        context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+        context.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var problems = context.RequestServices.GetRequiredService<IProblemDetailsService>();
+        var problem = new ProblemDetails
+        {
+            Status = StatusCodes.Status429TooManyRequests,
+            Title = "Too many failed authentications.",
+            Detail = $"Too many refused credentials from this address; try again in {retryAfter} seconds.",
+        };
+        problem.Extensions["reason"] = "throttled";
+        return problems.WriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem }).AsTask();
+    }
+
+    private bool CarriesCredential(HttpRequest request)
+    {
+        var options = tokenOptions.Get(ApiTokenDefaults.AuthenticationScheme);
+        foreach (var header in options.HeaderNames)
+        {
+            if (request.Headers.ContainsKey(header))
+            {
+                return true;
+            }
+        }
+
+        return request.QueryString.HasValue && request.Query.ContainsKey(options.QueryTokenParameter);
+    }
+}
+
+public static class ThrottleExtensions
+{
+    public static IServiceCollection AddAuthenticationThrottle(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.Configure<ThrottleOptions>(configuration.GetSection(ThrottleOptions.Section));
+        services.AddSingleton<FailureThrottle>();
+
+        // The client address is the connection's, unless the connection is a proxy named in
+        // Dot:ForwardedHeaders:KnownProxies; nobody else's X-Forwarded-For is believed.
+        var proxies = configuration.GetSection("Dot:ForwardedHeaders:KnownProxies").Get<string[]>()
+            ?? (configuration["Dot:ForwardedHeaders:KnownProxies"]?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            ?? [];
+        services.Configure<ForwardedHeadersOptions>(o =>
+        {
+            o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            o.KnownProxies.Clear();
+            o.KnownIPNetworks.Clear();
+            o.ForwardLimit = 1;
+            foreach (var proxy in proxies)
+            {
+                o.KnownProxies.Add(IPAddress.TryParse(proxy, out var address)
+                    ? address
+                    : throw new InvalidOperationException($"Dot:ForwardedHeaders:KnownProxies: '{proxy}' is not an IP address."));
+            }
+        });
+        return services;
+    }
+
+    public static IApplicationBuilder UseAuthenticationThrottle(this IApplicationBuilder app)
+    {
+        // With no known proxy the middleware would believe every X-Forwarded-For: leave it out.
+        if (app.ApplicationServices.GetRequiredService<IOptions<ForwardedHeadersOptions>>().Value.KnownProxies.Count > 0)
+        {
+            app.UseForwardedHeaders();
+        }
+
+        return app.UseMiddleware<ThrottleMiddleware>();
+    }
+}
