@@ -18,6 +18,7 @@ if (command is not null)
 
 builder.Logging.RedactSecrets();
 builder.Services.AddSingleton(TimeProvider.System);
+builder.AddRequestLimits();
 builder.Services.AddDotErrorHandling();
 builder.Services.AddDotData(builder.Configuration);
 builder.Services.AddUsers();
@@ -36,6 +37,7 @@ if (command is not null)
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseRequestLimits();
 app.UseDotSwagger();
 app.UseAuthenticationThrottle();
 app.UseAuthentication();

@@ -1,0 +1,77 @@
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+
+namespace Dot.Api.Infrastructure;
+
+/// <summary><c>Dot:Limits</c> settings: what a request may carry.</summary>
+public sealed class RequestLimitOptions
+{
+    public const string Section = "Dot:Limits";
+
+    public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
+
+    public int MaxQueryStringLength { get; set; } = 2048;
+}
+
+/// <summary>
+/// Refuses what is too big before any endpoint reads it: a declared body over the limit (413), a
+/// query string over the limit (414). Bodies without a length are cut at the limit by the server
+/// (Kestrel's MaxRequestBodySize, set from the same setting), which also answers 413.
+/// </summary>
+internal sealed class RequestLimitsMiddleware(RequestDelegate next, IOptions<RequestLimitOptions> options)
+{
+    private readonly RequestLimitOptions _limits = options.Value;
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        if (context.Request.QueryString.Value is { } query && query.Length > _limits.MaxQueryStringLength)
+        {
+            return RefuseAsync(context, StatusCodes.Status414UriTooLong, "Query string too long.",
+                $"The query string may be at most {_limits.MaxQueryStringLength} characters.");
+        }
+
+        if (context.Request.ContentLength > _limits.MaxRequestBodyBytes)
+        {
+            return RefuseAsync(context, StatusCodes.Status413PayloadTooLarge, "Request body too large.",
+                $"The request body may be at most {_limits.MaxRequestBodyBytes} bytes.");
+        }
+
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
+        {
+            feature.MaxRequestBodySize = _limits.MaxRequestBodyBytes;
+        }
+
+        return next(context);
+    }
+
+    private static Task RefuseAsync(HttpContext context, int status, string title, string detail)
+    {
+        context.Response.StatusCode = status;
+        var problems = context.RequestServices.GetRequiredService<IProblemDetailsService>();
+        return problems.WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail },
+        }).AsTask();
+    }
+}
+
+public static class RequestLimitsExtensions
+{
+    public static WebApplicationBuilder AddRequestLimits(this WebApplicationBuilder builder)
+    {
+        var section = builder.Configuration.GetSection(RequestLimitOptions.Section);
+        builder.Services.Configure<RequestLimitOptions>(section);
+        var limits = section.Get<RequestLimitOptions>() ?? new RequestLimitOptions();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = limits.MaxRequestBodyBytes;
+            k.Limits.MaxRequestLineSize = Math.Max(8 * 1024, limits.MaxQueryStringLength + 1024);
+        });
+        return builder;
+    }
+
+    public static IApplicationBuilder UseRequestLimits(this IApplicationBuilder app)
+        => app.UseMiddleware<RequestLimitsMiddleware>();
+}
