@@ -1,3 +1,4 @@
+using Dot.Api.Audit;
 using Dot.Api.Authentication;
 using Dot.Api.Cli;
 using Dot.Api.Data;
@@ -21,6 +22,7 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.AddRequestLimits();
 builder.Services.AddDotErrorHandling();
 builder.Services.AddDotData(builder.Configuration);
+builder.Services.AddAudit(builder.Configuration);
 builder.Services.AddUsers();
 builder.Services.AddTokens(builder.Configuration);
 builder.Services.AddAuthentication(ApiTokenDefaults.AuthenticationScheme).AddApiToken();
@@ -47,6 +49,7 @@ app.MapHealth();
 app.MapAuth();
 app.MapTokens();
 app.MapUsers();
+app.MapAudit();
 app.MapContributedEndpoints();
 
 await app.RunAsync();

@@ -1,4 +1,5 @@
 using System.Text.Encodings.Web;
+using Dot.Api.Audit;
 using Dot.Api.Tokens;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
@@ -18,6 +19,7 @@ internal sealed partial class ApiTokenHandler(
     TokenLookup lookup,
     VerifiedTokenCache cache,
     FailureThrottle throttle,
+    AuthFailureAudit audit,
     TokenUsageRecorder usage,
     TimeProvider time)
     : AuthenticationHandler<ApiTokenOptions>(options, loggerFactory, encoder)
@@ -63,7 +65,7 @@ internal sealed partial class ApiTokenHandler(
         switch (TokenFormat.Check(token))
         {
             case TokenShape.Malformed: return Fail(AuthFailure.Malformed);
-            case TokenShape.BadChecksum: return Fail(AuthFailure.BadChecksum);
+            case TokenShape.BadChecksum: return Fail(AuthFailure.BadChecksum, token);
         }
 
         var key = HashKey(token);
@@ -72,13 +74,13 @@ internal sealed partial class ApiTokenHandler(
             var found = await lookup.FindAsync(key.ToArray(), Context.RequestAborted);
             if (found is null)
             {
-                return Fail(AuthFailure.Unknown);
+                return Fail(AuthFailure.Unknown, token);
             }
 
             entry = cache.Add(key, found);
         }
 
-        return Check(entry, via, userId);
+        return Check(entry, via, userId, token);
     }
 
     private static TokenHashKey HashKey(string token)
@@ -89,40 +91,40 @@ internal sealed partial class ApiTokenHandler(
     }
 
     /// <summary>State, owner and user_id, checked against the clock on every request, cached or not.</summary>
-    private AuthenticateResult Check(CachedToken entry, string via, StringValues userId)
+    private AuthenticateResult Check(CachedToken entry, string via, StringValues userId, string token)
     {
         var found = entry.Token;
         var now = time.GetUtcNow().UtcDateTime;
         if (found.RevokedAt is { } revoked && revoked <= now)
         {
-            return Fail(AuthFailure.Revoked);
+            return Fail(AuthFailure.Revoked, token);
         }
 
         if (found.ExpiresAt is { } expires && expires <= now)
         {
-            return Fail(AuthFailure.Expired);
+            return Fail(AuthFailure.Expired, token);
         }
 
         if (found.GraceEndsAt is { } graceEnds && graceEnds <= now)
         {
-            return Fail(AuthFailure.Revoked);
+            return Fail(AuthFailure.Revoked, token);
         }
 
         if (found.Disabled)
         {
-            return Fail(AuthFailure.Disabled);
+            return Fail(AuthFailure.Disabled, token);
         }
 
         if (via == "query")
         {
             if (StringValues.IsNullOrEmpty(userId))
             {
-                return Fail(AuthFailure.UserIdMissing);
+                return Fail(AuthFailure.UserIdMissing, token);
             }
 
             if (!NamesOwner(userId.ToString(), found))
             {
-                return Fail(AuthFailure.UserIdMismatch);
+                return Fail(AuthFailure.UserIdMismatch, token);
             }
         }
 
@@ -153,10 +155,11 @@ internal sealed partial class ApiTokenHandler(
         return StringValues.Empty;
     }
 
-    private AuthenticateResult Fail(AuthFailure failure)
+    private AuthenticateResult Fail(AuthFailure failure, string? credential = null)
     {
         Log.Refused(Logger, failure.Code);
         throttle.RecordFailure(Context.Connection.RemoteIpAddress);
+        audit.Record(Context.Connection.RemoteIpAddress, failure.Code, credential);
         return failure.Result;
     }
 

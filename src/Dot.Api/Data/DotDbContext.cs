@@ -1,3 +1,4 @@
+using Dot.Api.Audit;
 using Dot.Api.Tokens;
 using Dot.Api.Users;
 using Microsoft.EntityFrameworkCore;
@@ -10,6 +11,8 @@ public sealed class DotDbContext(DbContextOptions<DotDbContext> options) : DbCon
     public DbSet<User> Users => Set<User>();
 
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
+
+    public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
         => modelBuilder.ApplyConfigurationsFromAssembly(typeof(DotDbContext).Assembly);

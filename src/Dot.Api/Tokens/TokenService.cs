@@ -1,3 +1,4 @@
+using Dot.Api.Audit;
 using Dot.Api.Authentication;
 using Dot.Api.Data;
 using Dot.Api.Infrastructure;
@@ -8,7 +9,7 @@ using Microsoft.Extensions.Options;
 namespace Dot.Api.Tokens;
 
 /// <summary>Creating, listing, revoking and rotating tokens: the rules of API.md §2, for the API and the CLI alike.</summary>
-public sealed class TokenService(DotDbContext db, TimeProvider time, IOptions<TokenOptions> options, VerifiedTokenCache cache)
+public sealed class TokenService(DotDbContext db, TimeProvider time, IOptions<TokenOptions> options, VerifiedTokenCache cache, AuditLog audit)
 {
     public const int MaxNameLength = 100;
     public const int MaxDescriptionLength = 500;
@@ -106,6 +107,7 @@ public sealed class TokenService(DotDbContext db, TimeProvider time, IOptions<To
             ExpiresAt = expiresAt,
         };
         db.ApiTokens.Add(token);
+        audit.Add(AuditEventTypes.TokenCreated, ownerId, token.Id.ToString(), $"{token.Hint} \"{token.Name}\"");
         await db.SaveChangesAsync(cancellationToken);
         return (token, plaintext);
     }
@@ -125,6 +127,7 @@ public sealed class TokenService(DotDbContext db, TimeProvider time, IOptions<To
         if (token.RevokedAt is null)
         {
             token.RevokedAt = Now;
+            audit.Add(AuditEventTypes.TokenRevoked, token.UserId, token.Id.ToString(), token.Hint);
             await db.SaveChangesAsync(cancellationToken);
         }
 
@@ -143,6 +146,7 @@ public sealed class TokenService(DotDbContext db, TimeProvider time, IOptions<To
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var (token, plaintext) = await CreateAsync(old.UserId, rotatedBy, old.Name, old.Description, expiresAt, cancellationToken);
         old.ReplacedBy = token.Id;
+        audit.Add(AuditEventTypes.TokenRotated, old.UserId, old.Id.ToString(), $"{old.Hint} → {token.Hint}, grace {grace.TotalMinutes:0} min");
         if (grace <= TimeSpan.Zero)
         {
             old.RevokedAt = now;

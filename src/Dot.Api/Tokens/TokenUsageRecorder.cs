@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Dot.Api.Data;
+using Dot.Api.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 
 namespace Dot.Api.Tokens;
@@ -14,7 +15,7 @@ public readonly record struct TokenUsage(DateTime At, System.Net.IPAddress? Addr
 /// Gathers <c>last_used_*</c> in memory and writes them in batches (API.md §7: within a minute,
 /// without a database write per request). Flushed by <see cref="TokenUsageFlusher"/> and on shutdown.
 /// </summary>
-public sealed partial class TokenUsageRecorder(IServiceScopeFactory scopes, ILogger<TokenUsageRecorder> logger)
+public sealed partial class TokenUsageRecorder(IServiceScopeFactory scopes, ILogger<TokenUsageRecorder> logger) : IBatchWriter
 {
     private ConcurrentDictionary<Guid, TokenUsage> _pending = new();
 
@@ -66,50 +67,5 @@ public sealed partial class TokenUsageRecorder(IServiceScopeFactory scopes, ILog
     {
         [LoggerMessage(1, LogLevel.Debug, "Wrote last-used data of {Count} tokens ({Written} rows changed)")]
         public static partial void Flushed(ILogger logger, int count, int written);
-    }
-}
-
-/// <summary>Flushes token usage every <c>Dot:Tokens:UsageFlushSeconds</c> (default 60) and at shutdown.</summary>
-public sealed partial class TokenUsageFlusher(TokenUsageRecorder recorder, TimeProvider time, IConfiguration configuration,
-    ILogger<TokenUsageFlusher> logger) : BackgroundService
-{
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var seconds = configuration.GetValue("Dot:Tokens:UsageFlushSeconds", 60);
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Math.Clamp(seconds, 1, 60)), time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                await FlushSafelyAsync(stoppingToken);
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-    }
-
-    public override async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await base.StopAsync(cancellationToken);
-        await FlushSafelyAsync(CancellationToken.None);
-    }
-
-    private async Task FlushSafelyAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            await recorder.FlushAsync(cancellationToken);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            Log.FlushFailed(logger, ex);
-        }
-    }
-
-    private static partial class Log
-    {
-        [LoggerMessage(2, LogLevel.Warning, "Could not write token usage; it will be retried with the next batch")]
-        public static partial void FlushFailed(ILogger logger, Exception exception);
     }
 }

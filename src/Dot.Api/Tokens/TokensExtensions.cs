@@ -1,4 +1,6 @@
 using Dot.Api.Authentication;
+using Dot.Api.Infrastructure;
+using Microsoft.Extensions.Options;
 
 namespace Dot.Api.Tokens;
 
@@ -12,7 +14,8 @@ public static class TokensExtensions
         services.Configure<TokenCacheOptions>(configuration.GetSection(TokenCacheOptions.Section));
         services.AddSingleton<VerifiedTokenCache>();
         services.AddSingleton<TokenUsageRecorder>();
-        services.AddHostedService<TokenUsageFlusher>();
+        services.AddPeriodicFlusher<TokenUsageRecorder>(sp => TimeSpan.FromSeconds(Math.Clamp(
+            sp.GetRequiredService<IOptions<TokenOptions>>().Value.UsageFlushSeconds, 1, 60)));
         return services;
     }
 }

@@ -1,3 +1,4 @@
+using Dot.Api.Audit;
 using Dot.Api.Authentication;
 using Dot.Api.Data;
 using Dot.Api.Infrastructure;
@@ -7,7 +8,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Dot.Api.Users;
 
 /// <summary>Users and their rules (API.md §1), for the API and the CLI alike.</summary>
-public sealed class UserService(DotDbContext db, TimeProvider time, IPasswordHasher<User> hasher, VerifiedTokenCache tokenCache)
+public sealed class UserService(DotDbContext db, TimeProvider time, IPasswordHasher<User> hasher, VerifiedTokenCache tokenCache, AuditLog audit)
 {
     public const int MaxEmailLength = 320;
     public const int MaxNameLength = 200;
@@ -116,6 +117,7 @@ public sealed class UserService(DotDbContext db, TimeProvider time, IPasswordHas
         }
 
         db.Users.Add(user);
+        audit.Add(AuditEventTypes.UserCreated, user.Id, user.Email, user.Role.ToName());
         try
         {
             await db.SaveChangesAsync(cancellationToken);
@@ -143,6 +145,17 @@ public sealed class UserService(DotDbContext db, TimeProvider time, IPasswordHas
     public async Task SaveAsync(User user, CancellationToken cancellationToken)
     {
         user.UpdatedAt = time.GetUtcNow().UtcDateTime;
+        var entry = db.Entry(user);
+        if (entry.Property(u => u.Role).OriginalValue is var oldRole && oldRole != user.Role)
+        {
+            audit.Add(AuditEventTypes.UserRoleChanged, user.Id, user.Email, $"{oldRole.ToName()} → {user.Role.ToName()}");
+        }
+
+        if (entry.Property(u => u.Disabled).OriginalValue != user.Disabled)
+        {
+            audit.Add(user.Disabled ? AuditEventTypes.UserDisabled : AuditEventTypes.UserEnabled, user.Id, user.Email);
+        }
+
         await db.SaveChangesAsync(cancellationToken);
         tokenCache.RemoveUser(user.Id); // role, name or disabled flag changed: the next request re-reads them
     }
@@ -150,6 +163,7 @@ public sealed class UserService(DotDbContext db, TimeProvider time, IPasswordHas
     public async Task DeleteAsync(User user, CancellationToken cancellationToken)
     {
         db.Users.Remove(user);
+        audit.Add(AuditEventTypes.UserDeleted, user.Id, user.Email);
         await db.SaveChangesAsync(cancellationToken);
         tokenCache.RemoveUser(user.Id);
     }

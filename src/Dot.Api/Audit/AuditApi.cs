@@ -1,0 +1,122 @@
+using Dot.Api.Authentication;
+using Dot.Api.Data;
+using Dot.Api.Infrastructure;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+
+namespace Dot.Api.Audit;
+
+public sealed record AuditEventDto(
+    Guid Id, string Type, DateTime OccurredAt, Guid? ActorId, Guid? SubjectUserId, string? Target, string? Address,
+    string? Detail, int Count);
+
+internal static class AuditApi
+{
+    public static RouteGroupBuilder MapAudit(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/audit_events")
+            .WithTags("Audit")
+            .RequireAuthorization(Policies.Admin);
+
+        group.MapGet("/", ListAsync)
+            .WithName("ListAuditEvents")
+            .WithSummary("Audit trail, newest first")
+            .WithDescription("Filters: type (e.g. token.created, auth.failed), user_id (as actor or subject), from and to (ISO-8601, [from, to)). Paged with limit and cursor. auth.failed events count failures per address, reason and token hint over a few seconds.");
+
+        return group;
+    }
+
+    private static async Task<Results<Ok<Page<AuditEventDto>>, ProblemHttpResult>> ListAsync(
+        string? type, [FromQuery(Name = "user_id")] string? userId, string? from, string? to, int? limit, string? cursor,
+        DotDbContext db, CancellationToken ct)
+    {
+        var errors = new FieldErrors();
+        var (take, after) = Cursor.Read(limit, cursor, errors);
+        if (type is not null && !AuditEventTypes.All.Contains(type))
+        {
+            errors.Add("type", $"type must be one of: {string.Join(", ", AuditEventTypes.All.Order())}.");
+        }
+
+        Guid? user = null;
+        if (userId is not null)
+        {
+            if (Guid.TryParse(userId, out var id))
+            {
+                user = id;
+            }
+            else
+            {
+                errors.Add("user_id", "user_id must be a user id.");
+            }
+        }
+
+        var fromTime = ParseTime(from, "from", errors);
+        var toTime = ParseTime(to, "to", errors);
+        if (!errors.IsEmpty)
+        {
+            return errors.ToProblem();
+        }
+
+        var query = db.AuditEvents.AsNoTracking();
+        if (type is not null)
+        {
+            query = query.Where(e => e.Type == type);
+        }
+
+        if (user is { } u)
+        {
+            query = query.Where(e => e.ActorId == u || e.SubjectUserId == u);
+        }
+
+        if (fromTime is { } f)
+        {
+            query = query.Where(e => e.OccurredAt >= f);
+        }
+
+        if (toTime is { } t)
+        {
+            query = query.Where(e => e.OccurredAt < t);
+        }
+
+        if (after is { } c)
+        {
+            query = query.Where(e => e.OccurredAt < c.CreatedAt || (e.OccurredAt == c.CreatedAt && e.Id < c.Id));
+        }
+
+        var page = await query.OrderByDescending(e => e.OccurredAt).ThenByDescending(e => e.Id).Take(take + 1)
+            .Select(e => new AuditEventDto(e.Id, e.Type, e.OccurredAt, e.ActorId, e.SubjectUserId, e.Target, e.Address, e.Detail, e.Count))
+            .ToListAsync(ct);
+        var next = page.Count > take ? new Cursor(page[take - 1].OccurredAt, page[take - 1].Id).Encode() : null;
+        return TypedResults.Ok(new Page<AuditEventDto>(page.Take(take).ToList(), next));
+    }
+
+    private static DateTime? ParseTime(string? text, string field, FieldErrors errors)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (DateTime.TryParse(text, System.Globalization.CultureInfo.InvariantCulture,
+            System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal, out var value))
+        {
+            return DateTime.SpecifyKind(value, DateTimeKind.Utc);
+        }
+
+        errors.Add(field, $"{field} must be an ISO-8601 time such as 2026-01-15T12:00:00Z.");
+        return null;
+    }
+}
+
+public static class AuditExtensions
+{
+    public static IServiceCollection AddAudit(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddHttpContextAccessor();
+        services.AddScoped<AuditLog>();
+        services.AddSingleton<AuthFailureAudit>();
+        services.AddPeriodicFlusher<AuthFailureAudit>(_ => TimeSpan.FromSeconds(Math.Clamp(configuration.GetValue("Dot:Audit:FlushSeconds", 10), 1, 60)));
+        return services;
+    }
+}
