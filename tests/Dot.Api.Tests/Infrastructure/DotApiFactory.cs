@@ -50,6 +50,15 @@ public sealed class DotApiFactory : WebApplicationFactory<Program>
         return this;
     }
 
+    private string _environment = "Development";
+
+    /// <summary>The hosting environment (Development unless a test needs Production's behaviour).</summary>
+    public DotApiFactory WithEnvironment(string environment)
+    {
+        _environment = environment;
+        return this;
+    }
+
     public DotApiFactory WithSetting(string key, string? value)
     {
         _settings[key] = value;
@@ -73,6 +82,7 @@ public sealed class DotApiFactory : WebApplicationFactory<Program>
             builder.UseSetting(key, value);
         }
 
+        builder.UseEnvironment(_environment);
         builder.ConfigureLogging(logging => logging.AddProvider(Logs));
         builder.ConfigureServices(services =>
         {
