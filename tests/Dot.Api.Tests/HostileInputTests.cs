@@ -1,0 +1,211 @@
+using System.Net;
+using System.Text;
+using CsCheck;
+using Dot.Api.Authentication;
+using Dot.Api.Tests.Infrastructure;
+using Dot.Api.Users;
+using Xunit.Abstractions;
+
+namespace Dot.Api.Tests;
+
+/// <summary>
+/// Property-based abuse: thousands of generated hostile requests — header values, query strings,
+/// path segments, JSON bodies of every endpoint, wrong content types. None may answer 5xx, none may
+/// be authenticated by a bad credential, and the server must still answer a valid request after.
+/// </summary>
+public sealed class HostileInputTests(ITestOutputHelper output)
+{
+    private const int Iterations = 2500;
+
+    /// <summary>Every route of the API, with placeholders for ids.</summary>
+    private static readonly string[] Routes =
+    [
+        "/api/auth/me", "/api/tokens", "/api/tokens/{guid}", "/api/tokens/{guid}/rotate", "/api/users", "/api/users/{guid}",
+        "/api/audit_events", "/api/connections", "/api/connections/postgres/{slug}", "/api/connections/{any}/{any}",
+        "/api/sync/postgres/{slug}", "/api/sync/{any}/{any}", "/api/sync/runs/{guid}", "/api/sync/runs/{any}",
+        "/api/import_and_overwrite_external_asset", "/api/external_assets", "/api/external_assets/{any}",
+        "/api/chats", "/api/chats/{guid}", "/api/chats/{guid}/messages", "/api/chats/{any}", "/api/add_label_to_chat",
+        "/api/export_history", "/api/connections/postgres/{slug}/catalog", "/healthz", "/healthz/live", "/{any}",
+    ];
+
+    private static readonly string[] Fields =
+    [
+        "name", "description", "expires_in_days", "expires_at", "user_id", "email", "role", "password", "disabled",
+        "grace_period_minutes", "external_asset", "id", "subtype", "folder", "url", "active", "view_count",
+        "last_accessed_at", "dot_description", "title", "content", "labels", "chat_id", "type", "settings", "secrets",
+    ];
+
+    private static readonly Gen<string> Nasty = Gen.OneOf(
+        Gen.String[0, 40],
+        Gen.Char.Array[0, 300].Select(c => new string(c)),
+        Gen.OneOf("", " ", "null", "-1", "0", "1e309", "NaN", "../../etc/passwd", "%00", "\u0000", "\r\n", "' OR 1=1 --",
+            "<script>alert(1)</script>", "dot-", "admin", "ADMIN", "😀", "\uFFFF", "\uD800", new string('a', 5000), "2026-02-30",
+            "9999-12-31T23:59:59Z", "-0001-01-01", "true", "[]", "{}"));
+
+    private static readonly Gen<string> Credential = Gen.OneOf(
+        Nasty,
+        Gen.Const(0).Select(_ => TokenFormat.Generate()), // well-formed, unknown
+        Gen.Char["0123456789abcdef"].Array[64].Select(c => "dot-" + new string(c)), // right shape, wrong checksum (almost surely)
+        Gen.Const(0).Select(_ => TokenFormat.Generate().ToUpperInvariant()),
+        Gen.Const(0).Select(_ => TokenFormat.Generate()[..67]),
+        Gen.Const(0).Select(_ => TokenFormat.Generate() + "\n" + TokenFormat.Generate()));
+
+    private static Gen<string> JsonValue(int depth)
+    {
+        var scalar = Gen.OneOf(
+            Gen.Long.Select(n => n.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            Gen.Double.Select(d => double.IsFinite(d) ? d.ToString("R", System.Globalization.CultureInfo.InvariantCulture) : "1e400"),
+            Nasty.Select(s => System.Text.Json.JsonSerializer.Serialize(s)),
+            Gen.OneOf("true", "false", "null", "\"2026-01-15T12:00:00Z\"", "\"https://example.com/x\"", "\"javascript:alert(1)\"", "\"user\"", "\"admin\""));
+        if (depth == 0)
+        {
+            return scalar;
+        }
+
+        var inner = JsonValue(depth - 1);
+        return Gen.OneOf(
+            scalar,
+            inner.Array[0, 4].Select(items => "[" + string.Join(',', items) + "]"),
+            Gen.Select(Gen.OneOf(Gen.OneOf(Fields), Nasty), inner).Array[0, 6]
+                .Select(pairs => "{" + string.Join(',', pairs.Select(p => System.Text.Json.JsonSerializer.Serialize(p.Item1) + ":" + p.Item2)) + "}"));
+    }
+
+    private static readonly Gen<string> Body = Gen.OneOf(
+        JsonValue(3),
+        Gen.Select(JsonValue(2), Gen.OneOf(Fields)).Select(t => "{\"" + t.Item2 + "\":" + t.Item1 + "}"),
+        Gen.Select(JsonValue(2), Gen.OneOf(Fields)).Select(t => "{\"external_asset\":{\"id\":\"a\",\"name\":\"n\",\"" + t.Item2 + "\":" + t.Item1 + "}}"),
+        Nasty,
+        Gen.Const(string.Concat(Enumerable.Repeat("[", 100)) + string.Concat(Enumerable.Repeat("]", 100))));
+
+    private sealed record Attempt(string Method, string Path, string Query, string? HeaderName, string? Credential, string? Body, string? ContentType);
+
+    private static Gen<Attempt> Attempts(bool withCredential) =>
+        from method in Gen.OneOf("GET", "POST", "PATCH", "DELETE", "PUT")
+        from route in Gen.OneOf(Routes)
+        from segment in Nasty
+        from guid in Gen.Guid
+        from query in Gen.Select(Gen.OneOf(Gen.OneOf("api_token", "user_id", "start_date", "end_date", "format", "limit", "cursor", "type", "active", "subtype", "folder", "from", "to"), Nasty), Nasty).Array[0, 4]
+        from header in Gen.OneOf("API-KEY", "X-API-KEY", "api-key", "Authorization", "Cookie")
+        from credential in Credential
+        from body in Body
+        from contentType in Gen.OneOf<string?>("application/json", "application/json; charset=utf-8", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data", "application/xml", null)
+        select new Attempt(
+            method,
+            route.Replace("{guid}", guid.ToString(), StringComparison.Ordinal)
+                 .Replace("{slug}", "my-db", StringComparison.Ordinal)
+                 .Replace("{any}", Uri.EscapeDataString(segment.Length > 200 ? segment[..200] : segment), StringComparison.Ordinal),
+            string.Join('&', query.Select(q => Uri.EscapeDataString(q.Item1) + "=" + Uri.EscapeDataString(q.Item2.Length > 300 ? q.Item2[..300] : q.Item2))),
+            withCredential ? header : null,
+            withCredential ? credential : null,
+            method is "GET" or "DELETE" ? null : body,
+            contentType);
+
+    private static async Task<HttpStatusCode> SendAsync(HttpClient client, Attempt a)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(a.Method), a.Path + (a.Query.Length > 0 ? "?" + a.Query : ""));
+        if (a.HeaderName is not null && a.Credential is not null)
+        {
+            request.Headers.TryAddWithoutValidation(a.HeaderName, a.Credential);
+        }
+
+        if (a.Body is not null)
+        {
+            request.Content = new ByteArrayContent(Encoding.UTF8.GetBytes(a.Body));
+            if (a.ContentType is not null)
+            {
+                request.Content.Headers.TryAddWithoutValidation("Content-Type", a.ContentType);
+            }
+        }
+
+        try
+        {
+            using var response = await client.SendAsync(request);
+            return response.StatusCode;
+        }
+        catch (HttpRequestException ex) when (ex.Message.Contains("New-line", StringComparison.Ordinal) || ex.Message.Contains("header", StringComparison.OrdinalIgnoreCase) && ex.InnerException is null)
+        {
+            return 0; // the client itself refuses to put this on the wire: nothing reached the server
+        }
+    }
+
+    /// <summary>A client that sends header values as UTF-8 bytes, so non-ASCII reaches the server.</summary>
+    private static HttpClient RawClient(DotApiFactory factory, string? token = null)
+    {
+        var client = new HttpClient(new SocketsHttpHandler { RequestHeaderEncodingSelector = (_, _) => Encoding.UTF8 })
+        {
+            BaseAddress = factory.CreateClient().BaseAddress,
+        };
+        if (token is not null)
+        {
+            client.DefaultRequestHeaders.Add("API-KEY", token);
+        }
+
+        return client;
+    }
+
+    /// <summary>Kestrel on a loopback port, so requests are parsed as a real client's would be.</summary>
+    private static DotApiFactory RealServer()
+    {
+        var factory = new DotApiFactory().WithSetting("Dot:Auth:ThrottleEnabled", "false").WithEnvironment("Production");
+        factory.UseKestrel(0);
+        factory.StartServer();
+        return factory;
+    }
+
+    [Fact]
+    public async Task HostileCredentialsNeverAuthenticateAndNeverCrash()
+    {
+        await using var factory = RealServer();
+        var (_, token, valid) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+        using var client = RawClient(factory);
+        var tried = 0;
+        var sent = 0;
+
+        await Attempts(withCredential: true).SampleAsync(async a =>
+        {
+            Interlocked.Increment(ref tried);
+            var status = (int)await SendAsync(client, a);
+            if (status == 0)
+            {
+                return;
+            }
+
+            Interlocked.Increment(ref sent);
+            Assert.True(status < 500, $"{status} for {a}");
+            if (a.Path.StartsWith("/api/", StringComparison.Ordinal))
+            {
+                Assert.True(status is < 200 or >= 300, $"authenticated {status} for {a}");
+            }
+        }, iter: Iterations, threads: 4);
+
+        output.WriteLine($"tried {tried} hostile requests with hostile credentials ({sent} reached the server, the rest the client refused to send); none authenticated, none 5xx");
+        Assert.True(sent > Iterations / 2, $"only {sent} of {tried} reached the server");
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await valid.GetAsync("/api/auth/me")).StatusCode);
+        Assert.DoesNotContain(token[4..], factory.Logs.AllText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HostileBodiesQueriesAndPathsFromAnAdminNeverCrash()
+    {
+        await using var factory = RealServer();
+        var (_, adminToken, _) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+        using var admin = RawClient(factory, adminToken);
+        var (_, _, keeper) = await factory.CreateCallerAsync("keeper@example.com", Role.Admin);
+        var tried = 0;
+
+        await Attempts(withCredential: false).SampleAsync(async a =>
+        {
+            Interlocked.Increment(ref tried);
+            if (a.Method == "DELETE" && a.Path.StartsWith("/api/users", StringComparison.Ordinal))
+            {
+                return; // deleting the callers themselves would end the test early, not find a bug
+            }
+
+            var status = (int)await SendAsync(admin, a);
+            Assert.True(status < 500, $"{status} for {a}");
+        }, iter: Iterations, threads: 4);
+
+        output.WriteLine($"tried {tried} hostile requests as an admin; none 5xx");
+        Assert.Equal(HttpStatusCode.OK, (await keeper.GetAsync("/api/auth/me")).StatusCode);
+    }
+}
