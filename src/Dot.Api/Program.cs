@@ -1,5 +1,6 @@
 using Dot.Api.Authentication;
 using Dot.Api.Cli;
+using Dot.Api.Connections;
 using Dot.Api.Data;
 using Dot.Api.Health;
 using Dot.Api.Infrastructure;
@@ -8,10 +9,10 @@ using Dot.Api.Swagger;
 using Dot.Api.Tokens;
 using Dot.Api.Users;
 
-// `dot-api users …`, `dot-api tokens …`: an admin command against the same database; anything else serves.
-var command = CliArguments.IsCommand(args) ? CliHost.ParseOrExit(args) : null;
-var builder = WebApplication.CreateBuilder(command is null ? args.SkipWhile(a => a == "serve").ToArray() : []);
-if (command is not null)
+// `dot-api users …`, `tokens …`, `connections …`: an admin command against the same database; anything else serves.
+var isCommand = CliArguments.IsCommand(args);
+var builder = WebApplication.CreateBuilder(isCommand ? [] : args.SkipWhile(a => a == "serve").ToArray());
+if (isCommand)
 {
     builder.Logging.ForCommandLine();
 }
@@ -22,9 +23,13 @@ builder.Services.AddDotErrorHandling();
 builder.Services.AddDotData(builder.Configuration);
 builder.Services.AddUsers();
 builder.Services.AddTokens(builder.Configuration);
+builder.Services.AddDotConnections();
 builder.Services.AddAuthentication(ApiTokenDefaults.AuthenticationScheme).AddApiToken();
 builder.Services.AddDotAuthorization();
 builder.Services.AddDotSwagger();
+
+// Parsed once the features have registered their verbs (connections add).
+var command = isCommand ? CliHost.ParseOrExit(args) : null;
 
 var app = builder.Build();
 await app.Services.MigrateDotDatabaseAsync();
@@ -43,6 +48,7 @@ app.MapHealth();
 app.MapAuth();
 app.MapTokens();
 app.MapUsers();
+app.MapConnections();
 app.MapContributedEndpoints();
 
 await app.RunAsync();
