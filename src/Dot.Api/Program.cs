@@ -6,6 +6,7 @@ using Dot.Api.Health;
 using Dot.Api.Infrastructure;
 using Dot.Api.Logging;
 using Dot.Api.Swagger;
+using Dot.Api.Sync;
 using Dot.Api.Tokens;
 using Dot.Api.Users;
 
@@ -24,6 +25,7 @@ builder.Services.AddDotData(builder.Configuration);
 builder.Services.AddUsers();
 builder.Services.AddTokens(builder.Configuration);
 builder.Services.AddDotConnections();
+builder.Services.AddSync(builder.Configuration);
 builder.Services.AddAuthentication(ApiTokenDefaults.AuthenticationScheme).AddApiToken();
 builder.Services.AddDotAuthorization();
 builder.Services.AddDotSwagger();
@@ -49,6 +51,7 @@ app.MapAuth();
 app.MapTokens();
 app.MapUsers();
 app.MapConnections();
+app.MapSync();
 app.MapContributedEndpoints();
 
 await app.RunAsync();

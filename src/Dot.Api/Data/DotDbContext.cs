@@ -1,4 +1,5 @@
 using Dot.Api.Connections;
+using Dot.Api.Sync;
 using Dot.Api.Tokens;
 using Dot.Api.Users;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
@@ -14,6 +15,8 @@ public sealed class DotDbContext(DbContextOptions<DotDbContext> options) : DbCon
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
 
     public DbSet<Connection> Connections => Set<Connection>();
+
+    public DbSet<SyncRun> SyncRuns => Set<SyncRun>();
 
     /// <summary>The Data Protection key ring (connection secrets), so every instance reads what another wrote.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
