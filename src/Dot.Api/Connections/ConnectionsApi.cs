@@ -14,17 +14,21 @@ internal static class ConnectionsApi
             .RequireAuthorization(Policies.Admin);
 
         group.MapGet("/", ListAsync)
+            .ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity)
             .WithName("ListConnections")
             .WithSummary("List connections")
             .WithDescription("Ordered by type then id, paged with limit (1–200, default 50) and the next_cursor of the previous page; "
                 + "type filters to one connection type. Secrets are never returned: only their names, in secret_names.");
 
         group.MapGet("/{type}/{id}", GetAsync)
+            .ProducesProblem(StatusCodes.Status404NotFound)
             .WithName("GetConnection")
             .WithSummary("A connection")
             .WithDescription("Its settings and the names of its secrets (never their values).");
 
         group.MapPost("/", CreateAsync)
+            .ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status409Conflict)
             .WithName("CreateConnection")
             .WithSummary("Create a connection")
             .WithDescription("type (postgres, redshift, snowflake, mssql, bigquery, databricks, looker, dbt) and id (a slug: 1–64 of a–z, 0–9, '-', '_') "
@@ -32,6 +36,7 @@ internal static class ConnectionsApi
                 + "secrets: an object of strings, stored encrypted and never returned. 409 when the type already has a connection with that id.");
 
         group.MapDelete("/{type}/{id}", DeleteAsync)
+            .ProducesProblem(StatusCodes.Status404NotFound)
             .WithName("DeleteConnection")
             .WithSummary("Delete a connection")
             .WithDescription("Its queued or running sync runs end as failed (\"the connection was deleted\"); finished runs stay readable.");

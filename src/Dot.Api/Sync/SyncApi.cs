@@ -23,9 +23,12 @@ internal static partial class SyncApi
             .WithDescription("202 with the run. While a sync of the same connection is queued or running, a trigger joins it "
                 + "(same sync_id). Any request body up to 1 MiB (a dbt Cloud webhook's JSON, say) is accepted and ignored; "
                 + "larger is 413. Accepts the token as ?user_id=<email or id>&api_token=<token> as well as in the API-KEY header.")
-            .Produces(StatusCodes.Status413PayloadTooLarge);
+            .ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
 
         group.MapGet("/runs/{sync_id:guid}", GetRunAsync)
+            .ProducesProblem(StatusCodes.Status404NotFound)
             .WithName("GetSyncRun")
             .WithSummary("A sync run's status")
             .WithDescription("queued, running, succeeded or failed, with timestamps, the error text of a failed run, and what the connector counted.");
