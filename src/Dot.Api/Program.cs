@@ -1,18 +1,20 @@
 using Dot.Api.Audit;
 using Dot.Api.Authentication;
 using Dot.Api.Cli;
+using Dot.Api.Connections;
 using Dot.Api.Data;
 using Dot.Api.Health;
 using Dot.Api.Infrastructure;
 using Dot.Api.Logging;
 using Dot.Api.Swagger;
+using Dot.Api.Sync;
 using Dot.Api.Tokens;
 using Dot.Api.Users;
 
-// `dot-api users …`, `dot-api tokens …`: an admin command against the same database; anything else serves.
-var command = CliArguments.IsCommand(args) ? CliHost.ParseOrExit(args) : null;
-var builder = WebApplication.CreateBuilder(command is null ? args.SkipWhile(a => a == "serve").ToArray() : []);
-if (command is not null)
+// `dot-api users …`, `tokens …`, `connections …`: an admin command against the same database; anything else serves.
+var isCommand = CliArguments.IsCommand(args);
+var builder = WebApplication.CreateBuilder(isCommand ? [] : args.SkipWhile(a => a == "serve").ToArray());
+if (isCommand)
 {
     builder.Logging.ForCommandLine();
 }
@@ -25,10 +27,15 @@ builder.Services.AddDotData(builder.Configuration);
 builder.Services.AddAudit(builder.Configuration);
 builder.Services.AddUsers();
 builder.Services.AddTokens(builder.Configuration);
+builder.Services.AddDotConnections();
+builder.Services.AddSync(builder.Configuration);
 builder.Services.AddAuthentication(ApiTokenDefaults.AuthenticationScheme).AddApiToken();
 builder.Services.AddAuthenticationThrottle(builder.Configuration);
 builder.Services.AddDotAuthorization();
 builder.Services.AddDotSwagger();
+
+// Parsed once the features have registered their verbs (connections add).
+var command = isCommand ? CliHost.ParseOrExit(args) : null;
 
 var app = builder.Build();
 await app.Services.MigrateDotDatabaseAsync();
@@ -50,6 +57,8 @@ app.MapAuth();
 app.MapTokens();
 app.MapUsers();
 app.MapAudit();
+app.MapConnections();
+app.MapSync();
 app.MapContributedEndpoints();
 
 await app.RunAsync();

@@ -8,6 +8,15 @@ namespace Dot.Api.Tests;
 
 public sealed class HealthAndSwaggerTests
 {
+    /// <summary>The three webhook routes of API.md §3, and the test host's probe.</summary>
+    private static readonly HashSet<string> QueryTokenPaths =
+    [
+        "/api/test/query-probe",
+        "/api/sync/{connection_type}/{connection_id}",
+        "/api/import_and_overwrite_external_asset",
+        "/api/export_history",
+    ];
+
     [Fact]
     public async Task HealthEndpointsAnswerAnonymously()
     {
@@ -74,7 +83,8 @@ public sealed class HealthAndSwaggerTests
                 }
 
                 Assert.True(names.Contains("ApiKeyHeader"), where);
-                Assert.Equal(path.Name == "/api/test/query-probe", names.Contains("ApiTokenQuery"));
+                Assert.Equal(QueryTokenPaths.Contains(path.Name), names.Contains("ApiTokenQuery"));
+                Assert.Equal(QueryTokenPaths.Contains(path.Name), names.Contains("UserIdQuery"));
             }
         }
     }

@@ -10,7 +10,7 @@ namespace Dot.Api.Audit;
 public sealed class AuditLog(DotDbContext db, TimeProvider time, IHttpContextAccessor http)
 {
     /// <summary>The actor is the authenticated caller; none for the command line.</summary>
-    public void Add(string type, Guid? subjectUserId = null, string? target = null, string? detail = null)
+    public AuditEvent Add(string type, Guid? subjectUserId = null, string? target = null, string? detail = null)
         => db.AuditEvents.Add(new AuditEvent
         {
             Id = Guid.CreateVersion7(),
@@ -21,5 +21,5 @@ public sealed class AuditLog(DotDbContext db, TimeProvider time, IHttpContextAcc
             Target = target,
             Address = http.HttpContext?.Connection.RemoteIpAddress?.ToString(),
             Detail = detail,
-        });
+        }).Entity;
 }

@@ -39,6 +39,9 @@ public static class CliRunner
         Handlers[command] = handler;
     }
 
+    /// <summary>Standard input, for a handler given the services of <see cref="RunAsync"/> (null elsewhere).</summary>
+    public static TextReader? StdinOf(IServiceProvider services) => (services as StdinServices)?.Stdin;
+
     public static CliArguments Parse(string[] args) => CliArguments.Parse(args, Verbs, PasswordStdin);
 
     public static async Task<int> RunAsync(CliArguments command, IServiceProvider services, TextWriter stdout, TextWriter stderr,

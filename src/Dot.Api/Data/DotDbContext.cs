@@ -1,18 +1,28 @@
 using Dot.Api.Audit;
+using Dot.Api.Connections;
+using Dot.Api.Sync;
 using Dot.Api.Tokens;
 using Dot.Api.Users;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace Dot.Api.Data;
 
-public sealed class DotDbContext(DbContextOptions<DotDbContext> options) : DbContext(options)
+public sealed class DotDbContext(DbContextOptions<DotDbContext> options) : DbContext(options), IDataProtectionKeyContext
 {
     public DbSet<User> Users => Set<User>();
 
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
 
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
+
+    public DbSet<Connection> Connections => Set<Connection>();
+
+    public DbSet<SyncRun> SyncRuns => Set<SyncRun>();
+
+    /// <summary>The Data Protection key ring (connection secrets), so every instance reads what another wrote.</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
         => modelBuilder.ApplyConfigurationsFromAssembly(typeof(DotDbContext).Assembly);

@@ -1,0 +1,105 @@
+using System.Security.Claims;
+using Dot.Api.Authentication;
+using Dot.Api.Infrastructure;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Dot.Api.Connections;
+
+internal static class ConnectionsApi
+{
+    public static RouteGroupBuilder MapConnections(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/connections")
+            .WithTags("Connections")
+            .RequireAuthorization(Policies.Admin);
+
+        group.MapGet("/", ListAsync)
+            .ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity)
+            .WithName("ListConnections")
+            .WithSummary("List connections")
+            .WithDescription("Ordered by type then id, paged with limit (1–200, default 50) and the next_cursor of the previous page; "
+                + "type filters to one connection type. Secrets are never returned: only their names, in secret_names.");
+
+        group.MapGet("/{type}/{id}", GetAsync)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithName("GetConnection")
+            .WithSummary("A connection")
+            .WithDescription("Its settings and the names of its secrets (never their values).");
+
+        group.MapPost("/", CreateAsync)
+            .ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .WithName("CreateConnection")
+            .WithSummary("Create a connection")
+            .WithDescription("type (postgres, redshift, snowflake, mssql, bigquery, databricks, looker, dbt) and id (a slug: 1–64 of a–z, 0–9, '-', '_') "
+                + "are required; name defaults to the id. settings: an object of strings, numbers and booleans, stored as given. "
+                + "secrets: an object of strings, stored encrypted and never returned. 409 when the type already has a connection with that id.");
+
+        group.MapDelete("/{type}/{id}", DeleteAsync)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithName("DeleteConnection")
+            .WithSummary("Delete a connection")
+            .WithDescription("Its queued or running sync runs end as failed (\"the connection was deleted\"); finished runs stay readable.");
+
+        return group;
+    }
+
+    private static async Task<Results<Ok<Page<ConnectionDto>>, ProblemHttpResult>> ListAsync(
+        int? limit, string? cursor, string? type, ConnectionService connections, CancellationToken ct)
+    {
+        var errors = new FieldErrors();
+        if (limit is < 1 or > Cursor.MaxLimit)
+        {
+            errors.Add("limit", $"limit must be between 1 and {Cursor.MaxLimit}.");
+        }
+
+        if (!ConnectionService.TryDecodeCursor(cursor, out var after))
+        {
+            errors.Add("cursor", "cursor is not one this server gave out.");
+        }
+
+        if (type is not null && !ConnectionTypes.IsKnown(type))
+        {
+            errors.Add("type", $"type must be one of {ConnectionTypes.Listed}.");
+        }
+
+        if (!errors.IsEmpty)
+        {
+            return errors.ToProblem();
+        }
+
+        var take = limit ?? Cursor.DefaultLimit;
+        var page = await connections.ListAsync(type, take + 1, after, ct);
+        var next = page.Count > take ? ConnectionService.EncodeCursor(page[take - 1]) : null;
+        return TypedResults.Ok(new Page<ConnectionDto>(page.Take(take).Select(c => c.ToDto()).ToList(), next));
+    }
+
+    private static async Task<Results<Ok<ConnectionDto>, ProblemHttpResult>> GetAsync(
+        string type, string id, ConnectionService connections, CancellationToken ct)
+    {
+        var connection = await connections.FindAsync(type, id, ct);
+        return connection is null ? Problems.NotFound("No connection with that type and id.") : TypedResults.Ok(connection.ToDto());
+    }
+
+    private static async Task<Results<Created<ConnectionDto>, ProblemHttpResult>> CreateAsync(
+        CreateConnectionRequest request, ClaimsPrincipal caller, ConnectionService connections, CancellationToken ct)
+    {
+        var errors = new FieldErrors();
+        var draft = ConnectionService.Validate(request.Type, request.Id, request.Name, request.Settings, request.Secrets, errors);
+        if (draft is null)
+        {
+            return errors.ToProblem();
+        }
+
+        var connection = await connections.CreateAsync(draft, caller.UserId(), ct);
+        return connection is null
+            ? Problems.Conflict($"A {draft.Type} connection with id '{draft.Id}' already exists.")
+            : TypedResults.Created($"/api/connections/{connection.Type}/{connection.Id}", connection.ToDto());
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
+        string type, string id, ConnectionService connections, CancellationToken ct)
+        => await connections.DeleteAsync(type, id, ct)
+            ? TypedResults.NoContent()
+            : Problems.NotFound("No connection with that type and id.");
+}

@@ -1,0 +1,49 @@
+using Dot.Api.Connections;
+using Dot.Api.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Dot.Api.Sync;
+
+public static class SyncExtensions
+{
+    /// <summary>
+    /// Sync runs, their worker and its settings (<c>Dot:Sync</c>). Connectors (<see cref="ISyncConnector"/>) are
+    /// registered by whoever provides them; without one for a type, runs of that type fail saying so.
+    /// </summary>
+    public static IServiceCollection AddSync(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<SyncOptions>()
+            .Bind(configuration.GetSection(SyncOptions.Section))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SyncOptions>, SyncOptionsValidator>();
+        services.AddSingleton<SyncSignal>();
+        services.AddScoped<SyncService>();
+        services.AddScoped<IConnectionDeletionHandler, EndRunsOfDeletedConnection>();
+        services.AddHostedService<SyncWorker>();
+        return services;
+    }
+}
+
+/// <summary>
+/// Deleting a connection ends its queued and running runs as failed ("the connection was deleted"), in the
+/// deleting transaction; finished runs are kept as history. A connector still running on some instance
+/// finishes, but its outcome is discarded (the worker only closes runs that are still running).
+/// </summary>
+internal sealed class EndRunsOfDeletedConnection(DotDbContext db, TimeProvider time) : IConnectionDeletionHandler
+{
+    public const string Error = "the connection was deleted";
+
+    public async Task OnDeletedAsync(string type, string id, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        await db.SyncRuns
+            .Where(r => r.ConnectionType == type && r.ConnectionId == id
+                && (r.Status == SyncStatus.Queued || r.Status == SyncStatus.Running))
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(r => r.Status, SyncStatus.Failed)
+                .SetProperty(r => r.FinishedAt, now)
+                .SetProperty(r => r.Error, Error)
+                .SetProperty(r => r.HeartbeatAt, (DateTime?)null), cancellationToken);
+    }
+}
