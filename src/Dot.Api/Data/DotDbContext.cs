@@ -1,3 +1,5 @@
+using Dot.Api.Assets;
+using Dot.Api.History;
 using Dot.Api.Tokens;
 using Dot.Api.Users;
 using Microsoft.EntityFrameworkCore;
@@ -10,6 +12,14 @@ public sealed class DotDbContext(DbContextOptions<DotDbContext> options) : DbCon
     public DbSet<User> Users => Set<User>();
 
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
+
+    public DbSet<ExternalAsset> ExternalAssets => Set<ExternalAsset>();
+
+    public DbSet<Chat> Chats => Set<Chat>();
+
+    public DbSet<ChatMessage> ChatMessages => Set<ChatMessage>();
+
+    public DbSet<ChatLabel> ChatLabels => Set<ChatLabel>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
         => modelBuilder.ApplyConfigurationsFromAssembly(typeof(DotDbContext).Assembly);
