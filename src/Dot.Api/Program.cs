@@ -1,3 +1,4 @@
+using Dot.Api.Assets;
 using Dot.Api.Authentication;
 using Dot.Api.Cli;
 using Dot.Api.Data;
@@ -22,6 +23,7 @@ builder.Services.AddDotErrorHandling();
 builder.Services.AddDotData(builder.Configuration);
 builder.Services.AddUsers();
 builder.Services.AddTokens(builder.Configuration);
+builder.Services.AddAssets();
 builder.Services.AddAuthentication(ApiTokenDefaults.AuthenticationScheme).AddApiToken();
 builder.Services.AddDotAuthorization();
 builder.Services.AddDotSwagger();
@@ -43,6 +45,7 @@ app.MapHealth();
 app.MapAuth();
 app.MapTokens();
 app.MapUsers();
+app.MapAssets();
 app.MapContributedEndpoints();
 
 await app.RunAsync();
