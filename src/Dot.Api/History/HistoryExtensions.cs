@@ -1,0 +1,10 @@
+namespace Dot.Api.History;
+
+public static class HistoryExtensions
+{
+    public static IServiceCollection AddHistory(this IServiceCollection services)
+    {
+        services.AddScoped<ChatService>();
+        return services;
+    }
+}
