@@ -49,6 +49,7 @@ app.MapTokens();
 app.MapUsers();
 app.MapAssets();
 app.MapChats();
+app.MapHistory();
 app.MapContributedEndpoints();
 
 await app.RunAsync();

@@ -10,19 +10,6 @@ namespace Dot.Api.Tests;
 /// <summary>Conversations, messages and labels, and who may touch which chat.</summary>
 public sealed class ChatsTests
 {
-    private static async Task<Guid> CreateChatAsync(HttpClient client, string title = "Revenue questions")
-    {
-        var response = await client.PostAsJsonAsync("/api/chats", new { title });
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        return (await response.JsonAsync()).GetProperty("chat_id").GetGuid();
-    }
-
-    private static Task<HttpResponseMessage> PostMessageAsync(HttpClient client, Guid chatId, string role, string content)
-        => client.PostAsJsonAsync($"/api/chats/{chatId}/messages", new { role, content });
-
-    private static Task<HttpResponseMessage> LabelAsync(HttpClient client, Guid chatId, params string[] labels)
-        => client.PostAsJsonAsync("/api/add_label_to_chat", new { chat_id = chatId, labels });
-
     private static async Task<string[]> LabelsOfAsync(HttpResponseMessage response)
     {
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -53,11 +40,11 @@ public sealed class ChatsTests
     {
         await using var factory = new DotApiFactory();
         var (_, _, client) = await factory.CreateCallerAsync("ada@example.com");
-        var chatId = await CreateChatAsync(client);
+        var chatId = await client.CreateChatAsync();
 
-        var first = await PostMessageAsync(client, chatId, "user", "What was revenue in Q4?");
+        var first = await client.PostMessageAsync(chatId, "user", "What was revenue in Q4?");
         factory.Time.Advance(TimeSpan.FromSeconds(5));
-        var second = await PostMessageAsync(client, chatId, "assistant", "Revenue in Q4 was 1.2M.");
+        var second = await client.PostMessageAsync(chatId, "assistant", "Revenue in Q4 was 1.2M.");
 
         Assert.Equal(HttpStatusCode.Created, first.StatusCode);
         var message = await first.JsonAsync();
@@ -99,7 +86,7 @@ public sealed class ChatsTests
     {
         await using var factory = new DotApiFactory();
         var (_, _, client) = await factory.CreateCallerAsync("ada@example.com");
-        var chatId = await CreateChatAsync(client);
+        var chatId = await client.CreateChatAsync();
 
         await AssertInvalidAsync(await client.PostAsync($"/api/chats/{chatId}/messages", Json(json)), field);
     }
@@ -117,10 +104,10 @@ public sealed class ChatsTests
     {
         await using var factory = new DotApiFactory();
         var (_, _, client) = await factory.CreateCallerAsync("ada@example.com");
-        var chatId = await CreateChatAsync(client);
+        var chatId = await client.CreateChatAsync();
 
         await AssertInvalidAsync(await client.PostAsync("/api/add_label_to_chat", Json(json.Replace("CHAT", chatId.ToString()))), field);
-        await AssertInvalidAsync(await LabelAsync(client, chatId, new string('l', 101)), "labels[0]");
+        await AssertInvalidAsync(await client.LabelAsync(chatId, new string('l', 101)), "labels[0]");
     }
 
     [Fact]
@@ -128,11 +115,11 @@ public sealed class ChatsTests
     {
         await using var factory = new DotApiFactory();
         var (_, _, client) = await factory.CreateCallerAsync("ada@example.com");
-        var chatId = await CreateChatAsync(client);
+        var chatId = await client.CreateChatAsync();
 
-        Assert.Equal(["finance", "q4"], await LabelsOfAsync(await LabelAsync(client, chatId, "q4", "finance")));
-        Assert.Equal(["finance", "q4", "revenue"], await LabelsOfAsync(await LabelAsync(client, chatId, " finance ", "revenue", "revenue", "q4")));
-        Assert.Equal(["finance", "q4", "revenue"], await LabelsOfAsync(await LabelAsync(client, chatId, "q4")));
+        Assert.Equal(["finance", "q4"], await LabelsOfAsync(await client.LabelAsync(chatId, "q4", "finance")));
+        Assert.Equal(["finance", "q4", "revenue"], await LabelsOfAsync(await client.LabelAsync(chatId, " finance ", "revenue", "revenue", "q4")));
+        Assert.Equal(["finance", "q4", "revenue"], await LabelsOfAsync(await client.LabelAsync(chatId, "q4")));
 
         var chat = await (await client.GetAsync($"/api/chats/{chatId}")).JsonAsync();
         Assert.Equal(["finance", "q4", "revenue"], chat.GetProperty("labels").EnumerateArray().Select(l => l.GetString()));
@@ -143,14 +130,14 @@ public sealed class ChatsTests
     {
         await using var factory = new DotApiFactory();
         var (_, _, client) = await factory.CreateCallerAsync("ada@example.com");
-        var chatId = await CreateChatAsync(client);
+        var chatId = await client.CreateChatAsync();
         string[] Labels(int from, int count) => [.. Enumerable.Range(from, count).Select(i => $"label-{i:D2}")];
 
-        Assert.Equal(30, (await LabelsOfAsync(await LabelAsync(client, chatId, Labels(0, 30)))).Length);
-        await AssertInvalidAsync(await LabelAsync(client, chatId, Labels(20, 31)), "labels"); // 21 new: 51 in all
-        Assert.Equal(50, (await LabelsOfAsync(await LabelAsync(client, chatId, Labels(10, 40)))).Length);
-        await AssertInvalidAsync(await LabelAsync(client, chatId, Labels(0, 51)), "labels");
-        Assert.Equal(50, (await LabelsOfAsync(await LabelAsync(client, chatId, "label-00"))).Length);
+        Assert.Equal(30, (await LabelsOfAsync(await client.LabelAsync(chatId, Labels(0, 30)))).Length);
+        await AssertInvalidAsync(await client.LabelAsync(chatId, Labels(20, 31)), "labels"); // 21 new: 51 in all
+        Assert.Equal(50, (await LabelsOfAsync(await client.LabelAsync(chatId, Labels(10, 40)))).Length);
+        await AssertInvalidAsync(await client.LabelAsync(chatId, Labels(0, 51)), "labels");
+        Assert.Equal(50, (await LabelsOfAsync(await client.LabelAsync(chatId, "label-00"))).Length);
     }
 
     [Fact]
@@ -159,16 +146,16 @@ public sealed class ChatsTests
         await using var factory = new DotApiFactory();
         var (_, _, owner) = await factory.CreateCallerAsync("owner@example.com");
         var (_, _, stranger) = await factory.CreateCallerAsync("stranger@example.com");
-        var chatId = await CreateChatAsync(owner);
-        await PostMessageAsync(owner, chatId, "user", "private question");
+        var chatId = await owner.CreateChatAsync();
+        await owner.SayAsync(chatId, "user", "private question");
 
         foreach (var id in new[] { chatId, Guid.NewGuid() })
         {
             var responses = new[]
             {
                 await stranger.GetAsync($"/api/chats/{id}"),
-                await PostMessageAsync(stranger, id, "user", "hello"),
-                await LabelAsync(stranger, id, "mine"),
+                await stranger.PostMessageAsync(id, "user", "hello"),
+                await stranger.LabelAsync(id, "mine"),
             };
             foreach (var response in responses)
             {
@@ -189,21 +176,21 @@ public sealed class ChatsTests
         var (_, _, owner) = await factory.CreateCallerAsync("owner@example.com");
         var (_, _, modeler) = await factory.CreateCallerAsync("modeler@example.com", Role.Modeler);
         var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
-        var chatId = await CreateChatAsync(owner);
-        await PostMessageAsync(owner, chatId, "user", "question");
+        var chatId = await owner.CreateChatAsync();
+        await owner.SayAsync(chatId, "user", "question");
 
         Assert.Equal(HttpStatusCode.OK, (await modeler.GetAsync($"/api/chats/{chatId}")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync($"/api/chats/{chatId}")).StatusCode);
-        Assert.Equal(["reviewed"], await LabelsOfAsync(await LabelAsync(modeler, chatId, "reviewed")));
-        Assert.Equal(["escalated", "reviewed"], await LabelsOfAsync(await LabelAsync(admin, chatId, "escalated")));
+        Assert.Equal(["reviewed"], await LabelsOfAsync(await modeler.LabelAsync(chatId, "reviewed")));
+        Assert.Equal(["escalated", "reviewed"], await LabelsOfAsync(await admin.LabelAsync(chatId, "escalated")));
 
-        var byModeler = await PostMessageAsync(modeler, chatId, "assistant", "modeler answer");
+        var byModeler = await modeler.PostMessageAsync(chatId, "assistant", "modeler answer");
         Assert.Equal(HttpStatusCode.Forbidden, byModeler.StatusCode);
         Assert.Equal("application/problem+json", byModeler.Content.Headers.ContentType?.MediaType);
-        Assert.Equal(HttpStatusCode.Created, (await PostMessageAsync(admin, chatId, "assistant", "admin answer")).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await admin.PostMessageAsync(chatId, "assistant", "admin answer")).StatusCode);
 
-        var modelersOwn = await CreateChatAsync(modeler);
-        Assert.Equal(HttpStatusCode.Created, (await PostMessageAsync(modeler, modelersOwn, "user", "mine")).StatusCode);
+        var modelersOwn = await modeler.CreateChatAsync();
+        Assert.Equal(HttpStatusCode.Created, (await modeler.PostMessageAsync(modelersOwn, "user", "mine")).StatusCode);
 
         var chat = await (await owner.GetAsync($"/api/chats/{chatId}")).JsonAsync();
         Assert.Equal(["question", "admin answer"], chat.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("content").GetString()));
@@ -215,8 +202,8 @@ public sealed class ChatsTests
         await using var factory = new DotApiFactory();
         var (author, _, client) = await factory.CreateCallerAsync("leaver@example.com");
         var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
-        var chatId = await CreateChatAsync(client);
-        await PostMessageAsync(client, chatId, "user", "before I leave");
+        var chatId = await client.CreateChatAsync();
+        await client.SayAsync(chatId, "user", "before I leave");
 
         Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/api/users/{author.Id}")).StatusCode);
 
@@ -230,7 +217,7 @@ public sealed class ChatsTests
     {
         await using var factory = new DotApiFactory();
         var (user, token, client) = await factory.CreateCallerAsync("ada@example.com", Role.Admin);
-        var chatId = await CreateChatAsync(client);
+        var chatId = await client.CreateChatAsync();
 
         var response = await factory.CreateClient().GetAsync($"/api/chats/{chatId}?{QueryToken.For(user, token, "email")}");
 
