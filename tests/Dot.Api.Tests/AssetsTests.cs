@@ -93,6 +93,23 @@ public sealed class AssetsTests
     }
 
     [Fact]
+    public async Task QueryTokenNeverReachesTheLogs()
+    {
+        await using var factory = new DotApiFactory().WithTraceLogging();
+        var user = await factory.CreateUserAsync("sync_user@contoso.com", Role.Modeler);
+        var (token, _) = await factory.CreateTokenAsync(user.Id);
+
+        var ok = await ImportAsync(factory.CreateClient(), new { id = "dbt-1", name = "orders" }, $"{Import}?{QueryToken.For(user, token, "encoded-email")}");
+        var invalid = await ImportAsync(factory.CreateClient(), new { id = "dbt-1" }, $"{Import}?{QueryToken.For(user, token, "email")}");
+
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, invalid.StatusCode);
+        Assert.NotEmpty(factory.Logs.Entries);
+        Assert.DoesNotContain(token, factory.Logs.AllText, StringComparison.Ordinal);
+        Assert.DoesNotContain(token[4..], factory.Logs.AllText, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task QueryTokenWithAnotherUsersIdIsRefused()
     {
         await using var factory = new DotApiFactory();

@@ -45,6 +45,22 @@ public sealed class ExportHistoryTests
         Assert.Equal(chatId, Assert.Single(conversations).GetProperty("chat_id").GetGuid());
     }
 
+    [Fact]
+    public async Task QueryTokenNeverReachesTheLogs()
+    {
+        await using var factory = new DotApiFactory().WithTraceLogging();
+        var (user, token, client) = await factory.CreateCallerAsync("sync_user@contoso.com", Role.Modeler);
+        await client.SayAsync(await client.CreateChatAsync(), "user", "hello");
+
+        foreach (var format in new[] { "json", "ndjson", "csv", "xml" })
+        {
+            await factory.CreateClient().GetAsync($"{Export}?format={format}&{QueryToken.For(user, token, "email")}");
+        }
+
+        Assert.Contains("Exported 1 conversations with 1 messages as Csv", factory.Logs.AllText, StringComparison.Ordinal);
+        Assert.DoesNotContain(token[4..], factory.Logs.AllText, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(Role.User, false, HttpStatusCode.Forbidden)]
     [InlineData(Role.User, true, HttpStatusCode.Forbidden)]
