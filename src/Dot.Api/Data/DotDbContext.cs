@@ -1,5 +1,7 @@
+using Dot.Api.Assets;
 using Dot.Api.Audit;
 using Dot.Api.Connections;
+using Dot.Api.History;
 using Dot.Api.Sync;
 using Dot.Api.Tokens;
 using Dot.Api.Users;
@@ -23,6 +25,14 @@ public sealed class DotDbContext(DbContextOptions<DotDbContext> options) : DbCon
 
     /// <summary>The Data Protection key ring (connection secrets), so every instance reads what another wrote.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
+    public DbSet<ExternalAsset> ExternalAssets => Set<ExternalAsset>();
+
+    public DbSet<Chat> Chats => Set<Chat>();
+
+    public DbSet<ChatMessage> ChatMessages => Set<ChatMessage>();
+
+    public DbSet<ChatLabel> ChatLabels => Set<ChatLabel>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
         => modelBuilder.ApplyConfigurationsFromAssembly(typeof(DotDbContext).Assembly);

@@ -48,16 +48,54 @@ public readonly record struct Cursor(DateTime CreatedAt, Guid Id)
     /// <summary>Checks <c>limit</c> and <c>cursor</c>; adds field errors when they are wrong.</summary>
     public static (int Limit, Cursor? After) Read(int? limit, string? cursor, FieldErrors errors)
     {
-        if (limit is < 1 or > MaxLimit)
-        {
-            errors.Add("limit", $"limit must be between 1 and {MaxLimit}.");
-        }
-
         if (!TryDecode(cursor, out var after))
         {
             errors.Add("cursor", "cursor is not one this server gave out.");
         }
 
-        return (limit ?? DefaultLimit, after);
+        return (ReadLimit(limit, errors), after);
+    }
+
+    /// <summary>Checks <c>limit</c> (1–<see cref="MaxLimit"/>, default <see cref="DefaultLimit"/>).</summary>
+    public static int ReadLimit(int? limit, FieldErrors errors)
+    {
+        if (limit is < 1 or > MaxLimit)
+        {
+            errors.Add("limit", $"limit must be between 1 and {MaxLimit}.");
+        }
+
+        return limit ?? DefaultLimit;
+    }
+}
+
+/// <summary>
+/// Keyset cursor over a unique string key, for lists ordered by a client-chosen id
+/// (external assets). Opaque to clients: base64url of the last key's UTF-8.
+/// </summary>
+public static class KeyCursor
+{
+    public static string Encode(string key) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(key));
+
+    /// <summary>Checks <c>limit</c> and <c>cursor</c>; adds field errors when they are wrong.</summary>
+    public static (int Limit, string? After) Read(int? limit, string? cursor, FieldErrors errors)
+    {
+        string? after = null;
+        if (!string.IsNullOrEmpty(cursor))
+        {
+            try
+            {
+                after = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(Base64Url.DecodeFromChars(cursor));
+            }
+            catch (FormatException)
+            {
+                errors.Add("cursor", "cursor is not one this server gave out.");
+            }
+            catch (ArgumentException)
+            {
+                errors.Add("cursor", "cursor is not one this server gave out.");
+            }
+        }
+
+        return (Cursor.ReadLimit(limit, errors), after);
     }
 }

@@ -1,0 +1,41 @@
+namespace Dot.Api.Assets;
+
+/// <summary>The body of <c>POST /api/import_and_overwrite_external_asset</c>.</summary>
+public sealed record ImportExternalAssetRequest(ExternalAssetInput? ExternalAsset);
+
+/// <summary>An asset as a client sends it. Every field it leaves out is reset on overwrite.</summary>
+public sealed record ExternalAssetInput(
+    string? Id,
+    string? Subtype,
+    string? Folder,
+    string? Name,
+    string? Description,
+    string? Url,
+    bool? Active,
+    long? ViewCount,
+    DateTime? LastAccessedAt,
+    string? DotDescription);
+
+public sealed record ExternalAssetDto(
+    string Id,
+    string? Subtype,
+    string? Folder,
+    string Name,
+    string? Description,
+    string? Url,
+    bool Active,
+    long ViewCount,
+    DateTime? LastAccessedAt,
+    string? DotDescription,
+    DateTime CreatedAt,
+    DateTime UpdatedAt);
+
+/// <summary><c>status</c> is <c>created</c> or <c>updated</c>.</summary>
+public sealed record ImportExternalAssetResponse(string Status, ExternalAssetDto ExternalAsset);
+
+internal static class AssetMapping
+{
+    public static ExternalAssetDto ToDto(this ExternalAsset a) => new(
+        a.Id, a.Subtype, a.Folder, a.Name, a.Description, a.Url, a.Active, a.ViewCount, a.LastAccessedAt,
+        a.DotDescription, a.CreatedAt, a.UpdatedAt);
+}

@@ -1,0 +1,24 @@
+using Dot.Api.Assets;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Dot.Api.Data;
+
+internal sealed class ExternalAssetConfiguration : IEntityTypeConfiguration<ExternalAsset>
+{
+    public void Configure(EntityTypeBuilder<ExternalAsset> builder)
+    {
+        // AssetService.ImportAsync names this table and its columns in its INSERT … ON CONFLICT statement.
+        builder.ToTable("external_assets");
+        builder.HasKey(a => a.Id);
+        builder.Property(a => a.Id).HasMaxLength(ExternalAsset.MaxIdLength);
+        builder.Property(a => a.Subtype).HasMaxLength(ExternalAsset.MaxSubtypeLength);
+        builder.Property(a => a.Folder).HasMaxLength(ExternalAsset.MaxFolderLength);
+        builder.Property(a => a.Name).HasMaxLength(ExternalAsset.MaxNameLength).IsRequired();
+        builder.Property(a => a.Description).HasMaxLength(ExternalAsset.MaxDescriptionLength);
+        builder.Property(a => a.Url).HasMaxLength(ExternalAsset.MaxUrlLength);
+        builder.Property(a => a.DotDescription).HasMaxLength(ExternalAsset.MaxDescriptionLength);
+        builder.Property(a => a.Revision).IsRequired();
+        builder.HasIndex(a => new { a.Subtype, a.Folder });
+    }
+}
