@@ -4,9 +4,11 @@ using Dot.Api.Data;
 using Dot.Api.Health;
 using Dot.Api.Infrastructure;
 using Dot.Api.Logging;
+using Dot.Api.Sessions;
 using Dot.Api.Swagger;
 using Dot.Api.Tokens;
 using Dot.Api.Users;
+using Dot.Api.Web;
 
 // `dot-api users …`, `dot-api tokens …`: an admin command against the same database; anything else serves.
 var command = CliArguments.IsCommand(args) ? CliHost.ParseOrExit(args) : null;
@@ -22,7 +24,8 @@ builder.Services.AddDotErrorHandling();
 builder.Services.AddDotData(builder.Configuration);
 builder.Services.AddUsers();
 builder.Services.AddTokens(builder.Configuration);
-builder.Services.AddAuthentication(ApiTokenDefaults.AuthenticationScheme).AddApiToken();
+builder.Services.AddAuthentication(SessionDefaults.SelectorScheme).AddApiToken().AddSessionCookie();
+builder.Services.AddSessions(builder.Configuration);
 builder.Services.AddDotAuthorization();
 builder.Services.AddDotSwagger();
 
@@ -36,13 +39,17 @@ if (command is not null)
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseDotSwagger();
+app.UseSettingsPageAssets();
 app.UseAuthentication();
+app.UseSessionAntiforgery();
 app.UseAuthorization();
 
 app.MapHealth();
 app.MapAuth();
 app.MapTokens();
 app.MapUsers();
+app.MapSessions();
+app.MapSettingsPage();
 app.MapContributedEndpoints();
 
 await app.RunAsync();
