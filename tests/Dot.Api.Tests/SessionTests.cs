@@ -96,6 +96,7 @@ public sealed class SessionTests
 
         Assert.DoesNotContain(Password, factory.Logs.AllText, StringComparison.Ordinal);
         Assert.DoesNotContain("a wrong password", factory.Logs.AllText, StringComparison.Ordinal);
+        Assert.DoesNotContain("ada@example.com", factory.Logs.AllText, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]
@@ -422,6 +423,21 @@ public sealed class SessionTests
         Assert.DoesNotMatch(@"\sstyle\s*=", html);
         Assert.DoesNotMatch(@"\son[a-z]+\s*=", html);
         Assert.DoesNotMatch(@"(src|href)\s*=\s*""(https?:)?//", html); // nothing from another origin
+    }
+
+    [Fact]
+    public async Task SwaggerDescribesTheSessionEndpointsButNotThePage()
+    {
+        await using var factory = new DotApiFactory();
+
+        var response = await factory.CreateClient().GetAsync("/swagger/v1/swagger.json");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var paths = (await response.JsonAsync()).GetProperty("paths");
+        Assert.True(paths.TryGetProperty("/api/session/sign-in", out _));
+        Assert.True(paths.TryGetProperty("/api/session/setup", out _));
+        Assert.True(paths.TryGetProperty("/api/tokens/policy", out _));
+        Assert.False(paths.TryGetProperty("/settings/users", out _));
     }
 
     private static async Task<Guid> FindUserIdAsync(SessionClient session)
