@@ -8,10 +8,12 @@ using Dot.Api.Health;
 using Dot.Api.History;
 using Dot.Api.Infrastructure;
 using Dot.Api.Logging;
+using Dot.Api.Sessions;
 using Dot.Api.Swagger;
 using Dot.Api.Sync;
 using Dot.Api.Tokens;
 using Dot.Api.Users;
+using Dot.Api.Web;
 
 // `dot-api users …`, `tokens …`, `connections …`: an admin command against the same database; anything else serves.
 var isCommand = CliArguments.IsCommand(args);
@@ -33,7 +35,8 @@ builder.Services.AddDotConnections();
 builder.Services.AddSync(builder.Configuration);
 builder.Services.AddAssets();
 builder.Services.AddHistory();
-builder.Services.AddAuthentication(ApiTokenDefaults.AuthenticationScheme).AddApiToken();
+builder.Services.AddAuthentication(SessionDefaults.SelectorScheme).AddApiToken().AddSessionCookie();
+builder.Services.AddSessions(builder.Configuration);
 builder.Services.AddAuthenticationThrottle(builder.Configuration);
 builder.Services.AddDotAuthorization();
 builder.Services.AddDotSwagger();
@@ -52,8 +55,10 @@ app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseRequestLimits();
 app.UseDotSwagger();
+app.UseSettingsPageAssets();
 app.UseAuthenticationThrottle();
 app.UseAuthentication();
+app.UseSessionAntiforgery();
 app.UseAuthorization();
 
 app.MapHealth();
@@ -66,6 +71,8 @@ app.MapSync();
 app.MapAssets();
 app.MapChats();
 app.MapHistory();
+app.MapSessions();
+app.MapSettingsPage();
 app.MapContributedEndpoints();
 
 await app.RunAsync();

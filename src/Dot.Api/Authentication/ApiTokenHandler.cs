@@ -2,7 +2,6 @@ using System.Text.Encodings.Web;
 using Dot.Api.Audit;
 using Dot.Api.Tokens;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 
@@ -170,26 +169,11 @@ internal sealed partial class ApiTokenHandler(
             ?? Context.Items[QueryRefusedKey] as AuthFailure
             ?? AuthFailure.Missing;
 
-        Response.StatusCode = StatusCodes.Status401Unauthorized;
-        Response.Headers.WWWAuthenticate = $"ApiKey realm=\"dot\", header=\"{ApiTokenDefaults.HeaderName}\", error=\"{failure.Code}\"";
-        await WriteProblemAsync(StatusCodes.Status401Unauthorized, "Unauthorized", failure.Detail, failure.Code);
+        await AuthProblems.WriteUnauthorizedAsync(Context, failure.Detail, failure.Code);
     }
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
-    {
-        Response.StatusCode = StatusCodes.Status403Forbidden;
-        var role = Context.User.Role().ToString().ToLowerInvariant();
-        return WriteProblemAsync(StatusCodes.Status403Forbidden, "Forbidden",
-            $"Forbidden: the role '{role}' may not call this endpoint.", "insufficient_role");
-    }
-
-    private Task WriteProblemAsync(int status, string title, string detail, string code)
-    {
-        var problems = Context.RequestServices.GetRequiredService<IProblemDetailsService>();
-        var problem = new ProblemDetails { Status = status, Title = title, Detail = detail };
-        problem.Extensions["reason"] = code;
-        return problems.WriteAsync(new ProblemDetailsContext { HttpContext = Context, ProblemDetails = problem }).AsTask();
-    }
+        => AuthProblems.WriteInsufficientRoleAsync(Context);
 
     private static partial class Log
     {

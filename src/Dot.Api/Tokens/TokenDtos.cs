@@ -7,6 +7,12 @@ public sealed record CreateTokenRequest(
     DateTime? ExpiresAt,
     string? UserId);
 
+/// <summary>
+/// The lifetimes this server accepts: <c>max_lifetime_days</c> (null: no ceiling), whether a token
+/// may never expire, and the longest lifetime any token may have.
+/// </summary>
+public sealed record TokenPolicyDto(int? MaxLifetimeDays, bool NeverExpiresAllowed, int MaxDays);
+
 public sealed record RotateTokenRequest(int? GracePeriodMinutes);
 
 /// <summary>A token as lists show it: never the secret.</summary>

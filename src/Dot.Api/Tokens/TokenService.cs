@@ -17,6 +17,9 @@ public sealed class TokenService(DotDbContext db, TimeProvider time, IOptions<To
 
     public DateTime Now => time.GetUtcNow().UtcDateTime;
 
+    /// <summary>What a client may ask for when it creates a token (<c>Dot:Tokens:MaxLifetimeDays</c>).</summary>
+    public TokenPolicyDto Policy => new(options.Value.MaxLifetimeDays, options.Value.MaxLifetimeDays is null, MaxDays);
+
     /// <summary>
     /// Works out <c>expires_at</c> from at most one of a lifetime or an instant; neither means never,
     /// unless <c>Dot:Tokens:MaxLifetimeDays</c> is set, which then is the default and the ceiling.

@@ -19,6 +19,11 @@ internal static class TokensApi
             .WithSummary("List tokens")
             .WithDescription("The caller's tokens, newest first; an admin may pass user_id (an id or an email) to see another user's. Never returns a secret.");
 
+        group.MapGet("/policy", (TokenService tokens) => TypedResults.Ok(tokens.Policy))
+            .WithName("GetTokenPolicy")
+            .WithSummary("Token lifetime rules")
+            .WithDescription("max_lifetime_days (Dot:Tokens:MaxLifetimeDays, null when unset), never_expires_allowed, and max_days (3650). The web page offers only the expirations allowed here.");
+
         group.MapPost("/", CreateAsync)
             .WithName("CreateToken")
             .WithSummary("Create a token")

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using Dot.Api.Audit;
 using Dot.Api.Authentication;
 using Dot.Api.Data;
@@ -137,6 +139,65 @@ public sealed class UserService(DotDbContext db, TimeProvider time, IPasswordHas
     }
 
     public void SetPassword(User user, string password) => user.PasswordHash = hasher.HashPassword(user, password);
+
+    /// <summary>
+    /// The user whose email and password these are, or null — for an unknown email, a user without a
+    /// password or a wrong password alike, after the same hashing work, so the answer and its timing
+    /// do not tell whether the email exists. Disabled users are returned: the caller decides.
+    /// </summary>
+    public async Task<User?> CheckPasswordAsync(string email, string password, CancellationToken cancellationToken)
+    {
+        var user = await FindByEmailAsync(email, cancellationToken);
+        if (user?.PasswordHash is not { } hash)
+        {
+            _ = hasher.VerifyHashedPassword(Placeholder, PlaceholderHash(), password);
+            return null;
+        }
+
+        switch (hasher.VerifyHashedPassword(user, hash, password))
+        {
+            case PasswordVerificationResult.Success:
+                return user;
+            case PasswordVerificationResult.SuccessRehashNeeded:
+                SetPassword(user, password);
+                await SaveAsync(user, cancellationToken);
+                return user;
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>
+    /// Creates the first user, an admin, only while no user exists. The check and the insert share one
+    /// write transaction, so two first-run forms sent at once cannot both win. Null when a user exists.
+    /// </summary>
+    public async Task<User?> CreateFirstAdminAsync(string email, string? name, string password, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (await db.Users.AnyAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        var user = await CreateAsync(email, name, Role.Admin, password, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return user;
+    }
+
+    /// <summary>
+    /// A short fingerprint of the password hash. A web session remembers it; when the password is
+    /// changed (by the user, an admin or the CLI), sessions signed in with the old one end.
+    /// </summary>
+    public static string PasswordStamp(string? passwordHash)
+        => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(passwordHash ?? string.Empty)), 0, 8);
+
+    private static readonly User Placeholder = new() { Email = "placeholder@invalid", NormalizedEmail = "placeholder@invalid", Name = "placeholder" };
+
+    private static string? _placeholderHash;
+
+    /// <summary>A hash of a random password, made once with this hasher's settings, to spend the same work on misses.</summary>
+    private string PlaceholderHash()
+        => _placeholderHash ??= hasher.HashPassword(Placeholder, Convert.ToHexString(RandomNumberGenerator.GetBytes(16)));
 
     /// <summary>Whether another enabled admin remains if <paramref name="user"/> stops being one.</summary>
     public Task<bool> AnotherActiveAdminExistsAsync(Guid userId, CancellationToken cancellationToken)

@@ -1,0 +1,80 @@
+using Dot.Api.Authentication;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
+
+namespace Dot.Api.Sessions;
+
+public static class SessionExtensions
+{
+    /// <summary>
+    /// The session cookie scheme, and <see cref="SessionDefaults.SelectorScheme"/>, the default scheme that
+    /// sends each request to the API-token scheme or to the cookie (see <see cref="SelectScheme"/>).
+    /// </summary>
+    public static AuthenticationBuilder AddSessionCookie(this AuthenticationBuilder builder)
+    {
+        builder.Services.AddScoped<SessionCookieEvents>();
+        builder.AddCookie(SessionDefaults.AuthenticationScheme, o =>
+        {
+            o.Cookie.Name = SessionDefaults.CookieName;
+            o.Cookie.HttpOnly = true;
+            o.Cookie.SameSite = SameSiteMode.Strict;
+            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            o.Cookie.Path = "/";
+            o.ExpireTimeSpan = SessionDefaults.IdleTimeout;
+            o.SlidingExpiration = true;
+            o.EventsType = typeof(SessionCookieEvents);
+        });
+        builder.AddPolicyScheme(SessionDefaults.SelectorScheme, "API token or session cookie", o => o.ForwardDefaultSelector = SelectScheme);
+        return builder;
+    }
+
+    /// <summary>First-run settings and the anti-forgery token the page sends with every change.</summary>
+    public static IServiceCollection AddSessions(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.Configure<SetupOptions>(configuration.GetSection(SetupOptions.Section));
+        services.AddAntiforgery(o =>
+        {
+            o.HeaderName = SessionDefaults.AntiforgeryHeaderName;
+            o.Cookie.Name = SessionDefaults.AntiforgeryCookieName;
+            o.Cookie.HttpOnly = true;
+            o.Cookie.SameSite = SameSiteMode.Strict;
+            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+        });
+        return services;
+    }
+
+    /// <summary>After authentication: refuses cookie-authenticated changes without the anti-forgery token.</summary>
+    public static WebApplication UseSessionAntiforgery(this WebApplication app)
+    {
+        app.UseMiddleware<SessionAntiforgeryMiddleware>();
+        return app;
+    }
+
+    /// <summary>
+    /// A token in a header or in <c>api_token</c> goes to the API-token scheme, whatever cookies come with it,
+    /// so every API-token rule holds as it is; otherwise a session cookie goes to the cookie scheme; a request
+    /// with neither goes to the API-token scheme, whose 401 says which credential is missing.
+    /// </summary>
+    internal static string SelectScheme(HttpContext context)
+    {
+        var options = context.RequestServices.GetRequiredService<IOptionsMonitor<ApiTokenOptions>>()
+            .Get(ApiTokenDefaults.AuthenticationScheme);
+        foreach (var header in options.HeaderNames)
+        {
+            if (!StringValues.IsNullOrEmpty(context.Request.Headers[header]))
+            {
+                return ApiTokenDefaults.AuthenticationScheme;
+            }
+        }
+
+        if (context.Request.Query.ContainsKey(options.QueryTokenParameter))
+        {
+            return ApiTokenDefaults.AuthenticationScheme;
+        }
+
+        return context.Request.Cookies.ContainsKey(SessionDefaults.CookieName)
+            ? SessionDefaults.AuthenticationScheme
+            : ApiTokenDefaults.AuthenticationScheme;
+    }
+}

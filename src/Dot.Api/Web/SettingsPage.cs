@@ -1,0 +1,43 @@
+namespace Dot.Api.Web;
+
+/// <summary>
+/// The Settings / Users page: static HTML, one script and one style sheet from <c>wwwroot/settings</c>,
+/// no build step. It signs in with the session cookie and calls the same /api endpoints as any client.
+/// </summary>
+internal static class SettingsPage
+{
+    public const string Route = "/settings/users";
+    public const string File = "settings/users.html";
+
+    /// <summary>No inline script or style, nothing from another origin, never framed.</summary>
+    public const string ContentSecurityPolicy =
+        "default-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+    /// <summary>Serves <c>/settings/*.js|css</c> (before authentication: they are public) with the page's headers.</summary>
+    public static WebApplication UseSettingsPageAssets(this WebApplication app)
+    {
+        app.UseStaticFiles(new StaticFileOptions
+        {
+            OnPrepareResponse = c => AddSecurityHeaders(c.Context.Response),
+        });
+        return app;
+    }
+
+    public static RouteHandlerBuilder MapSettingsPage(this IEndpointRouteBuilder routes)
+        => routes.MapGet(Route, (HttpContext context) =>
+            {
+                AddSecurityHeaders(context.Response);
+                context.Response.Headers.CacheControl = "no-cache";
+                return TypedResults.VirtualFile(File, "text/html; charset=utf-8");
+            })
+            .AllowAnonymous()
+            .ExcludeFromDescription()
+            .WithName("SettingsUsersPage");
+
+    public static void AddSecurityHeaders(HttpResponse response)
+    {
+        response.Headers.ContentSecurityPolicy = ContentSecurityPolicy;
+        response.Headers.XContentTypeOptions = "nosniff";
+        response.Headers["Referrer-Policy"] = "no-referrer";
+    }
+}
