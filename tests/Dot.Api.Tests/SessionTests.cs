@@ -87,6 +87,26 @@ public sealed class SessionTests
     }
 
     [Fact]
+    public async Task PasswordGuessingIsThrottledLikeTokenGuessing()
+    {
+        await using var factory = new DotApiFactory().WithSetting("Dot:Auth:MaxFailuresPerMinute", "3");
+        await factory.CreateUserAsync("ada@example.com", Role.User, Password);
+        var session = await SessionClient.StartAsync(factory);
+
+        for (var i = 0; i < 4; i++)
+        {
+            await AssertProblemAsync(await session.SignInAsync("ada@example.com", $"guess {i}"), HttpStatusCode.Unauthorized, "invalid_credentials");
+        }
+
+        var throttled = await session.SignInAsync("ada@example.com", Password); // the right password, too late
+        await AssertProblemAsync(throttled, HttpStatusCode.TooManyRequests, "throttled");
+        Assert.True(throttled.Headers.Contains("Retry-After"));
+
+        factory.Time.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(HttpStatusCode.OK, (await session.SignInAsync("ada@example.com", Password)).StatusCode);
+    }
+
+    [Fact]
     public async Task SignInLogsNeitherPasswordNorEmail()
     {
         await using var factory = new DotApiFactory().WithTraceLogging();

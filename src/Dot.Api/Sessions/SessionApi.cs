@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
+using Dot.Api.Audit;
 using Dot.Api.Authentication;
 using Dot.Api.Infrastructure;
 using Dot.Api.Users;
@@ -54,8 +55,17 @@ internal static partial class SessionApi
     }
 
     private static async Task<Results<Ok<SessionDto>, ProblemHttpResult>> SignInAsync(SignInRequest request, HttpContext context,
-        UserService users, IAntiforgery antiforgery, IOptions<SetupOptions> setup, ILoggerFactory loggers, CancellationToken ct)
+        UserService users, IAntiforgery antiforgery, IOptions<SetupOptions> setup, ILoggerFactory loggers,
+        FailureThrottle throttle, AuthFailureAudit failures, CancellationToken ct)
     {
+        // Password guessing is throttled with the same per-address budget as token guessing.
+        var address = context.Connection.RemoteIpAddress;
+        if (throttle.RetryAfterSeconds(address) is { } retryAfter)
+        {
+            context.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Refusal(StatusCodes.Status429TooManyRequests, $"Too many failed attempts from this address; try again in {retryAfter} seconds.", "throttled");
+        }
+
         var errors = new FieldErrors();
         if (string.IsNullOrWhiteSpace(request.Email))
         {
@@ -78,6 +88,8 @@ internal static partial class SessionApi
             : await users.CheckPasswordAsync(request.Email, request.Password, ct);
         if (user is null)
         {
+            throttle.RecordFailure(address);
+            failures.Record(address, "invalid_credentials", null);
             Log.SignInRefused(logger, "invalid_credentials");
             return Refusal(StatusCodes.Status401Unauthorized, "Wrong email or password.", "invalid_credentials");
         }
