@@ -1,0 +1,67 @@
+using Dot.Api.BrowserTests.Infrastructure;
+using Dot.Api.Tokens;
+using Dot.Api.Users;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Dot.Api.BrowserTests;
+
+/// <summary>Swagger UI in a real browser: Authorize with a token, then Try it out on /api/auth/me.</summary>
+[Collection(BrowserTestGroup.Name)]
+public sealed class SwaggerUiTests(BrowserFixture browser)
+{
+    [SkippableFact]
+    public async Task AuthorizeThenTryItOutOnAuthMeWorks()
+    {
+        await using var context = await browser.NewContextAsync();
+        await using var server = DotServer.Start();
+        var user = await server.CreateUserAsync("swagger@example.com", Role.Modeler);
+        string token;
+        await using (var scope = server.Services.CreateAsyncScope())
+        {
+            (_, token) = await scope.ServiceProvider.GetRequiredService<TokenService>()
+                .CreateAsync(user.Id, user.Id, "swagger", null, null, CancellationToken.None);
+        }
+
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(server.Url("/swagger/index.html"));
+
+        // Authorize: the API-KEY header scheme.
+        await page.Locator("button.authorize").First.ClickAsync();
+        var modal = page.Locator(".modal-ux");
+        await Expect(modal).ToBeVisibleAsync();
+        var headerScheme = modal.Locator(".auth-container").Filter(new() { HasText = "ApiKeyHeader" });
+        await headerScheme.Locator("input").FillAsync(token);
+        await headerScheme.Locator("button.authorize").ClickAsync();
+        await Expect(headerScheme).ToContainTextAsync("Authorized");
+        await modal.Locator("button.btn-done").First.ClickAsync();
+
+        // Try it out on GET /api/auth/me.
+        var operation = page.Locator("#operations-Authentication-GetMe");
+        await operation.Locator(".opblock-summary").ClickAsync();
+        await operation.GetByRole(AriaRole.Button, new() { Name = "Try it out" }).ClickAsync();
+        await operation.GetByRole(AriaRole.Button, new() { Name = "Execute" }).ClickAsync();
+
+        var live = operation.Locator(".live-responses-table");
+        await Expect(live.Locator("tbody .response-col_status").First).ToContainTextAsync("200", new() { Timeout = 15_000 });
+        await Expect(live).ToContainTextAsync("swagger@example.com");
+        await Expect(live).ToContainTextAsync("\"method\": \"header\"");
+    }
+
+    [SkippableFact]
+    public async Task TheQuerySchemeIsOfferedOnlyOnTheWebhookRoutes()
+    {
+        await using var context = await browser.NewContextAsync();
+        await using var server = DotServer.Start();
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(server.Url("/swagger/index.html"));
+
+        // The Authorize dialog offers both schemes: the header for everything, the query pair for webhooks.
+        await page.Locator("button.authorize").First.ClickAsync();
+        var modal = page.Locator(".modal-ux");
+        await Expect(modal.Locator(".auth-container").Filter(new() { HasText = "ApiKeyHeader" })).ToBeVisibleAsync();
+        await Expect(modal.Locator(".auth-container").Filter(new() { HasText = "ApiTokenQuery" })).ToBeVisibleAsync();
+        await Expect(modal.Locator(".auth-container").Filter(new() { HasText = "UserIdQuery" })).ToBeVisibleAsync();
+    }
+}
