@@ -51,6 +51,7 @@ if (command is not null)
     return await CliHost.RunAsync(command, app.Services);
 }
 
+app.UseTrustedForwardedHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseRequestLimits();

@@ -75,14 +75,15 @@ public static class ThrottleExtensions
         return services;
     }
 
-    public static IApplicationBuilder UseAuthenticationThrottle(this IApplicationBuilder app)
+    /// <summary>First in the pipeline: the client address and scheme as the configured proxy saw them.</summary>
+    public static IApplicationBuilder UseTrustedForwardedHeaders(this IApplicationBuilder app)
     {
         // With no known proxy the middleware would believe every X-Forwarded-For: leave it out.
-        if (app.ApplicationServices.GetRequiredService<IOptions<ForwardedHeadersOptions>>().Value.KnownProxies.Count > 0)
-        {
-            app.UseForwardedHeaders();
-        }
-
-        return app.UseMiddleware<ThrottleMiddleware>();
+        return app.ApplicationServices.GetRequiredService<IOptions<ForwardedHeadersOptions>>().Value.KnownProxies.Count > 0
+            ? app.UseForwardedHeaders()
+            : app;
     }
+
+    public static IApplicationBuilder UseAuthenticationThrottle(this IApplicationBuilder app)
+        => app.UseMiddleware<ThrottleMiddleware>();
 }
