@@ -24,8 +24,10 @@ internal sealed partial class ApiTokenHandler(
     : AuthenticationHandler<ApiTokenOptions>(options, loggerFactory, encoder)
 {
     private static readonly object QueryRefusedKey = new();
+    private static readonly Task<AuthenticateResult> NoResult = Task.FromResult(AuthenticateResult.NoResult());
 
-    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    /// <summary>Synchronous unless the token has to be looked up: a cache hit costs no state machine.</summary>
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         string via;
         StringValues userId = default;
@@ -40,7 +42,7 @@ internal sealed partial class ApiTokenHandler(
             {
                 // A URL token authenticates nothing here; the challenge says why.
                 Context.Items[QueryRefusedKey] = AuthFailure.QueryNotAllowed;
-                return AuthenticateResult.NoResult();
+                return NoResult;
             }
 
             via = "query";
@@ -48,38 +50,42 @@ internal sealed partial class ApiTokenHandler(
         }
         else
         {
-            return AuthenticateResult.NoResult();
+            return NoResult;
         }
 
-        return await VerifyAsync(credential.ToString(), via, userId);
+        return Verify(credential.ToString(), via, userId);
     }
 
-    private async Task<AuthenticateResult> VerifyAsync(string token, string via, StringValues userId)
+    private Task<AuthenticateResult> Verify(string token, string via, StringValues userId)
     {
         if (token.Length > ApiTokenDefaults.MaxCredentialLength)
         {
-            return Fail(AuthFailure.TooLong);
+            Fail(AuthFailure.TooLong);
+            return AuthFailure.TooLong.ResultTask;
         }
 
         switch (TokenFormat.Check(token))
         {
-            case TokenShape.Malformed: return Fail(AuthFailure.Malformed);
-            case TokenShape.BadChecksum: return Fail(AuthFailure.BadChecksum, token);
+            case TokenShape.Malformed:
+                Fail(AuthFailure.Malformed);
+                return AuthFailure.Malformed.ResultTask;
+            case TokenShape.BadChecksum:
+                Fail(AuthFailure.BadChecksum, token);
+                return AuthFailure.BadChecksum.ResultTask;
         }
 
         var key = HashKey(token);
-        if (!cache.TryGet(key, out var entry))
-        {
-            var found = await lookup.FindAsync(key.ToArray(), Context.RequestAborted);
-            if (found is null)
-            {
-                return Fail(AuthFailure.Unknown, token);
-            }
+        return cache.TryGet(key, out var entry)
+            ? Task.FromResult(Check(entry, via, userId, token))
+            : LookUpAsync(key, token, via, userId);
+    }
 
-            entry = cache.Add(key, found);
-        }
-
-        return Check(entry, via, userId, token);
+    private async Task<AuthenticateResult> LookUpAsync(TokenHashKey key, string token, string via, StringValues userId)
+    {
+        var found = await lookup.FindAsync(key.ToArray(), Context.RequestAborted);
+        return found is null
+            ? Fail(AuthFailure.Unknown, token)
+            : Check(cache.Add(key, found), via, userId, token);
     }
 
     private static TokenHashKey HashKey(string token)
@@ -169,7 +175,7 @@ internal sealed partial class ApiTokenHandler(
             ?? Context.Items[QueryRefusedKey] as AuthFailure
             ?? AuthFailure.Missing;
 
-        await AuthProblems.WriteUnauthorizedAsync(Context, failure.Detail, failure.Code);
+        await AuthProblems.WriteUnauthorizedAsync(Context, failure);
     }
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
@@ -177,7 +183,7 @@ internal sealed partial class ApiTokenHandler(
 
     private static partial class Log
     {
-        [LoggerMessage(10, LogLevel.Information, "API token refused: {Reason}")]
+        [LoggerMessage(10, LogLevel.Debug, "API token refused: {Reason}")]
         public static partial void Refused(ILogger logger, string reason);
     }
 }

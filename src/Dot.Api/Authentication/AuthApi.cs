@@ -6,7 +6,8 @@ namespace Dot.Api.Authentication;
 
 public sealed record AuthInfoDto(string Method, Guid? TokenId, string? TokenName, DateTime? ExpiresAt);
 
-public sealed record MeDto(Guid Id, string Email, string Name, string Role, AuthInfoDto Auth);
+/// <summary>The answer of <c>/api/auth/me</c>.</summary>
+public sealed record AuthMe(Guid Id, string Email, string Name, string Role, AuthInfoDto Auth);
 
 internal static class AuthApi
 {
@@ -25,12 +26,17 @@ internal static class AuthApi
     }
 
     /// <summary>Answers from the principal alone: the handler already read the owner as they are now.</summary>
-    internal static MeDto Me(ClaimsPrincipal caller)
+    internal static AuthMe Me(ClaimsPrincipal caller)
     {
+        if (caller is DotPrincipal dot)
+        {
+            return dot.Me;
+        }
+
         Guid? tokenId = Guid.TryParse(caller.FindFirstValue(DotClaims.TokenId), out var id) ? id : null;
         DateTime? expiresAt = DateTime.TryParse(caller.FindFirstValue(DotClaims.TokenExpiresAt), CultureInfo.InvariantCulture,
             DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var exp) ? exp : null;
-        return new MeDto(
+        return new AuthMe(
             caller.UserId(),
             caller.FindFirstValue(ClaimTypes.Email) ?? string.Empty,
             caller.FindFirstValue(ClaimTypes.Name) ?? string.Empty,

@@ -11,9 +11,27 @@ public sealed class AuthFailure(string code, string detail)
 
     public string Detail { get; } = detail;
 
+    /// <summary>The <c>WWW-Authenticate</c> value, made once.</summary>
+    public string WwwAuthenticate { get; } = $"ApiKey realm=\"dot\", header=\"{ApiTokenDefaults.HeaderName}\", error=\"{code}\"";
+
+    /// <summary>
+    /// The problem-details body up to the trace id, serialized once: a refusal writes these bytes,
+    /// the request's trace id and <see cref="BodySuffix"/>, and nothing is serialized per request.
+    /// </summary>
+    internal byte[] BodyPrefix { get; } = System.Text.Encoding.UTF8.GetBytes(
+        "{\"type\":\"https://tools.ietf.org/html/rfc9110#section-15.5.2\",\"title\":\"Unauthorized\",\"status\":401,\"detail\":"
+        + System.Text.Json.JsonSerializer.Serialize(detail) + ",\"reason\":" + System.Text.Json.JsonSerializer.Serialize(code) + ",\"trace_id\":\"");
+
+    internal static readonly byte[] BodySuffix = "\"}"u8.ToArray();
+
     /// <summary>One shared failure result per reason: refusing allocates nothing.</summary>
     public AuthenticateResult Result => _result ??= AuthenticateResult.Fail(Detail,
         new AuthenticationProperties(items: null, parameters: new Dictionary<string, object?> { [ParameterName] = this }));
+
+    /// <summary><see cref="Result"/> as a completed task, for handlers that answer without waiting.</summary>
+    public Task<AuthenticateResult> ResultTask => _task ??= Task.FromResult(Result);
+
+    private Task<AuthenticateResult>? _task;
 
     /// <summary>The failure behind a result made by <see cref="Result"/>, if any.</summary>
     public static AuthFailure? Of(AuthenticateResult result) => result.Properties?.GetParameter<AuthFailure>(ParameterName);

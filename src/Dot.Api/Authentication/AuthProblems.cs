@@ -1,3 +1,4 @@
+using System.Buffers;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Dot.Api.Authentication;
@@ -13,6 +14,44 @@ internal static class AuthProblems
         context.Response.StatusCode = StatusCodes.Status401Unauthorized;
         context.Response.Headers.WWWAuthenticate = $"ApiKey realm=\"dot\", header=\"{ApiTokenDefaults.HeaderName}\", error=\"{reason}\"";
         return WriteAsync(context, StatusCodes.Status401Unauthorized, "Unauthorized", detail, reason);
+    }
+
+    /// <summary>A token refusal: the same body as <see cref="WriteUnauthorizedAsync"/>, from bytes made once per reason.</summary>
+    public static async Task WriteUnauthorizedAsync(HttpContext context, AuthFailure failure)
+    {
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status401Unauthorized;
+        response.Headers.WWWAuthenticate = failure.WwwAuthenticate;
+        response.ContentType = "application/problem+json";
+        var traceId = System.Diagnostics.Activity.Current?.Id ?? context.TraceIdentifier;
+        var body = response.BodyWriter;
+        body.Write(failure.BodyPrefix);
+        if (IsPlainAscii(traceId))
+        {
+            var written = System.Text.Encoding.ASCII.GetBytes(traceId, body.GetSpan(traceId.Length));
+            body.Advance(written);
+        }
+        else
+        {
+            body.Write(System.Text.Encoding.UTF8.GetBytes(System.Text.Json.JsonEncodedText.Encode(traceId).Value));
+        }
+
+        body.Write(AuthFailure.BodySuffix);
+        await body.FlushAsync(context.RequestAborted);
+    }
+
+    /// <summary>Trace ids are W3C ids or connection ids: letters, digits, '-', ':' and '.', nothing to escape.</summary>
+    private static bool IsPlainAscii(string text)
+    {
+        foreach (var c in text)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or ':' or '.' or '|' or '_'))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     public static Task WriteInsufficientRoleAsync(HttpContext context)

@@ -12,7 +12,7 @@ public static class DotClaims
     public const string TokenName = "dot:token_name";
     public const string TokenExpiresAt = "dot:token_expires_at";
 
-    public static ClaimsPrincipal Create(string scheme, Guid userId, string email, string name, Role role,
+    public static DotPrincipal Create(string scheme, Guid userId, string email, string name, Role role,
         string method, Guid? tokenId = null, string? tokenName = null, DateTime? expiresAt = null)
     {
         var claims = new List<Claim>(8)
@@ -34,14 +34,26 @@ public static class DotClaims
             claims.Add(new Claim(TokenExpiresAt, exp.ToString("O", CultureInfo.InvariantCulture)));
         }
 
-        return new ClaimsPrincipal(new ClaimsIdentity(claims, scheme, ClaimTypes.Name, ClaimTypes.Role));
+        return new DotPrincipal(new ClaimsIdentity(claims, scheme, ClaimTypes.Name, ClaimTypes.Role),
+            new AuthMe(userId, email, name, role.ToName(), new AuthInfoDto(method, tokenId, tokenName, expiresAt)));
     }
 
     public static Guid UserId(this ClaimsPrincipal principal)
-        => Guid.Parse(principal.FindFirstValue(ClaimTypes.NameIdentifier)!);
+        => principal is DotPrincipal dot ? dot.Me.Id : Guid.Parse(principal.FindFirstValue(ClaimTypes.NameIdentifier)!);
 
     public static Role Role(this ClaimsPrincipal principal)
-        => Roles.TryParse(principal.FindFirstValue(ClaimTypes.Role), out var role) ? role : Users.Role.User;
+        => Roles.TryParse(principal is DotPrincipal dot ? dot.Me.Role : principal.FindFirstValue(ClaimTypes.Role), out var role)
+            ? role
+            : Users.Role.User;
 
     public static bool IsAdmin(this ClaimsPrincipal principal) => principal.Role() == Users.Role.Admin;
+}
+
+/// <summary>
+/// A principal made by <see cref="DotClaims.Create"/>: the usual claims, plus the same facts typed,
+/// so endpoints read the caller without parsing claims. A cached token reuses its principal.
+/// </summary>
+public sealed class DotPrincipal(ClaimsIdentity identity, AuthMe me) : ClaimsPrincipal(identity)
+{
+    public AuthMe Me { get; } = me;
 }

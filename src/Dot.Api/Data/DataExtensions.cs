@@ -7,10 +7,12 @@ public static class DataExtensions
     public const string ConnectionStringName = "Dot";
     public const string DefaultConnectionString = "Data Source=dot.db";
 
+    public static string ConnectionString(IConfiguration configuration)
+        => configuration.GetConnectionString(ConnectionStringName) ?? DefaultConnectionString;
+
     public static IServiceCollection AddDotData(this IServiceCollection services, IConfiguration configuration)
     {
-        var connectionString = configuration.GetConnectionString(ConnectionStringName) ?? DefaultConnectionString;
-        services.AddDbContext<DotDbContext>(o => o.UseSqlite(connectionString));
+        services.AddDbContext<DotDbContext>(o => o.UseSqlite(ConnectionString(configuration)));
         return services;
     }
 

@@ -19,7 +19,20 @@ public sealed partial class TokenUsageRecorder(IServiceScopeFactory scopes, ILog
 {
     private ConcurrentDictionary<Guid, TokenUsage> _pending = new();
 
-    public void Record(Guid tokenId, TokenUsage usage) => _pending[tokenId] = usage;
+    /// <summary>
+    /// Notes a use. A use within a second of the one already noted, by the same way from the same
+    /// address, changes nothing worth a write: it is skipped, so a busy token costs a lookup, not a store.
+    /// </summary>
+    public void Record(Guid tokenId, TokenUsage usage)
+    {
+        if (_pending.TryGetValue(tokenId, out var noted) && usage.At - noted.At < TimeSpan.FromSeconds(1)
+            && ReferenceEquals(noted.Via, usage.Via) && Equals(noted.Address, usage.Address))
+        {
+            return;
+        }
+
+        _pending[tokenId] = usage;
+    }
 
     /// <summary>What this instance saw but has not written yet, for lists that want to be fresh.</summary>
     public bool TryGetPending(Guid tokenId, out TokenUsage usage) => _pending.TryGetValue(tokenId, out usage);

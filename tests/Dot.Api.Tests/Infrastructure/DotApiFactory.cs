@@ -42,7 +42,7 @@ public sealed class DotApiFactory : WebApplicationFactory<Program>
     /// <summary>Every category at Trace: what the strictest operator could switch on.</summary>
     public DotApiFactory WithTraceLogging()
     {
-        foreach (var category in new[] { "Default", "Microsoft", "Microsoft.AspNetCore", "Microsoft.EntityFrameworkCore", "System" })
+        foreach (var category in new[] { "Default", "Microsoft", "Microsoft.AspNetCore", "Microsoft.EntityFrameworkCore", "System", "Dot", "Dot.Api.Authentication.ApiTokenHandler" })
         {
             _settings[$"Logging:LogLevel:{category}"] = "Trace";
         }
