@@ -42,6 +42,12 @@ internal sealed class BenchEndpoints(IConfiguration configuration) : IEndpointCo
         bench.MapGet("/jwt/issue", IssueJwtAsync).AllowAnonymous();
 
         bench.MapGet("/stats", Stats).AllowAnonymous();
+
+        // Only with BENCH_ALLOCATION_SAMPLING=1: the types allocated since the last call (see docs/benchmark.md).
+        bench.MapGet("/allocations", (int? top) => AllocationSampler.Instance is { } sampler
+                ? Results.Ok(sampler.TakeAndReset(top ?? 25))
+                : Results.NotFound("start the host with BENCH_ALLOCATION_SAMPLING=1"))
+            .AllowAnonymous();
     }
 
     /// <summary>A JWT for the user with this email (benchmark only: anyone on loopback may ask).</summary>

@@ -25,6 +25,8 @@ internal sealed class BenchStartup : IHostingStartup
 
     public void Configure(IWebHostBuilder builder)
     {
+        AllocationSampler.StartIfEnabled();
+
         // Added last, so these win over appsettings.json and the environment.
         builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(Settings));
         builder.ConfigureServices(services =>
