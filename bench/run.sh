@@ -273,6 +273,14 @@ miss_ratio=$(ratio "$M_BIG" "${M_RPS[unknown]}")
 printf 'miss path, %s tokens in the database:   %9.0f req/s (the "unknown token" row)\n' "$SMALL_TOKENS" "${M_RPS[unknown]}"
 printf 'miss path, %s tokens in the database: %9.0f req/s  = %s x  (anonymous meanwhile: %.0f req/s, %s x the table'"'"'s)\n' \
   "$BIG_TOKENS" "$M_BIG" "$miss_ratio" "$M_BIG_ANON" "$(ratio "$M_BIG_ANON" "$anon")"
+# The two miss-path figures are minutes apart: if the baseline moved meanwhile, the machine did.
+drift=$(ratio "$M_BIG_ANON" "$anon")
+corrected=$(awk -v big="$M_BIG" -v bigAnon="$M_BIG_ANON" -v small="${M_RPS[unknown]}" -v anon="$anon" \
+  'BEGIN { printf "%.2f", (bigAnon > 0 && small > 0 ? (big / bigAnon) / (small / anon) : 0) }')
+if awk -v d="$drift" 'BEGIN { exit !(d < 0.9 || d > 1.1) }'; then
+  echo "  !! the baseline moved by more than 10% between the two figures: the machine is not quiet."
+  echo "     Relative to the baseline measured beside each: $corrected x. Rerun on a quiet machine."
+fi
 [ "$BIG_BAD" = 0 ] || echo "  !! $BIG_BAD answers of the big-table miss path were not 401"
 echo "server peak RSS (VmHWM): ${PEAK_MAIN} MB after the table, ${PEAK_ALL} MB at the end"
 echo "export: $EXPORT_NOTE"
