@@ -1,0 +1,311 @@
+#!/usr/bin/env bash
+# The authentication benchmark, in one command:  bench/run.sh
+#
+# Builds Release, starts the real server (bench/Dot.Api.BenchHost: the product as shipped plus the
+# /bench routes) on loopback with throttling off and logging at Warning, drives it with wrk, and
+# prints ONE table of medians over interleaved rounds, then the miss path at 1,000 vs 1,000,000
+# tokens in the database and the server's peak RSS. See docs/benchmark.md.
+#
+# Settings (environment):
+#   BENCH_ROUNDS          interleaved rounds; each row's figure is the median       (default 5)
+#   BENCH_SECONDS         seconds per measurement (one row, one round)              (default 10)
+#   BENCH_WARMUP_SECONDS  least warm-up in total, before anything is measured       (default 60)
+#   BENCH_CONNECTIONS     wrk connections (one wrk thread)                          (default 32)
+#   BENCH_PORT            first loopback port tried                                 (default 18080)
+#   BENCH_BIG_TOKENS      tokens in the database for the second miss-path figure    (default 1000000)
+#   BENCH_KEEP=1          keep the run directory (database, server log, token files)
+# Smoke run:  BENCH_ROUNDS=1 BENCH_SECONDS=2 BENCH_WARMUP_SECONDS=4 bench/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPO=$PWD
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+ROUNDS=${BENCH_ROUNDS:-5}
+MEASURE_SECONDS=${BENCH_SECONDS:-10}
+WARMUP_SECONDS=${BENCH_WARMUP_SECONDS:-60}
+CONNECTIONS=${BENCH_CONNECTIONS:-32}
+PORT=${BENCH_PORT:-18080}
+BIG_TOKENS=${BENCH_BIG_TOKENS:-1000000}
+SMALL_TOKENS=1000
+EMAIL=bench@example.com
+
+log() { printf '%s\n' "$*" >&2; }
+die() { log "bench: $*"; exit 1; }
+
+for n in ROUNDS MEASURE_SECONDS WARMUP_SECONDS CONNECTIONS PORT BIG_TOKENS; do
+  [[ ${!n} =~ ^[0-9]+$ ]] && [ "${!n}" -gt 0 ] || die "$n must be a positive whole number (got '${!n}')"
+done
+[ "$BIG_TOKENS" -gt "$SMALL_TOKENS" ] || die "BENCH_BIG_TOKENS must be more than $SMALL_TOKENS"
+
+# --- tools -----------------------------------------------------------------------------------------
+if ! command -v wrk >/dev/null 2>&1; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  log "== installing wrk (Debian package)"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq wrk >/dev/null
+fi
+command -v curl >/dev/null 2>&1 || die "curl is needed"
+
+# Server on one core, wrk on another, when there are two to pin to.
+PIN_SERVER=()
+PIN_WRK=()
+PINNING="not pinned"
+if command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -ge 2 ]; then
+  PIN_SERVER=(taskset -c 0)
+  PIN_WRK=(taskset -c 1)
+  PINNING="server on cpu 0, wrk on cpu 1"
+fi
+
+# --- build -----------------------------------------------------------------------------------------
+log "== building Release"
+dotnet build bench/Dot.Api.BenchHost -c Release -nologo -v q -clp:ErrorsOnly >&2
+HOST_DLL=$REPO/bench/Dot.Api.BenchHost/bin/Release/net10.0/Dot.Api.BenchHost.dll
+LUA=$REPO/bench/wrk/bench.lua
+
+# --- run directory, database, tokens ---------------------------------------------------------------
+RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/dot-bench.XXXXXX")
+SERVER_PID=""
+cleanup() {
+  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  if [ "${BENCH_KEEP:-0}" = 1 ]; then log "run directory kept: $RUN_DIR"; else rm -rf "$RUN_DIR"; fi
+}
+trap cleanup EXIT
+cd "$RUN_DIR"
+export ASPNETCORE_ENVIRONMENT=Production
+export ConnectionStrings__Dot="Data Source=$RUN_DIR/bench.db"
+
+host() { dotnet "$HOST_DLL" "$@"; }
+
+log "== database: a user, a token, $SMALL_TOKENS tokens in all"
+host users add --email "$EMAIL" --role admin --name Bench >/dev/null
+TOKEN=$(host tokens create --email "$EMAIL" --name bench --expires-in 30d)
+host seed-tokens --count $((SMALL_TOKENS - 1)) --email "$EMAIL" >&2
+host gen-tokens --count 1000 --kind unknown >unknown.txt
+host gen-tokens --count 1000 --kind malformed >malformed.txt
+
+# --- server ----------------------------------------------------------------------------------------
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for _ in $(seq 1 20); do port_free "$PORT" && break; PORT=$((PORT + 1)); done
+port_free "$PORT" || die "no free loopback port from ${BENCH_PORT:-18080}"
+BASE=http://127.0.0.1:$PORT
+
+log "== starting the server on $BASE ($PINNING)"
+"${PIN_SERVER[@]}" dotnet "$HOST_DLL" --urls "$BASE" >server.log 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 120); do
+  curl -fs -o /dev/null "$BASE/healthz/live" && break
+  kill -0 "$SERVER_PID" 2>/dev/null || { cat server.log >&2; die "the server exited"; }
+  sleep 0.5
+done
+curl -fs -o /dev/null "$BASE/healthz/live" || { cat server.log >&2; die "the server did not answer within 60 s"; }
+
+# The /bench routes answering proves the hosting startup loaded; its settings must be in force.
+STATS=$(curl -fs "$BASE/bench/stats") || die "GET /bench/stats failed: the bench hosting startup did not load"
+[[ $STATS == *'"throttle_enabled":false'* ]] || die "throttling is on: $STATS"
+[[ $STATS == *'"log_level":"Warning"'* ]] || die "logging is not at Warning: $STATS"
+
+JWT=$(curl -fs "$BASE/bench/jwt/issue?email=$EMAIL") || die "could not get a JWT from /bench/jwt/issue"
+USER_Q="user_id=${EMAIL/@/%40}"
+
+# --- rows ------------------------------------------------------------------------------------------
+# name | path | header (static) | tokens file | header for the file | expected status
+ROWS=(anon hit query jwt unknown malformed)
+declare -A LABEL PATH_OF HEADER FILE FILE_HEADER STATUS
+LABEL[anon]="anonymous baseline";       PATH_OF[anon]="/bench/anonymous";                         STATUS[anon]=200
+LABEL[hit]="API-KEY (cache hit)";       PATH_OF[hit]="/api/auth/me";                              STATUS[hit]=200
+HEADER[hit]="API-KEY: $TOKEN"
+LABEL[query]="URL token";               PATH_OF[query]="/bench/query/me?$USER_Q&api_token=$TOKEN"; STATUS[query]=200
+LABEL[jwt]="JwtBearer HS256";           PATH_OF[jwt]="/bench/jwt/me";                             STATUS[jwt]=200
+HEADER[jwt]="Authorization: Bearer $JWT"
+LABEL[unknown]="unknown token (miss)";  PATH_OF[unknown]="/api/auth/me";                          STATUS[unknown]=401
+FILE[unknown]=$RUN_DIR/unknown.txt;     FILE_HEADER[unknown]="API-KEY"
+LABEL[malformed]="malformed token";     PATH_OF[malformed]="/api/auth/me";                        STATUS[malformed]=401
+FILE[malformed]=$RUN_DIR/malformed.txt; FILE_HEADER[malformed]="API-KEY"
+
+# What the route answers to curl with the row's first credential: the status must be the row's.
+probe() {
+  local row=$1 args=()
+  if [ -n "${HEADER[$row]:-}" ]; then args=(-H "${HEADER[$row]}"); fi
+  if [ -n "${FILE[$row]:-}" ]; then args=(-H "${FILE_HEADER[$row]}: $(head -n 1 "${FILE[$row]}")"); fi
+  local code
+  code=$(curl -s -o "probe-$row.json" -w '%{http_code}' "${args[@]}" "$BASE${PATH_OF[$row]}")
+  [ "$code" = "${STATUS[$row]}" ] || die "${LABEL[$row]}: GET ${PATH_OF[$row]%%\?*} answered $code, expected ${STATUS[$row]}: $(cat "probe-$row.json")"
+}
+
+# One wrk run of a row for $2 seconds. Sets RPS, P50_US, P99_US, REQUESTS, UNEXPECTED, ALLOC_PER_REQ.
+measure() {
+  local row=$1 secs=$2 args=() before after out line
+  if [ -n "${HEADER[$row]:-}" ]; then args+=(-H "${HEADER[$row]}"); fi
+  before=$(allocated)
+  out=$("${PIN_WRK[@]}" wrk -t1 -c"$CONNECTIONS" -d"${secs}s" --timeout 5s -s "$LUA" "${args[@]}" \
+    "$BASE${PATH_OF[$row]}" -- "${FILE[$row]:-}" "${FILE_HEADER[$row]:-}" 2>&1) || die "wrk failed: $out"
+  after=$(allocated)
+  line=$(grep '^WRK_RESULT' <<<"$out") || die "wrk printed no result: $out"
+  field() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" <<<"$line"; }
+  REQUESTS=$(field requests)
+  local duration non2xx socket
+  duration=$(field duration_us); non2xx=$(field non2xx); socket=$(field socket_errors)
+  P50_US=$(field p50_us); P99_US=$(field p99_us)
+  RPS=$(awk -v r="$REQUESTS" -v d="$duration" 'BEGIN { printf "%.1f", (d > 0 ? r * 1e6 / d : 0) }')
+  # Every answer must have the row's status: non-2xx counts all of them on a 401 row, none on a 200 row.
+  if [ "${STATUS[$row]}" = 200 ]; then UNEXPECTED=$((non2xx + socket)); else UNEXPECTED=$((REQUESTS - non2xx + socket)); fi
+  ALLOC_PER_REQ=$(awk -v a="$before" -v b="$after" -v r="$REQUESTS" 'BEGIN { printf "%.0f", (r > 0 ? (b - a) / r : 0) }')
+}
+
+allocated() { curl -fs "$BASE/bench/stats" | sed -n 's/.*"allocated_bytes":\([0-9]*\).*/\1/p'; }
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+peak_rss_mb() { awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status"; }
+
+for row in "${ROWS[@]}"; do probe "$row"; done
+
+# --- warm-up: every row in turn, until the total is reached and each row's last two windows agree --
+warm_up() {
+  local rows=("$@") window total=0 limit settled
+  window=$((WARMUP_SECONDS / ${#rows[@]}))
+  [ "$window" -ge 1 ] || window=1
+  [ "$window" -le 5 ] || window=5
+  limit=$((3 * WARMUP_SECONDS))
+  declare -A previous=()
+  log "== warming up: ${window} s windows, at least ${WARMUP_SECONDS} s, until each row's last two windows are within 5%"
+  while :; do
+    settled=1
+    local summary=""
+    for row in "${rows[@]}"; do
+      measure "$row" "$window"
+      total=$((total + window))
+      summary+=" $row=${RPS%.*}"
+      if [ -z "${previous[$row]:-}" ] || ! awk -v a="$RPS" -v b="${previous[$row]}" 'BEGIN { exit !(b > 0 && (a - b) / b <= 0.05 && (b - a) / b <= 0.05) }'; then
+        settled=0
+      fi
+      previous[$row]=$RPS
+    done
+    log "   ${total} s:${summary}"
+    if [ "$total" -ge "$WARMUP_SECONDS" ] && [ "$settled" = 1 ]; then break; fi
+    if [ "$total" -ge "$limit" ]; then log "   (not settled within ${limit} s; measuring anyway)"; break; fi
+  done
+}
+
+warm_up "${ROWS[@]}"
+
+# --- measurement: interleaved rounds -----------------------------------------------------------------
+declare -A RPS_OF P50_OF P99_OF ALLOC_OF BAD_OF
+log "== measuring: $ROUNDS rounds x ${#ROWS[@]} rows x ${MEASURE_SECONDS} s"
+for round in $(seq 1 "$ROUNDS"); do
+  summary=""
+  for row in "${ROWS[@]}"; do
+    measure "$row" "$MEASURE_SECONDS"
+    RPS_OF[$row]+="$RPS "; P50_OF[$row]+="$P50_US "; P99_OF[$row]+="$P99_US "; ALLOC_OF[$row]+="$ALLOC_PER_REQ "
+    BAD_OF[$row]=$(( ${BAD_OF[$row]:-0} + UNEXPECTED ))
+    summary+=" $row=${RPS%.*}"
+  done
+  log "   round $round:${summary}"
+done
+PEAK_MAIN=$(peak_rss_mb)
+
+med() { tr ' ' '\n' <<<"$1" | grep . | median; }
+declare -A M_RPS M_P50 M_P99 M_ALLOC
+for row in "${ROWS[@]}"; do
+  M_RPS[$row]=$(med "${RPS_OF[$row]}"); M_P50[$row]=$(med "${P50_OF[$row]}")
+  M_P99[$row]=$(med "${P99_OF[$row]}"); M_ALLOC[$row]=$(med "${ALLOC_OF[$row]}")
+done
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+
+# --- miss path with a big table ------------------------------------------------------------------------
+log "== seeding the database to $BIG_TOKENS tokens (the server keeps running)"
+"${PIN_WRK[@]}" dotnet "$HOST_DLL" seed-tokens --count $((BIG_TOKENS - SMALL_TOKENS)) --email "$EMAIL" >&2
+BIG_WARMUP=$((WARMUP_SECONDS / 4)); [ "$BIG_WARMUP" -ge 2 ] || BIG_WARMUP=2
+measure unknown "$BIG_WARMUP"
+log "== measuring the miss path with $BIG_TOKENS tokens: $ROUNDS rounds (anonymous interleaved, to show drift)"
+BIG_RPS="" BIG_ANON="" BIG_BAD=0
+for round in $(seq 1 "$ROUNDS"); do
+  measure unknown "$MEASURE_SECONDS"; BIG_RPS+="$RPS "; BIG_BAD=$((BIG_BAD + UNEXPECTED))
+  measure anon "$MEASURE_SECONDS"; BIG_ANON+="$RPS "
+done
+M_BIG=$(med "$BIG_RPS")
+M_BIG_ANON=$(med "$BIG_ANON")
+PEAK_ALL=$(peak_rss_mb)
+
+# --- export -----------------------------------------------------------------------------------------
+# GET /api/export_history?format=ndjson over the default window, at EXPORT_MESSAGES and twice that:
+# the time, and how far the server's RSS rises above where it stood before (sampled every 0.1 s).
+EXPORT_MESSAGES=${BENCH_EXPORT_MESSAGES:-1000000}
+rss_mb() { awk '/^VmRSS:/ { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status"; }
+export_once() {  # prints "seconds peak_rise_mb bytes"
+  local before peak now start end bytes sampler_out
+  before=$(rss_mb)
+  sampler_out=$(mktemp)
+  ( peak=$before; while kill -0 "$SERVER_PID" 2>/dev/null; do now=$(rss_mb); [ "$now" -gt "$peak" ] && peak=$now; echo "$peak" > "$sampler_out"; sleep 0.1; done ) &
+  local sampler=$!
+  start=$(date +%s.%N)
+  bytes=$("${PIN_WRK[@]}" curl -fsS -o /dev/null -w '%{size_download}' -H "API-KEY: $TOKEN" "$BASE/api/export_history?format=ndjson")
+  end=$(date +%s.%N)
+  sleep 0.3
+  kill "$sampler" 2>/dev/null || true
+  wait "$sampler" 2>/dev/null || true
+  peak=$(cat "$sampler_out"); rm -f "$sampler_out"
+  awk -v s="$start" -v e="$end" -v p="$peak" -v b="$before" -v n="$bytes" 'BEGIN { printf "%.1f %d %d", e - s, p - b, n }'
+}
+log "== export: seeding $EXPORT_MESSAGES messages"
+"${PIN_WRK[@]}" dotnet "$HOST_DLL" seed-messages --count "$EXPORT_MESSAGES" >&2
+curl -fsS -o /dev/null -H "API-KEY: $TOKEN" "$BASE/api/export_history?format=ndjson&start_date=2000-01-01&end_date=2000-01-02"  # warm the route
+read -r EXPORT_T1 EXPORT_RISE1 EXPORT_BYTES1 < <(export_once)
+log "== export: seeding $EXPORT_MESSAGES more"
+"${PIN_WRK[@]}" dotnet "$HOST_DLL" seed-messages --count "$EXPORT_MESSAGES" >&2
+read -r EXPORT_T2 EXPORT_RISE2 EXPORT_BYTES2 < <(export_once)
+EXPORT_NOTE=$(printf '%s messages: %s s, %s MB, RSS +%s MB; %s messages: %s s, %s MB, RSS +%s MB; time ratio %s' \
+  "$EXPORT_MESSAGES" "$EXPORT_T1" "$((EXPORT_BYTES1 / 1048576))" "$EXPORT_RISE1" \
+  "$((EXPORT_MESSAGES * 2))" "$EXPORT_T2" "$((EXPORT_BYTES2 / 1048576))" "$EXPORT_RISE2" "$(ratio "$EXPORT_T2" "$EXPORT_T1")")
+
+# --- report ------------------------------------------------------------------------------------------
+check() { awk -v v="$1" -v t="$2" 'BEGIN { print (v + 0 >= t + 0 ? "ok" : "BELOW") }'; }
+ms() { awk -v u="$1" 'BEGIN { printf "%.2f", u / 1000 }'; }
+anon=${M_RPS[anon]}
+
+echo
+echo "Dot API authentication benchmark: medians of $ROUNDS interleaved rounds x ${MEASURE_SECONDS} s, wrk -t1 -c$CONNECTIONS, $PINNING"
+echo "($(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?'))"
+echo
+printf '| %-22s | %-36s | %9s | %7s | %7s | %7s | %7s | %-6s |\n' row route "req/s" "p50 ms" "p99 ms" "x anon" "B/req" status
+echo "|------------------------|--------------------------------------|----------:|--------:|--------:|--------:|--------:|--------|"
+for row in "${ROWS[@]}"; do
+  route=${PATH_OF[$row]%%\?*}
+  [ "$row" = query ] && route="$route?user_id&api_token"
+  status=${STATUS[$row]}
+  [ "${BAD_OF[$row]}" = 0 ] || status="$status!${BAD_OF[$row]}"
+  printf '| %-22s | %-36s | %9.0f | %7s | %7s | %7s | %7s | %-6s |\n' "${LABEL[$row]}" "$route" "${M_RPS[$row]}" \
+    "$(ms "${M_P50[$row]}")" "$(ms "${M_P99[$row]}")" "$(ratio "${M_RPS[$row]}" "$anon")" "${M_ALLOC[$row]}" "$status"
+done
+echo
+miss_ratio=$(ratio "$M_BIG" "${M_RPS[unknown]}")
+printf 'miss path, %s tokens in the database:   %9.0f req/s (the "unknown token" row)\n' "$SMALL_TOKENS" "${M_RPS[unknown]}"
+printf 'miss path, %s tokens in the database: %9.0f req/s  = %s x  (anonymous meanwhile: %.0f req/s, %s x the table'"'"'s)\n' \
+  "$BIG_TOKENS" "$M_BIG" "$miss_ratio" "$M_BIG_ANON" "$(ratio "$M_BIG_ANON" "$anon")"
+# The two miss-path figures are minutes apart: if the baseline moved meanwhile, the machine did.
+drift=$(ratio "$M_BIG_ANON" "$anon")
+corrected=$(awk -v big="$M_BIG" -v bigAnon="$M_BIG_ANON" -v small="${M_RPS[unknown]}" -v anon="$anon" \
+  'BEGIN { printf "%.2f", (bigAnon > 0 && small > 0 ? (big / bigAnon) / (small / anon) : 0) }')
+if awk -v d="$drift" 'BEGIN { exit !(d < 0.9 || d > 1.1) }'; then
+  echo "  !! the baseline moved by more than 10% between the two figures: the machine is not quiet."
+  echo "     Relative to the baseline measured beside each: $corrected x. Rerun on a quiet machine."
+fi
+[ "$BIG_BAD" = 0 ] || echo "  !! $BIG_BAD answers of the big-table miss path were not 401"
+echo "server peak RSS (VmHWM): ${PEAK_MAIN} MB after the table, ${PEAK_ALL} MB at the end"
+echo "export: $EXPORT_NOTE"
+echo
+echo "targets:"
+hit_jwt=$(ratio "${M_RPS[hit]}" "${M_RPS[jwt]}")
+printf '  %-44s %6s  %s\n' \
+  "API-KEY cache hit >= 0.85 x anonymous" "$(ratio "${M_RPS[hit]}" "$anon")" "$(check "$(ratio "${M_RPS[hit]}" "$anon")" 0.85)" \
+  "API-KEY cache hit >= 1.2 x JwtBearer" "$hit_jwt" "$(check "$hit_jwt" 1.2)" \
+  "URL token >= 0.8 x anonymous" "$(ratio "${M_RPS[query]}" "$anon")" "$(check "$(ratio "${M_RPS[query]}" "$anon")" 0.8)" \
+  "unknown token >= 0.4 x anonymous" "$(ratio "${M_RPS[unknown]}" "$anon")" "$(check "$(ratio "${M_RPS[unknown]}" "$anon")" 0.4)" \
+  "malformed token >= 0.9 x anonymous" "$(ratio "${M_RPS[malformed]}" "$anon")" "$(check "$(ratio "${M_RPS[malformed]}" "$anon")" 0.9)" \
+  "miss path at ${BIG_TOKENS} >= 0.8 x at ${SMALL_TOKENS}" "$miss_ratio" "$(check "$miss_ratio" 0.8)"
+printf '  %-44s %6s  %s\n' "peak RSS <= 250 MB" "$PEAK_ALL" "$(awk -v v="$PEAK_ALL" 'BEGIN { print (v <= 250 ? "ok" : "ABOVE") }')"
+printf '  %-44s %6s  %s\n' "export ${EXPORT_MESSAGES} raises RSS < 100 MB" "$EXPORT_RISE1" "$(awk -v v="$EXPORT_RISE1" 'BEGIN { print (v < 100 ? "ok" : "ABOVE") }')"
+export_ratio=$(ratio "$EXPORT_T2" "$EXPORT_T1")
+printf '  %-44s %6s  %s\n' "export of twice the messages <= 2.2 x time" "$export_ratio" "$(awk -v v="$export_ratio" 'BEGIN { print (v <= 2.2 ? "ok" : "ABOVE") }')"
