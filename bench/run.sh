@@ -247,7 +247,7 @@ export_once() {  # prints "seconds peak_rise_mb bytes"
   kill "$sampler" 2>/dev/null || true
   wait "$sampler" 2>/dev/null || true
   peak=$(cat "$sampler_out"); rm -f "$sampler_out"
-  awk -v s="$start" -v e="$end" -v p="$peak" -v b="$before" -v n="$bytes" 'BEGIN { printf "%.1f %d %d", e - s, p - b, n }'
+  awk -v s="$start" -v e="$end" -v p="$peak" -v b="$before" -v n="$bytes" 'BEGIN { printf "%.1f %d %d\n", e - s, p - b, n }'
 }
 log "== export: seeding $EXPORT_MESSAGES messages"
 "${PIN_WRK[@]}" dotnet "$HOST_DLL" seed-messages --count "$EXPORT_MESSAGES" >&2
