@@ -14,7 +14,11 @@ public sealed record CatalogSnapshot(IReadOnlyList<CatalogSchema> Schemas)
     public int ColumnsCount => Schemas.Sum(s => s.Tables.Sum(t => t.Columns.Count));
 }
 
-public sealed record CatalogSchema(string Name, string? Description, IReadOnlyList<CatalogTable> Tables);
+/// <param name="Database">
+/// The database the schema is in: PostgreSQL's current database, a dbt node's <c>database</c>. One dbt project often
+/// spans several (sources in <c>raw</c>, models in <c>analytics</c>), each with a schema of the same name.
+/// </param>
+public sealed record CatalogSchema(string Name, string? Database, string? Description, IReadOnlyList<CatalogTable> Tables);
 
 /// <param name="Kind">One of <see cref="CatalogKinds"/>.</param>
 public sealed record CatalogTable(string Name, string Kind, string? Description, IReadOnlyList<CatalogColumn> Columns);
@@ -39,39 +43,34 @@ public static class CatalogKinds
 }
 
 /// <summary>
-/// Gathers a catalogue in any order and builds it sorted (schemas and tables by name, ordinal; columns by position).
-/// A (schema, table) named twice keeps the first; its later duplicates are counted in <see cref="Duplicates"/>.
+/// Gathers a catalogue in any order and builds it sorted (schemas by name then database, tables by name, ordinal;
+/// columns by position). A (database, schema, table) named twice keeps the first; later ones are counted in
+/// <see cref="Duplicates"/>.
 /// </summary>
 public sealed class CatalogBuilder
 {
-    private readonly Dictionary<string, (string? Description, Dictionary<string, CatalogTable> Tables)> _schemas = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string? Database, string Name), SchemaEntry> _schemas = [];
 
     public int Duplicates { get; private set; }
 
     /// <summary>Declares a schema (idempotent); a later non-empty description fills a missing one.</summary>
-    public CatalogBuilder AddSchema(string name, string? description = null)
+    public CatalogBuilder AddSchema(string? database, string name, string? description = null)
     {
         description = Clean(description);
-        if (_schemas.TryGetValue(name, out var existing))
+        if (!_schemas.TryGetValue((database, name), out var entry))
         {
-            if (existing.Description is null && description is not null)
-            {
-                _schemas[name] = (description, existing.Tables);
-            }
-        }
-        else
-        {
-            _schemas[name] = (description, new Dictionary<string, CatalogTable>(StringComparer.Ordinal));
+            _schemas[(database, name)] = entry = new SchemaEntry();
         }
 
+        entry.Description ??= description;
         return this;
     }
 
     /// <summary>Adds a table to its schema (declared on the way); false when that schema already has a table of that name.</summary>
-    public bool AddTable(string schema, string name, string kind, string? description, IEnumerable<CatalogColumn> columns)
+    public bool AddTable(string? database, string schema, string name, string kind, string? description, IEnumerable<CatalogColumn> columns)
     {
-        AddSchema(schema);
-        var tables = _schemas[schema].Tables;
+        AddSchema(database, schema);
+        var tables = _schemas[(database, schema)].Tables;
         if (tables.ContainsKey(name))
         {
             Duplicates++;
@@ -88,11 +87,19 @@ public sealed class CatalogBuilder
     }
 
     public CatalogSnapshot Build() => new(_schemas
-        .OrderBy(s => s.Key, StringComparer.Ordinal)
-        .Select(s => new CatalogSchema(s.Key, s.Value.Description,
+        .OrderBy(s => s.Key.Name, StringComparer.Ordinal)
+        .ThenBy(s => s.Key.Database, StringComparer.Ordinal)
+        .Select(s => new CatalogSchema(s.Key.Name, s.Key.Database, s.Value.Description,
             s.Value.Tables.Values.OrderBy(t => t.Name, StringComparer.Ordinal).ToList()))
         .ToList());
 
     /// <summary>Empty and blank texts are no description.</summary>
     private static string? Clean(string? text) => string.IsNullOrWhiteSpace(text) ? null : text;
+
+    private sealed class SchemaEntry
+    {
+        public string? Description { get; set; }
+
+        public Dictionary<string, CatalogTable> Tables { get; } = new(StringComparer.Ordinal);
+    }
 }

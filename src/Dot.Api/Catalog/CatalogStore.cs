@@ -18,7 +18,8 @@ public sealed class CatalogStore(DotDbContext db)
         var catalog = new StoredCatalog { ConnectionType = type, ConnectionId = id, SyncId = syncId, SyncedAt = syncedAt };
         foreach (var schema in snapshot.Schemas)
         {
-            var storedSchema = new StoredSchema { Id = Guid.CreateVersion7(), ConnectionType = type, ConnectionId = id, Name = schema.Name, Description = schema.Description };
+            var storedSchema = new StoredSchema { Id = Guid.CreateVersion7(), ConnectionType = type, ConnectionId = id, Name = schema.Name,
+                Database = schema.Database, Description = schema.Description };
             foreach (var table in schema.Tables)
             {
                 var storedTable = new StoredTable
@@ -95,7 +96,8 @@ public sealed class CatalogStore(DotDbContext db)
 
         var schemas = stored.Schemas
             .OrderBy(s => s.Name, StringComparer.Ordinal)
-            .Select(s => new CatalogSchema(s.Name, s.Description, s.Tables
+            .ThenBy(s => s.Database, StringComparer.Ordinal)
+            .Select(s => new CatalogSchema(s.Name, s.Database, s.Description, s.Tables
                 .OrderBy(t => t.Name, StringComparer.Ordinal)
                 .Select(t => new CatalogTable(t.Name, t.Kind, t.Description, t.Columns
                     .OrderBy(c => c.Position).ThenBy(c => c.Name, StringComparer.Ordinal)

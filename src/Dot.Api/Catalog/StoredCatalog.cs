@@ -28,6 +28,8 @@ public sealed class StoredSchema
 
     public required string Name { get; set; }
 
+    public string? Database { get; set; }
+
     public string? Description { get; set; }
 
     public List<StoredTable> Tables { get; set; } = [];

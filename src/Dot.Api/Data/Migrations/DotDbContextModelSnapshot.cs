@@ -200,6 +200,9 @@ namespace Dot.Api.Data.Migrations
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Database")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Description")
                         .HasColumnType("TEXT");
 
@@ -209,7 +212,7 @@ namespace Dot.Api.Data.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("ConnectionType", "ConnectionId", "Name")
+                    b.HasIndex("ConnectionType", "ConnectionId", "Name", "Database")
                         .IsUnique();
 
                     b.ToTable("catalog_schemas", (string)null);

@@ -39,6 +39,7 @@ namespace Dot.Api.Data.Migrations
                     ConnectionType = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
                     ConnectionId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
                     Name = table.Column<string>(type: "TEXT", nullable: false),
+                    Database = table.Column<string>(type: "TEXT", nullable: true),
                     Description = table.Column<string>(type: "TEXT", nullable: true)
                 },
                 constraints: table =>
@@ -111,9 +112,9 @@ namespace Dot.Api.Data.Migrations
                 column: "TableId");
 
             migrationBuilder.CreateIndex(
-                name: "IX_catalog_schemas_ConnectionType_ConnectionId_Name",
+                name: "IX_catalog_schemas_ConnectionType_ConnectionId_Name_Database",
                 table: "catalog_schemas",
-                columns: new[] { "ConnectionType", "ConnectionId", "Name" },
+                columns: new[] { "ConnectionType", "ConnectionId", "Name", "Database" },
                 unique: true);
 
             migrationBuilder.CreateIndex(

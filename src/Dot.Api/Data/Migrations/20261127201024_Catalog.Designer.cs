@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Dot.Api.Data.Migrations
 {
     [DbContext(typeof(DotDbContext))]
-    [Migration("20261127200755_Catalog")]
+    [Migration("20261127201024_Catalog")]
     partial class Catalog
     {
         /// <inheritdoc />
@@ -203,6 +203,9 @@ namespace Dot.Api.Data.Migrations
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Database")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Description")
                         .HasColumnType("TEXT");
 
@@ -212,7 +215,7 @@ namespace Dot.Api.Data.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("ConnectionType", "ConnectionId", "Name")
+                    b.HasIndex("ConnectionType", "ConnectionId", "Name", "Database")
                         .IsUnique();
 
                     b.ToTable("catalog_schemas", (string)null);
