@@ -1,0 +1,171 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using Dot.Api.Sync;
+
+namespace Dot.Api.Connectors;
+
+/// <summary>
+/// <c>dbt</c>: reads models, seeds and sources, with their descriptions and columns, from a dbt <c>manifest.json</c>
+/// named by the setting <c>manifest_path</c> (an absolute file path on the server) or <c>manifest_url</c> (http or
+/// https; for dbt Cloud's artifacts API, with the secret <c>manifest_token</c>, sent as a bearer token, or
+/// <c>authorization</c>, sent as the whole Authorization header). The file is streamed (<see cref="DbtManifestReader"/>).
+/// </summary>
+internal sealed partial class DbtConnector(IHttpClientFactory httpClients, ILogger<DbtConnector> logger) : ISyncConnector
+{
+    public const string HttpClientName = "dbt-manifest";
+    public const int DefaultTimeoutSeconds = 120;
+
+    public string Type => "dbt";
+
+    public async Task<SyncOutcome> RunAsync(SyncJob job, CancellationToken ct)
+    {
+        var settings = new ConnectorSettings(job.ConnectionType, job.Settings);
+        var path = settings.Text("manifest_path");
+        var url = settings.Text("manifest_url");
+        if ((path is null) == (url is null))
+        {
+            throw new SyncFailedException("the dbt connection needs exactly one of the settings manifest_path (a file on the server) "
+                + "or manifest_url (an http or https URL).");
+        }
+
+        var timeout = settings.Integer("timeout_seconds", DefaultTimeoutSeconds, 1, 3600);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(timeout));
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, deadline.Token);
+        var source = path is not null ? $"the manifest file {path}" : $"the manifest at {Describe(ParseUrl(url!))}";
+        Log.Reading(logger, job.SyncId, source);
+        DbtManifestReader.Result result;
+        try
+        {
+            result = path is not null
+                ? await ReadFileAsync(path, linked.Token)
+                : await ReadUrlAsync(ParseUrl(url!), job, linked.Token);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            throw new SyncFailedException($"timed out after {timeout} s reading {source} (timeout_seconds)");
+        }
+
+        Log.Read(logger, job.SyncId, result.SchemaVersion, result.DbtVersion ?? "?", result.Models, result.Seeds, result.Sources,
+            result.Bytes, result.PeakBufferBytes);
+        return SyncOutcome.Of(result.Catalog);
+    }
+
+    private static async Task<DbtManifestReader.Result> ReadFileAsync(string path, CancellationToken ct)
+    {
+        if (!Path.IsPathFullyQualified(path))
+        {
+            throw new SyncFailedException($"the dbt setting manifest_path must be an absolute path on the server, not {path}");
+        }
+
+        FileStream file;
+        try
+        {
+            file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new SyncFailedException($"the manifest file {path} does not exist", ex);
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            throw new SyncFailedException($"the manifest file {path} cannot be read: permission denied", ex);
+        }
+        catch (IOException ex)
+        {
+            throw new SyncFailedException($"the manifest file {path} cannot be read: {ex.Message}", ex);
+        }
+
+        await using (file)
+        {
+            try
+            {
+                return await DbtManifestReader.ReadAsync(file, ct);
+            }
+            catch (SyncFailedException ex)
+            {
+                throw new SyncFailedException($"{path}: {ex.Message}", ex);
+            }
+            catch (IOException ex)
+            {
+                throw new SyncFailedException($"the manifest file {path} cannot be read: {ex.Message}", ex);
+            }
+        }
+    }
+
+    private async Task<DbtManifestReader.Result> ReadUrlAsync(Uri url, SyncJob job, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.Accept.ParseAdd("application/json");
+        if (job.Secrets.TryGetValue("authorization", out var authorization))
+        {
+            if (!request.Headers.TryAddWithoutValidation("Authorization", authorization))
+            {
+                throw new SyncFailedException("the dbt secret authorization cannot be sent as an Authorization header.");
+            }
+        }
+        else if (job.Secrets.TryGetValue("manifest_token", out var token))
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        var where = Describe(url);
+        var client = httpClients.CreateClient(HttpClientName);
+        HttpResponseMessage response;
+        try
+        {
+            response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+        }
+        catch (HttpRequestException ex)
+        {
+            var cause = ex.InnerException is SocketException socket ? socket.Message : ex.Message;
+            throw new SyncFailedException($"could not reach {where}: {cause}", ex);
+        }
+
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode)
+            {
+                var hint = response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden
+                    ? job.Secrets.Names.Any(n => n is "manifest_token" or "authorization")
+                        ? ": check the manifest_token (or authorization) secret"
+                        : ": give the connection a manifest_token (or authorization) secret"
+                    : "";
+                throw new SyncFailedException($"{where} answered {(int)response.StatusCode} {response.ReasonPhrase}{hint}");
+            }
+
+            try
+            {
+                await using var body = await response.Content.ReadAsStreamAsync(ct);
+                return await DbtManifestReader.ReadAsync(body, ct);
+            }
+            catch (SyncFailedException ex)
+            {
+                throw new SyncFailedException($"{where}: {ex.Message}", ex);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or IOException)
+            {
+                throw new SyncFailedException($"the download from {where} broke off: {ex.GetBaseException().Message}", ex);
+            }
+        }
+    }
+
+    private static Uri ParseUrl(string url)
+        => Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+            ? uri
+            : throw new SyncFailedException("the dbt setting manifest_url must be an absolute http or https URL.");
+
+    /// <summary>The URL without its query and user info, which may carry credentials.</summary>
+    private static string Describe(Uri url) => url.GetLeftPart(UriPartial.Path);
+
+    private static partial class Log
+    {
+        [LoggerMessage(62, LogLevel.Information, "Sync {SyncId}: reading {Source}")]
+        public static partial void Reading(ILogger logger, Guid syncId, string source);
+
+        [LoggerMessage(63, LogLevel.Information,
+            "Sync {SyncId}: manifest {SchemaVersion} (dbt {DbtVersion}): {Models} models, {Seeds} seeds, {Sources} sources; {Bytes} bytes read with a buffer of {BufferBytes} bytes at most")]
+        public static partial void Read(ILogger logger, Guid syncId, string schemaVersion, string dbtVersion, int models, int seeds, int sources,
+            long bytes, int bufferBytes);
+    }
+}
