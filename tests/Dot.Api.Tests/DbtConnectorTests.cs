@@ -99,10 +99,28 @@ public sealed class DbtConnectorTests : IDisposable
         Assert.Equal($"Bearer {token}", server.AuthorizationHeaders.First());
         Assert.Equal("failed", refused.Str("status"));
         Assert.Equal($"{server.ManifestUrl} answered 401 Unauthorized: give the connection a manifest_token (or authorization) secret", refused.Str("error"));
-        Assert.Equal($"{server.ManifestUrl} answered 401 Unauthorized: check the manifest_token (or authorization) secret", wrong.Str("error"));
+        Assert.Equal($"{server.ManifestUrl} answered 401 Unauthorized: check the manifest_token (or api_token, or authorization) secret", wrong.Str("error"));
         Assert.Contains("Token not-the-right-one-77", server.AuthorizationHeaders);
         Assert.DoesNotContain(token, factory.Logs.AllText, StringComparison.Ordinal);
         Assert.DoesNotContain("not-the-right-one-77", factory.Logs.AllText, StringComparison.Ordinal);
+    }
+
+    /// <summary>The settings of docs/sync.md's example (account_id, job_id, secret api_token) name the job's latest manifest in dbt Cloud.</summary>
+    [Fact]
+    public async Task DbtCloudAccountAndJobSettingsFetchTheJobsLatestManifest()
+    {
+        const string token = "dbtc_Cloud-Api-Token-9a8b7c";
+        var path = ManifestFacts.FixturePath(JaffleShop);
+        await using var server = await new ManifestServer(path, $"Bearer {token}").StartAsync();
+        await using var factory = new DotApiFactory().WithTraceLogging();
+        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+        await admin.CreateConnectionAsync("dbt", "cloud-prod",
+            new { account_id = 1, job_id = "123", cloud_url = server.BaseAddress.ToString() }, new { api_token = token });
+
+        await admin.SyncAsync("dbt", "cloud-prod");
+
+        AssertSameRelations(ManifestFacts.Relations(path), await admin.CatalogAsync("dbt", "cloud-prod"));
+        Assert.DoesNotContain(token, factory.Logs.AllText, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -175,8 +193,9 @@ public sealed class DbtConnectorTests : IDisposable
     [Theory]
     [InlineData("missing", "the manifest file {dir}/none.json does not exist")]
     [InlineData("relative", "the dbt setting manifest_path must be an absolute path on the server, not manifests/manifest.json")]
-    [InlineData("both", "the dbt connection needs exactly one of the settings manifest_path (a file on the server) or manifest_url (an http or https URL).")]
-    [InlineData("neither", "the dbt connection needs exactly one of the settings manifest_path (a file on the server) or manifest_url (an http or https URL).")]
+    [InlineData("both", "the dbt connection needs exactly one of the settings manifest_path (a file on the server), manifest_url (an http or https URL), or account_id and job_id (dbt Cloud).")]
+    [InlineData("neither", "the dbt connection needs exactly one of the settings manifest_path (a file on the server), manifest_url (an http or https URL), or account_id and job_id (dbt Cloud).")]
+    [InlineData("job-only", "the dbt settings account_id and job_id must both be given, as numbers (dbt Cloud's ids).")]
     [InlineData("ftp", "the dbt setting manifest_url must be an absolute http or https URL.")]
     public async Task ManifestSettingsThatCannotWorkFailTheRunSayingWhy(string kind, string error)
     {
@@ -186,6 +205,7 @@ public sealed class DbtConnectorTests : IDisposable
             "relative" => new { manifest_path = "manifests/manifest.json" },
             "both" => new { manifest_path = "/tmp/manifest.json", manifest_url = "https://example.com/manifest.json" },
             "ftp" => new { manifest_url = "ftp://example.com/manifest.json" },
+            "job-only" => new { job_id = "123" },
             _ => new { },
         };
         await using var factory = new DotApiFactory();

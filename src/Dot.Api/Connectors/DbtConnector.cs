@@ -7,14 +7,16 @@ namespace Dot.Api.Connectors;
 
 /// <summary>
 /// <c>dbt</c>: reads models, seeds and sources, with their descriptions and columns, from a dbt <c>manifest.json</c>
-/// named by the setting <c>manifest_path</c> (an absolute file path on the server) or <c>manifest_url</c> (http or
-/// https; for dbt Cloud's artifacts API, with the secret <c>manifest_token</c>, sent as a bearer token, or
-/// <c>authorization</c>, sent as the whole Authorization header). The file is streamed (<see cref="DbtManifestReader"/>).
+/// named by the setting <c>manifest_path</c> (an absolute file path on the server), <c>manifest_url</c> (http or
+/// https), or <c>account_id</c> and <c>job_id</c> (the job's latest manifest in dbt Cloud's artifacts API). A URL is
+/// fetched with the secret <c>manifest_token</c> (or <c>api_token</c>) as a bearer token, or <c>authorization</c> as
+/// the whole Authorization header. The file is streamed (<see cref="DbtManifestReader"/>).
 /// </summary>
 internal sealed partial class DbtConnector(IHttpClientFactory httpClients, ILogger<DbtConnector> logger) : ISyncConnector
 {
     public const string HttpClientName = "dbt-manifest";
     public const int DefaultTimeoutSeconds = 120;
+    public const string DefaultCloudUrl = "https://cloud.getdbt.com";
 
     public string Type => "dbt";
 
@@ -22,11 +24,11 @@ internal sealed partial class DbtConnector(IHttpClientFactory httpClients, ILogg
     {
         var settings = new ConnectorSettings(job.ConnectionType, job.Settings);
         var path = settings.Text("manifest_path");
-        var url = settings.Text("manifest_url");
+        var url = settings.Text("manifest_url") ?? DbtCloudUrl(settings);
         if ((path is null) == (url is null))
         {
-            throw new SyncFailedException("the dbt connection needs exactly one of the settings manifest_path (a file on the server) "
-                + "or manifest_url (an http or https URL).");
+            throw new SyncFailedException("the dbt connection needs exactly one of the settings manifest_path (a file on the server), "
+                + "manifest_url (an http or https URL), or account_id and job_id (dbt Cloud).");
         }
 
         var timeout = settings.Integer("timeout_seconds", DefaultTimeoutSeconds, 1, 3600);
@@ -104,7 +106,7 @@ internal sealed partial class DbtConnector(IHttpClientFactory httpClients, ILogg
                 throw new SyncFailedException("the dbt secret authorization cannot be sent as an Authorization header.");
             }
         }
-        else if (job.Secrets.TryGetValue("manifest_token", out var token))
+        else if (job.Secrets.TryGetValue("manifest_token", out var token) || job.Secrets.TryGetValue("api_token", out token))
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         }
@@ -127,8 +129,8 @@ internal sealed partial class DbtConnector(IHttpClientFactory httpClients, ILogg
             if (!response.IsSuccessStatusCode)
             {
                 var hint = response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden
-                    ? job.Secrets.Names.Any(n => n is "manifest_token" or "authorization")
-                        ? ": check the manifest_token (or authorization) secret"
+                    ? job.Secrets.Names.Any(n => n is "manifest_token" or "api_token" or "authorization")
+                        ? ": check the manifest_token (or api_token, or authorization) secret"
                         : ": give the connection a manifest_token (or authorization) secret"
                     : "";
                 throw new SyncFailedException($"{where} answered {(int)response.StatusCode} {response.ReasonPhrase}{hint}");
@@ -148,6 +150,28 @@ internal sealed partial class DbtConnector(IHttpClientFactory httpClients, ILogg
                 throw new SyncFailedException($"the download from {where} broke off: {ex.GetBaseException().Message}", ex);
             }
         }
+    }
+
+    /// <summary>
+    /// dbt Cloud's latest manifest of a job, from the settings <c>account_id</c> and <c>job_id</c> (and <c>cloud_url</c>,
+    /// default https://cloud.getdbt.com, for another region or a single-tenant access URL); null without them.
+    /// </summary>
+    private static string? DbtCloudUrl(ConnectorSettings settings)
+    {
+        var account = settings.Text("account_id");
+        var jobId = settings.Text("job_id");
+        if (account is null && jobId is null)
+        {
+            return null;
+        }
+
+        if (account is null || jobId is null || !account.All(char.IsAsciiDigit) || !jobId.All(char.IsAsciiDigit))
+        {
+            throw new SyncFailedException("the dbt settings account_id and job_id must both be given, as numbers (dbt Cloud's ids).");
+        }
+
+        var root = (settings.Text("cloud_url") ?? DefaultCloudUrl).TrimEnd('/');
+        return $"{root}/api/v2/accounts/{account}/jobs/{jobId}/artifacts/manifest.json";
     }
 
     private static Uri ParseUrl(string url)
