@@ -193,6 +193,41 @@ public sealed class CatalogTests
         Assert.Equal(syncIds[8], (await admin.CatalogAsync("postgres", "warehouse")).GetProperty("sync_id").GetGuid());
     }
 
+    /// <summary>When the catalogue cannot be stored, the run fails saying so and the previous catalogue stays, whole.</summary>
+    [Fact]
+    public async Task RunWhoseCatalogueCannotBeStoredFailsAndKeepsThePreviousOne()
+    {
+        var connector = new GenerationsConnector { Next = 1 };
+        var breaker = new BreakingHandler();
+        await using var factory = new DotApiFactory().WithServices(s =>
+        {
+            s.AddSingleton<ISyncConnector>(connector);
+            s.AddSingleton<ISyncSucceededHandler>(breaker); // after the store's handler: it has written, then this throws
+        });
+        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+        await admin.CreateConnectionAsync("postgres", "warehouse", new { host = "unused.example.com" });
+        var first = await admin.SyncAsync("postgres", "warehouse");
+        var before = await admin.CatalogAsync("postgres", "warehouse");
+
+        breaker.Broken = true;
+        connector.Next = 2;
+        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("postgres", "warehouse"));
+
+        Assert.Equal("failed", run.Str("status"));
+        Assert.Equal("the sync's results could not be stored (InvalidOperationException).", run.Str("error"));
+        Assert.Equal(JsonValueKind.Null, run.GetProperty("tables_count").ValueKind);
+        Assert.Equal(before.GetRawText(), (await admin.CatalogAsync("postgres", "warehouse")).GetRawText());
+        Assert.Equal(first.Str("sync_id"), before.Str("sync_id"));
+    }
+
+    private sealed class BreakingHandler : ISyncSucceededHandler
+    {
+        public bool Broken { get; set; }
+
+        public Task OnSucceededAsync(SyncRun run, SyncOutcome outcome, DateTime finishedAt, CancellationToken cancellationToken)
+            => Broken ? throw new InvalidOperationException("disk full") : Task.CompletedTask;
+    }
+
     /// <summary>A connector whose n-th catalogue has its own schemas, sizes and descriptions ("generation n").</summary>
     private sealed class GenerationsConnector : ISyncConnector
     {
