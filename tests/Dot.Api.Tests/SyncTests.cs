@@ -41,14 +41,17 @@ public sealed class SyncTests
         }
         """;
 
-    /// <summary>An admin with a token, and a postgres connection <c>warehouse</c> whose password is <see cref="Secret"/>.</summary>
+    /// <summary>
+    /// An admin with a token, and a connection <c>warehouse</c> whose password is <see cref="Secret"/>: postgres unless
+    /// the test needs a type this server has no connector for (snowflake).
+    /// </summary>
     private static async Task<(User Admin, string Token, HttpClient Client)> SetUpAsync(DotApiFactory factory,
-        string email = "sync_user@contoso.com")
+        string email = "sync_user@contoso.com", string type = "postgres")
     {
         var (admin, token, client) = await factory.CreateCallerAsync(email, Role.Admin);
         var created = await client.PostAsJsonAsync("/api/connections", new
         {
-            type = "postgres",
+            type,
             id = "warehouse",
             settings = new { host = "db.example.com" },
             secrets = new { password = Secret },
@@ -57,11 +60,11 @@ public sealed class SyncTests
         return (admin, token, client);
     }
 
-    private static async Task<JsonElement> AssertQueuedAsync(HttpResponseMessage response)
+    private static async Task<JsonElement> AssertQueuedAsync(HttpResponseMessage response, string type = "postgres")
     {
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var body = await response.JsonAsync();
-        Assert.Equal("postgres", body.GetProperty("connection_type").GetString());
+        Assert.Equal(type, body.GetProperty("connection_type").GetString());
         Assert.Equal("warehouse", body.GetProperty("connection_id").GetString());
         Assert.True(body.GetProperty("status").GetString() is "queued" or "running");
         Assert.Equal("2026-01-15T12:00:00Z", body.GetProperty("requested_at").GetString());
@@ -271,24 +274,30 @@ public sealed class SyncTests
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/api/sync/runs/not-a-guid")).StatusCode);
     }
 
-    [Fact]
-    public async Task RunWithoutAConnectorFailsSayingSo()
+    [Theory]
+    [InlineData("redshift")]
+    [InlineData("snowflake")]
+    [InlineData("mssql")]
+    [InlineData("bigquery")]
+    [InlineData("databricks")]
+    [InlineData("looker")]
+    public async Task RunWithoutAConnectorFailsSayingSo(string type)
     {
         await using var factory = new DotApiFactory();
-        var (_, _, client) = await SetUpAsync(factory);
+        var (_, _, client) = await SetUpAsync(factory, type: type);
 
-        var syncId = (await AssertQueuedAsync(await client.PostAsync("/api/sync/postgres/warehouse", null))).GetProperty("sync_id").GetGuid();
+        var syncId = (await AssertQueuedAsync(await client.PostAsync($"/api/sync/{type}/warehouse", null), type)).GetProperty("sync_id").GetGuid();
         var run = await WaitForFinishAsync(client, syncId);
 
         Assert.Equal("failed", run.GetProperty("status").GetString());
-        Assert.Equal("no connector for postgres in this server", run.GetProperty("error").GetString());
+        Assert.Equal($"no connector for {type} in this server", run.GetProperty("error").GetString());
         Assert.Equal("2026-01-15T12:00:00Z", run.GetProperty("started_at").GetString());
         Assert.Equal("2026-01-15T12:00:00Z", run.GetProperty("finished_at").GetString());
 
         Assert.DoesNotContain("Sync worker loop failed", factory.Logs.AllText, StringComparison.Ordinal);
 
         // Finished: the next trigger queues a new run.
-        var next = await AssertQueuedAsync(await client.PostAsync("/api/sync/postgres/warehouse", null));
+        var next = await AssertQueuedAsync(await client.PostAsync($"/api/sync/{type}/warehouse", null), type);
         Assert.NotEqual(syncId, next.GetProperty("sync_id").GetGuid());
     }
 
@@ -347,14 +356,14 @@ public sealed class SyncTests
             .WithSetting("ConnectionStrings:Dot", $"Data Source={second.DatabasePath}")
             .WithSetting(WorkerEnabled, "false"))
         {
-            (_, token, var client) = await SetUpAsync(first);
-            syncId = (await AssertQueuedAsync(await client.PostAsync("/api/sync/postgres/warehouse", null))).GetProperty("sync_id").GetGuid();
+            (_, token, var client) = await SetUpAsync(first, type: "snowflake");
+            syncId = (await AssertQueuedAsync(await client.PostAsync("/api/sync/snowflake/warehouse", null), "snowflake")).GetProperty("sync_id").GetGuid();
         }
 
         var run = await WaitForFinishAsync(second.ClientWith(token), syncId);
 
         Assert.Equal("failed", run.GetProperty("status").GetString());
-        Assert.Equal("no connector for postgres in this server", run.GetProperty("error").GetString());
+        Assert.Equal("no connector for snowflake in this server", run.GetProperty("error").GetString());
     }
 
     [Fact]
@@ -367,8 +376,8 @@ public sealed class SyncTests
             .WithSetting("ConnectionStrings:Dot", $"Data Source={second.DatabasePath}")
             .WithSetting(WorkerEnabled, "false"))
         {
-            (_, token, var client) = await SetUpAsync(first);
-            syncId = (await AssertQueuedAsync(await client.PostAsync("/api/sync/postgres/warehouse", null))).GetProperty("sync_id").GetGuid();
+            (_, token, var client) = await SetUpAsync(first, type: "snowflake");
+            syncId = (await AssertQueuedAsync(await client.PostAsync("/api/sync/snowflake/warehouse", null), "snowflake")).GetProperty("sync_id").GetGuid();
 
             // As this host would leave it if it died mid-run: running, claimed under its own name, heartbeat fresh.
             await using var scope = first.Services.CreateAsyncScope();
@@ -383,14 +392,14 @@ public sealed class SyncTests
         var run = await WaitForFinishAsync(second.ClientWith(token), syncId);
 
         Assert.Equal("failed", run.GetProperty("status").GetString());
-        Assert.Equal("no connector for postgres in this server", run.GetProperty("error").GetString());
+        Assert.Equal("no connector for snowflake in this server", run.GetProperty("error").GetString());
     }
 
     [Fact]
     public async Task RunOfAnInstanceThatStoppedHeartbeatingIsRequeuedWhenItsLeaseLapses()
     {
         await using var factory = new DotApiFactory();
-        var (_, _, client) = await SetUpAsync(factory);
+        var (_, _, client) = await SetUpAsync(factory, type: "snowflake");
         var syncId = Guid.CreateVersion7();
         await using (var scope = factory.Services.CreateAsyncScope())
         {
@@ -399,7 +408,7 @@ public sealed class SyncTests
             db.SyncRuns.Add(new SyncRun
             {
                 Id = syncId,
-                ConnectionType = "postgres",
+                ConnectionType = "snowflake",
                 ConnectionId = "warehouse",
                 Status = SyncStatus.Running,
                 RequestedAt = now,
@@ -411,14 +420,14 @@ public sealed class SyncTests
         }
 
         // Another instance holds it: a trigger joins it rather than starting a second run.
-        Assert.Equal(syncId, (await AssertQueuedAsync(await client.PostAsync("/api/sync/postgres/warehouse", null))).GetProperty("sync_id").GetGuid());
+        Assert.Equal(syncId, (await AssertQueuedAsync(await client.PostAsync("/api/sync/snowflake/warehouse", null), "snowflake")).GetProperty("sync_id").GetGuid());
         Assert.Equal("running", (await (await client.GetAsync($"/api/sync/runs/{syncId}")).JsonAsync()).GetProperty("status").GetString());
 
         // That instance is gone: once its lease (120 s) has lapsed, this worker's poll takes the run over.
         var run = await WaitForFinishAsync(client, syncId, () => factory.Time.Advance(TimeSpan.FromSeconds(15)));
 
         Assert.Equal("failed", run.GetProperty("status").GetString());
-        Assert.Equal("no connector for postgres in this server", run.GetProperty("error").GetString());
+        Assert.Equal("no connector for snowflake in this server", run.GetProperty("error").GetString());
     }
 
     [Fact]

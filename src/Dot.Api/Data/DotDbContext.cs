@@ -1,5 +1,6 @@
 using Dot.Api.Assets;
 using Dot.Api.Audit;
+using Dot.Api.Catalog;
 using Dot.Api.Connections;
 using Dot.Api.History;
 using Dot.Api.Sync;
@@ -22,6 +23,14 @@ public sealed class DotDbContext(DbContextOptions<DotDbContext> options) : DbCon
     public DbSet<Connection> Connections => Set<Connection>();
 
     public DbSet<SyncRun> SyncRuns => Set<SyncRun>();
+
+    public DbSet<StoredCatalog> Catalogs => Set<StoredCatalog>();
+
+    public DbSet<StoredSchema> CatalogSchemas => Set<StoredSchema>();
+
+    public DbSet<StoredTable> CatalogTables => Set<StoredTable>();
+
+    public DbSet<StoredColumn> CatalogColumns => Set<StoredColumn>();
 
     /// <summary>The Data Protection key ring (connection secrets), so every instance reads what another wrote.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Dot.Api.Catalog;
 using Dot.Api.Connections;
 
 namespace Dot.Api.Sync;
@@ -6,8 +7,9 @@ namespace Dot.Api.Sync;
 /// <summary>
 /// Reads a source's metadata for one connection type. Register implementations in DI
 /// (<c>services.AddSingleton&lt;ISyncConnector, PostgresConnector&gt;()</c> or scoped); the worker picks the one whose
-/// <see cref="Type"/> matches the run's connection type. Throw to fail the run: the exception's type and
-/// message become the run's error, with the connection's secret values removed.
+/// <see cref="Type"/> matches the run's connection type (the last registered, when several do, as DI resolves one service).
+/// Throw to fail the run: a <see cref="SyncFailedException"/>'s message is the run's error as it stands; any other
+/// exception's type and message become it. Either way the connection's secret values are removed.
 /// </summary>
 public interface ISyncConnector
 {
@@ -27,5 +29,39 @@ public sealed record SyncJob(
     IReadOnlyDictionary<string, JsonElement> Settings,
     ConnectionSecretValues Secrets);
 
-/// <summary>A successful sync: what it found (null where the connector does not count).</summary>
-public sealed record SyncOutcome(int? SchemasCount = null, int? TablesCount = null, int? ColumnsCount = null);
+/// <summary>
+/// A successful sync: what it found (null where the connector does not count), and the catalogue it read, which the
+/// worker stores in place of the connection's previous one in the transaction that marks the run succeeded.
+/// </summary>
+public sealed record SyncOutcome(int? SchemasCount = null, int? TablesCount = null, int? ColumnsCount = null)
+{
+    public CatalogSnapshot? Catalog { get; init; }
+
+    /// <summary>The outcome of a connector that read <paramref name="catalog"/>: its counts, and the catalogue to store.</summary>
+    public static SyncOutcome Of(CatalogSnapshot catalog)
+        => new(catalog.Schemas.Count, catalog.TablesCount, catalog.ColumnsCount) { Catalog = catalog };
+}
+
+/// <summary>
+/// A connector's failure whose message says it all ("authentication failed for user \"dot\"",
+/// "could not connect to db:5432: Connection refused"): the run's error is the message, without the exception's type.
+/// Never put a secret in it (it is scrubbed anyway).
+/// </summary>
+public sealed class SyncFailedException : Exception
+{
+    public SyncFailedException(string message)
+        : base(message)
+    {
+    }
+
+    public SyncFailedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>Told when a run succeeds, inside the transaction that marks it succeeded (the catalogue store uses it).</summary>
+public interface ISyncSucceededHandler
+{
+    Task OnSucceededAsync(SyncRun run, SyncOutcome outcome, DateTime finishedAt, CancellationToken cancellationToken);
+}

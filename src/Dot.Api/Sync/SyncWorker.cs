@@ -161,7 +161,7 @@ public sealed partial class SyncWorker(
         CancellationToken stoppingToken)
     {
         var type = run.ConnectionType;
-        var connector = services.GetServices<ISyncConnector>().FirstOrDefault(c => string.Equals(c.Type, type, StringComparison.Ordinal));
+        var connector = services.GetServices<ISyncConnector>().LastOrDefault(c => string.Equals(c.Type, type, StringComparison.Ordinal));
         if (connector is null)
         {
             return (null, $"no connector for {type} in this server");
@@ -203,15 +203,24 @@ public sealed partial class SyncWorker(
 
     /// <summary>
     /// "postgres connector failed: SocketException: Connection refused": the exception's type and message
-    /// (and its root cause's), with every secret value of the connection and anything token-shaped removed.
+    /// (and its root cause's), or a <see cref="SyncFailedException"/>'s message alone, with every secret value of the
+    /// connection and anything token-shaped removed.
     /// </summary>
     internal static string DescribeFailure(string type, Exception ex, ConnectionSecretValues secrets)
     {
-        var text = $"{type} connector failed: {ex.GetType().Name}: {ex.Message}";
-        var root = ex.GetBaseException();
-        if (!ReferenceEquals(root, ex))
+        string text;
+        if (ex is SyncFailedException)
         {
-            text += $" (caused by {root.GetType().Name}: {root.Message})";
+            text = ex.Message;
+        }
+        else
+        {
+            text = $"{type} connector failed: {ex.GetType().Name}: {ex.Message}";
+            var root = ex.GetBaseException();
+            if (!ReferenceEquals(root, ex))
+            {
+                text += $" (caused by {root.GetType().Name}: {root.Message})";
+            }
         }
 
         text = SecretRedactor.Redact(secrets.Scrub(text));
@@ -220,24 +229,28 @@ public sealed partial class SyncWorker(
 
     private async Task FinishAsync(SyncRun run, SyncOutcome? outcome, string? error)
     {
-        var status = error is null ? SyncStatus.Succeeded : SyncStatus.Failed;
         var now = Now;
-        int? schemas = outcome?.SchemasCount, tables = outcome?.TablesCount, columns = outcome?.ColumnsCount;
+        var status = error is null ? SyncStatus.Succeeded : SyncStatus.Failed;
         int written;
         try
         {
-            await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<DotDbContext>();
-            written = await db.SyncRuns
-                .Where(r => r.Id == run.Id && r.Status == SyncStatus.Running && r.ClaimedBy == _options.InstanceName)
-                .ExecuteUpdateAsync(s => s
-                    .SetProperty(r => r.Status, status)
-                    .SetProperty(r => r.FinishedAt, now)
-                    .SetProperty(r => r.Error, error)
-                    .SetProperty(r => r.HeartbeatAt, (DateTime?)null)
-                    .SetProperty(r => r.SchemasCount, schemas)
-                    .SetProperty(r => r.TablesCount, tables)
-                    .SetProperty(r => r.ColumnsCount, columns), CancellationToken.None);
+            written = await CloseRunAsync(run, outcome, error, now);
+        }
+        catch (Exception ex) when (error is null)
+        {
+            // The run's results could not be stored (the catalogue, say): nothing of them was (one transaction),
+            // and the run ends failed with the cause rather than staying running.
+            Log.StoreFailed(logger, run.Id, ex.GetType().Name, ex);
+            status = SyncStatus.Failed;
+            try
+            {
+                written = await CloseRunAsync(run, null, $"the sync's results could not be stored ({ex.GetType().Name}).", now);
+            }
+            catch (Exception again)
+            {
+                Log.FinishFailed(logger, run.Id, again.GetType().Name, again);
+                return;
+            }
         }
         catch (Exception ex)
         {
@@ -255,6 +268,41 @@ public sealed partial class SyncWorker(
         {
             Log.Finished(logger, run.Id, status.ToName());
         }
+    }
+
+    /// <summary>
+    /// Marks the run succeeded (with <paramref name="outcome"/>) or failed (with <paramref name="error"/>) if this
+    /// instance still holds it, and on success lets the <see cref="ISyncSucceededHandler"/>s store what it read, all in
+    /// one transaction: a run is never succeeded without its catalogue, and a run closed elsewhere meanwhile (its
+    /// connection deleted) stores nothing. Returns the number of runs closed (0 or 1).
+    /// </summary>
+    private async Task<int> CloseRunAsync(SyncRun run, SyncOutcome? outcome, string? error, DateTime now)
+    {
+        var status = error is null ? SyncStatus.Succeeded : SyncStatus.Failed;
+        int? schemas = outcome?.SchemasCount, tables = outcome?.TablesCount, columns = outcome?.ColumnsCount;
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<DotDbContext>();
+        await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
+        var written = await db.SyncRuns
+            .Where(r => r.Id == run.Id && r.Status == SyncStatus.Running && r.ClaimedBy == _options.InstanceName)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(r => r.Status, status)
+                .SetProperty(r => r.FinishedAt, now)
+                .SetProperty(r => r.Error, error)
+                .SetProperty(r => r.HeartbeatAt, (DateTime?)null)
+                .SetProperty(r => r.SchemasCount, schemas)
+                .SetProperty(r => r.TablesCount, tables)
+                .SetProperty(r => r.ColumnsCount, columns), CancellationToken.None);
+        if (written == 1 && status == SyncStatus.Succeeded && outcome is not null)
+        {
+            foreach (var handler in scope.ServiceProvider.GetServices<ISyncSucceededHandler>())
+            {
+                await handler.OnSucceededAsync(run, outcome, now, CancellationToken.None);
+            }
+        }
+
+        await transaction.CommitAsync(CancellationToken.None);
+        return written;
     }
 
     private async Task RequeueAsync(Guid id)
@@ -350,6 +398,9 @@ public sealed partial class SyncWorker(
 
         [LoggerMessage(49, LogLevel.Error, "Sync {SyncId} ended but its outcome could not be written ({ExceptionType})")]
         public static partial void FinishFailed(ILogger logger, Guid syncId, string exceptionType, Exception exception);
+
+        [LoggerMessage(50, LogLevel.Error, "Sync {SyncId} succeeded but its results could not be stored ({ExceptionType}); the run fails")]
+        public static partial void StoreFailed(ILogger logger, Guid syncId, string exceptionType, Exception exception);
 
         [LoggerMessage(48, LogLevel.Warning, "Sync {SyncId} could not be re-queued at shutdown ({ExceptionType})")]
         public static partial void RequeueFailed(ILogger logger, Guid syncId, string exceptionType, Exception exception);

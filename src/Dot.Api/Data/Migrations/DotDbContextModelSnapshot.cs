@@ -121,6 +121,143 @@ namespace Dot.Api.Data.Migrations
                     b.ToTable("audit_events", (string)null);
                 });
 
+            modelBuilder.Entity("Dot.Api.Catalog.StoredCatalog", b =>
+                {
+                    b.Property<string>("ConnectionType")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ConnectionId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("SyncId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("SyncedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("ConnectionType", "ConnectionId");
+
+                    b.ToTable("catalogs", (string)null);
+                });
+
+            modelBuilder.Entity("Dot.Api.Catalog.StoredColumn", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ConnectionId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ConnectionType")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DataType")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Description")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool?>("Nullable")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Position")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("TableId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TableId");
+
+                    b.HasIndex("ConnectionType", "ConnectionId");
+
+                    b.ToTable("catalog_columns", (string)null);
+                });
+
+            modelBuilder.Entity("Dot.Api.Catalog.StoredSchema", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ConnectionId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ConnectionType")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Database")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Description")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ConnectionType", "ConnectionId", "Name", "Database")
+                        .IsUnique();
+
+                    b.ToTable("catalog_schemas", (string)null);
+                });
+
+            modelBuilder.Entity("Dot.Api.Catalog.StoredTable", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ConnectionId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ConnectionType")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Description")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("SchemaId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ConnectionType", "ConnectionId");
+
+                    b.HasIndex("SchemaId", "Name")
+                        .IsUnique();
+
+                    b.ToTable("catalog_tables", (string)null);
+                });
+
             modelBuilder.Entity("Dot.Api.Connections.Connection", b =>
                 {
                     b.Property<string>("Type")
@@ -435,6 +572,42 @@ namespace Dot.Api.Data.Migrations
                     b.ToTable("data_protection_keys", (string)null);
                 });
 
+            modelBuilder.Entity("Dot.Api.Catalog.StoredCatalog", b =>
+                {
+                    b.HasOne("Dot.Api.Connections.Connection", null)
+                        .WithMany()
+                        .HasForeignKey("ConnectionType", "ConnectionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Dot.Api.Catalog.StoredColumn", b =>
+                {
+                    b.HasOne("Dot.Api.Catalog.StoredTable", null)
+                        .WithMany("Columns")
+                        .HasForeignKey("TableId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Dot.Api.Catalog.StoredSchema", b =>
+                {
+                    b.HasOne("Dot.Api.Catalog.StoredCatalog", null)
+                        .WithMany("Schemas")
+                        .HasForeignKey("ConnectionType", "ConnectionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Dot.Api.Catalog.StoredTable", b =>
+                {
+                    b.HasOne("Dot.Api.Catalog.StoredSchema", null)
+                        .WithMany("Tables")
+                        .HasForeignKey("SchemaId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Dot.Api.History.Chat", b =>
                 {
                     b.HasOne("Dot.Api.Users.User", null)
@@ -470,6 +643,21 @@ namespace Dot.Api.Data.Migrations
                         .IsRequired();
 
                     b.Navigation("User");
+                });
+
+            modelBuilder.Entity("Dot.Api.Catalog.StoredCatalog", b =>
+                {
+                    b.Navigation("Schemas");
+                });
+
+            modelBuilder.Entity("Dot.Api.Catalog.StoredSchema", b =>
+                {
+                    b.Navigation("Tables");
+                });
+
+            modelBuilder.Entity("Dot.Api.Catalog.StoredTable", b =>
+                {
+                    b.Navigation("Columns");
                 });
 
             modelBuilder.Entity("Dot.Api.History.Chat", b =>

@@ -1,0 +1,195 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using Dot.Api.Sync;
+
+namespace Dot.Api.Connectors;
+
+/// <summary>
+/// <c>dbt</c>: reads models, seeds and sources, with their descriptions and columns, from a dbt <c>manifest.json</c>
+/// named by the setting <c>manifest_path</c> (an absolute file path on the server), <c>manifest_url</c> (http or
+/// https), or <c>account_id</c> and <c>job_id</c> (the job's latest manifest in dbt Cloud's artifacts API). A URL is
+/// fetched with the secret <c>manifest_token</c> (or <c>api_token</c>) as a bearer token, or <c>authorization</c> as
+/// the whole Authorization header. The file is streamed (<see cref="DbtManifestReader"/>).
+/// </summary>
+internal sealed partial class DbtConnector(IHttpClientFactory httpClients, ILogger<DbtConnector> logger) : ISyncConnector
+{
+    public const string HttpClientName = "dbt-manifest";
+    public const int DefaultTimeoutSeconds = 120;
+    public const string DefaultCloudUrl = "https://cloud.getdbt.com";
+
+    public string Type => "dbt";
+
+    public async Task<SyncOutcome> RunAsync(SyncJob job, CancellationToken ct)
+    {
+        var settings = new ConnectorSettings(job.ConnectionType, job.Settings);
+        var path = settings.Text("manifest_path");
+        var url = settings.Text("manifest_url") ?? DbtCloudUrl(settings);
+        if ((path is null) == (url is null))
+        {
+            throw new SyncFailedException("the dbt connection needs exactly one of the settings manifest_path (a file on the server), "
+                + "manifest_url (an http or https URL), or account_id and job_id (dbt Cloud).");
+        }
+
+        var timeout = settings.Integer("timeout_seconds", DefaultTimeoutSeconds, 1, 3600);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(timeout));
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, deadline.Token);
+        var source = path is not null ? $"the manifest file {path}" : $"the manifest at {Describe(ParseUrl(url!))}";
+        Log.Reading(logger, job.SyncId, source);
+        DbtManifestReader.Result result;
+        try
+        {
+            result = path is not null
+                ? await ReadFileAsync(path, linked.Token)
+                : await ReadUrlAsync(ParseUrl(url!), job, linked.Token);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            throw new SyncFailedException($"timed out after {timeout} s reading {source} (timeout_seconds)");
+        }
+
+        Log.Read(logger, job.SyncId, result.SchemaVersion, result.DbtVersion ?? "?", result.Models, result.Seeds, result.Sources,
+            result.Bytes, result.PeakBufferBytes);
+        return SyncOutcome.Of(result.Catalog);
+    }
+
+    private static async Task<DbtManifestReader.Result> ReadFileAsync(string path, CancellationToken ct)
+    {
+        if (!Path.IsPathFullyQualified(path))
+        {
+            throw new SyncFailedException($"the dbt setting manifest_path must be an absolute path on the server, not {path}");
+        }
+
+        FileStream file;
+        try
+        {
+            file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new SyncFailedException($"the manifest file {path} does not exist", ex);
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            throw new SyncFailedException($"the manifest file {path} cannot be read: permission denied", ex);
+        }
+        catch (IOException ex)
+        {
+            throw new SyncFailedException($"the manifest file {path} cannot be read: {ex.Message}", ex);
+        }
+
+        await using (file)
+        {
+            try
+            {
+                return await DbtManifestReader.ReadAsync(file, ct);
+            }
+            catch (SyncFailedException ex)
+            {
+                throw new SyncFailedException($"{path}: {ex.Message}", ex);
+            }
+            catch (IOException ex)
+            {
+                throw new SyncFailedException($"the manifest file {path} cannot be read: {ex.Message}", ex);
+            }
+        }
+    }
+
+    private async Task<DbtManifestReader.Result> ReadUrlAsync(Uri url, SyncJob job, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.Accept.ParseAdd("application/json");
+        if (job.Secrets.TryGetValue("authorization", out var authorization))
+        {
+            if (!request.Headers.TryAddWithoutValidation("Authorization", authorization))
+            {
+                throw new SyncFailedException("the dbt secret authorization cannot be sent as an Authorization header.");
+            }
+        }
+        else if (job.Secrets.TryGetValue("manifest_token", out var token) || job.Secrets.TryGetValue("api_token", out token))
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        var where = Describe(url);
+        var client = httpClients.CreateClient(HttpClientName);
+        HttpResponseMessage response;
+        try
+        {
+            response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+        }
+        catch (HttpRequestException ex)
+        {
+            var cause = ex.InnerException is SocketException socket ? socket.Message : ex.Message;
+            throw new SyncFailedException($"could not reach {where}: {cause}", ex);
+        }
+
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode)
+            {
+                var hint = response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden
+                    ? job.Secrets.Names.Any(n => n is "manifest_token" or "api_token" or "authorization")
+                        ? ": check the manifest_token (or api_token, or authorization) secret"
+                        : ": give the connection a manifest_token (or authorization) secret"
+                    : "";
+                throw new SyncFailedException($"{where} answered {(int)response.StatusCode} {response.ReasonPhrase}{hint}");
+            }
+
+            try
+            {
+                await using var body = await response.Content.ReadAsStreamAsync(ct);
+                return await DbtManifestReader.ReadAsync(body, ct);
+            }
+            catch (SyncFailedException ex)
+            {
+                throw new SyncFailedException($"{where}: {ex.Message}", ex);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or IOException)
+            {
+                throw new SyncFailedException($"the download from {where} broke off: {ex.GetBaseException().Message}", ex);
+            }
+        }
+    }
+
+    /// <summary>
+    /// dbt Cloud's latest manifest of a job, from the settings <c>account_id</c> and <c>job_id</c> (and <c>cloud_url</c>,
+    /// default https://cloud.getdbt.com, for another region or a single-tenant access URL); null without them.
+    /// </summary>
+    private static string? DbtCloudUrl(ConnectorSettings settings)
+    {
+        var account = settings.Text("account_id");
+        var jobId = settings.Text("job_id");
+        if (account is null && jobId is null)
+        {
+            return null;
+        }
+
+        if (account is null || jobId is null || !account.All(char.IsAsciiDigit) || !jobId.All(char.IsAsciiDigit))
+        {
+            throw new SyncFailedException("the dbt settings account_id and job_id must both be given, as numbers (dbt Cloud's ids).");
+        }
+
+        var root = (settings.Text("cloud_url") ?? DefaultCloudUrl).TrimEnd('/');
+        return $"{root}/api/v2/accounts/{account}/jobs/{jobId}/artifacts/manifest.json";
+    }
+
+    private static Uri ParseUrl(string url)
+        => Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+            ? uri
+            : throw new SyncFailedException("the dbt setting manifest_url must be an absolute http or https URL.");
+
+    /// <summary>The URL without its query and user info, which may carry credentials.</summary>
+    private static string Describe(Uri url) => url.GetLeftPart(UriPartial.Path);
+
+    private static partial class Log
+    {
+        [LoggerMessage(62, LogLevel.Information, "Sync {SyncId}: reading {Source}")]
+        public static partial void Reading(ILogger logger, Guid syncId, string source);
+
+        [LoggerMessage(63, LogLevel.Information,
+            "Sync {SyncId}: manifest {SchemaVersion} (dbt {DbtVersion}): {Models} models, {Seeds} seeds, {Sources} sources; {Bytes} bytes read with a buffer of {BufferBytes} bytes at most")]
+        public static partial void Read(ILogger logger, Guid syncId, string schemaVersion, string dbtVersion, int models, int seeds, int sources,
+            long bytes, int bufferBytes);
+    }
+}

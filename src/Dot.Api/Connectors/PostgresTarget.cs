@@ -1,0 +1,99 @@
+using Dot.Api.Sync;
+using Npgsql;
+
+namespace Dot.Api.Connectors;
+
+/// <summary>
+/// Where a <c>postgres</c> connection points, from its settings (<c>host</c>, <c>port</c>, <c>database</c>,
+/// <c>user</c> or <c>username</c>, <c>ssl_mode</c>, <c>connect_timeout_seconds</c>, <c>command_timeout_seconds</c>)
+/// and its secret <c>password</c>, or from a secret <c>connection_string</c> that the settings, where given, override.
+/// </summary>
+internal sealed record PostgresTarget(
+    string ConnectionString,
+    string Endpoint,
+    string? Database,
+    string? User,
+    int ConnectTimeoutSeconds,
+    int CommandTimeoutSeconds)
+{
+    public const int DefaultConnectTimeoutSeconds = 10;
+    public const int DefaultCommandTimeoutSeconds = 30;
+
+    private static readonly Dictionary<string, SslMode> SslModes = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["disable"] = SslMode.Disable,
+        ["allow"] = SslMode.Allow,
+        ["prefer"] = SslMode.Prefer,
+        ["require"] = SslMode.Require,
+        ["verify-ca"] = SslMode.VerifyCA,
+        ["verify-full"] = SslMode.VerifyFull,
+    };
+
+    public static PostgresTarget From(SyncJob job)
+    {
+        var settings = new ConnectorSettings(job.ConnectionType, job.Settings);
+        NpgsqlConnectionStringBuilder builder;
+        if (job.Secrets.TryGetValue("connection_string", out var connectionString))
+        {
+            try
+            {
+                builder = new NpgsqlConnectionStringBuilder(connectionString);
+            }
+            catch (ArgumentException)
+            {
+                // The exception may quote the string: say what is wrong without it.
+                throw new SyncFailedException("the connection_string secret is not a valid PostgreSQL connection string (such as Host=db;Username=dot;Database=analytics).");
+            }
+        }
+        else
+        {
+            builder = new NpgsqlConnectionStringBuilder();
+        }
+
+        builder.Host = settings.Text("host") ?? builder.Host;
+        if (string.IsNullOrEmpty(builder.Host))
+        {
+            throw new SyncFailedException("the postgres connection has no host: set the host setting (or a connection_string secret).");
+        }
+
+        if (settings.Has("port") || builder.Port == 0)
+        {
+            builder.Port = settings.Integer("port", NpgsqlConnection.DefaultPort, 1, 65535);
+        }
+
+        builder.Database = settings.Text("database", "dbname") ?? builder.Database;
+        builder.Username = settings.Text("user", "username") ?? builder.Username;
+        if (string.IsNullOrEmpty(builder.Username))
+        {
+            throw new SyncFailedException("the postgres connection has no user: set the user setting (or a connection_string secret).");
+        }
+
+        if (job.Secrets.TryGetValue("password", out var password))
+        {
+            builder.Password = password;
+        }
+
+        if (settings.Text("ssl_mode", "sslmode") is { } sslMode)
+        {
+            builder.SslMode = SslModes.TryGetValue(sslMode, out var mode)
+                ? mode
+                : throw new SyncFailedException($"the postgres setting ssl_mode must be one of {string.Join(", ", SslModes.Keys)}.");
+        }
+
+        builder.Timeout = settings.Integer("connect_timeout_seconds", DefaultConnectTimeoutSeconds, 1, 1024);
+        builder.CommandTimeout = settings.Integer("command_timeout_seconds", DefaultCommandTimeoutSeconds, 1, 3600);
+        builder.ApplicationName = "dot-sync";
+
+        // One sync, one physical connection: no pool keeps it (or a refused password) around afterwards.
+        builder.Pooling = false;
+
+        // Error details can quote row values; the run's error needs the message only.
+        builder.IncludeErrorDetail = false;
+
+        var endpoint = builder.Host.Contains(',', StringComparison.Ordinal) ? builder.Host : $"{builder.Host}:{builder.Port}";
+        return new PostgresTarget(builder.ConnectionString, endpoint, builder.Database, builder.Username, builder.Timeout, builder.CommandTimeout);
+    }
+
+    /// <summary>Prints without the connection string, which holds the password.</summary>
+    public override string ToString() => $"postgres {Endpoint}/{Database} as {User}";
+}

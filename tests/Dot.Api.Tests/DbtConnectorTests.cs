@@ -1,0 +1,354 @@
+using System.Text;
+using System.Text.Json;
+using Dot.Api.Connectors;
+using Dot.Api.Sync;
+using Dot.Api.Tests.Infrastructure;
+using Dot.Api.Users;
+
+namespace Dot.Api.Tests;
+
+/// <summary>
+/// The dbt connector on real manifests (Fixtures/dbt: dbt 1.5.1 schema v9 and dbt 1.9.8 schema v12), from a file and
+/// over http, compared with what the test reads from the same file on its own; broken manifests; the streaming reader.
+/// </summary>
+public sealed class DbtConnectorTests : IDisposable
+{
+    private const string JaffleShop = "jaffle_shop-v9.manifest.json";
+    private const string Analytics = "analytics-v12.manifest.json";
+
+    private readonly string _directory = Directory.CreateTempSubdirectory("dot-dbt-tests-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private static void AssertSameRelations(Dictionary<string, ManifestFacts.Relation> expected, JsonElement catalog)
+    {
+        var actual = ManifestFacts.Relations(catalog);
+        Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), actual.Keys.Order(StringComparer.Ordinal));
+        foreach (var (key, relation) in expected)
+        {
+            Assert.Equal((key, relation.Kind, relation.Description), (key, actual[key].Kind, actual[key].Description));
+            Assert.Equal(relation.Columns, actual[key].Columns);
+        }
+    }
+
+    [Theory]
+    [InlineData(JaffleShop, "v9")]
+    [InlineData(Analytics, "v12")]
+    public async Task DbtManifestFileIsSyncedIntoTheCatalogue(string file, string version)
+    {
+        var path = ManifestFacts.FixturePath(file);
+        var expected = ManifestFacts.Relations(path);
+        await using var factory = new DotApiFactory();
+        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+        await admin.CreateConnectionAsync("dbt", "project", new { manifest_path = path });
+
+        var run = await admin.SyncAsync("dbt", "project");
+        var catalog = await admin.CatalogAsync("dbt", "project");
+
+        AssertSameRelations(expected, catalog);
+        Assert.Equal(expected.Keys.Select(k => k[..k.LastIndexOf('.')]).Distinct().Count(), run.GetProperty("schemas_count").GetInt32());
+        Assert.Equal(expected.Count, run.GetProperty("tables_count").GetInt32());
+        Assert.Equal(expected.Values.Sum(r => r.Columns.Count), run.GetProperty("columns_count").GetInt32());
+        Assert.Contains(factory.Logs.Entries, e => e.Contains($"manifest {version}", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AnalyticsManifestKeepsDescriptionsTypesAndSameNamedRelationsOfBothDatabases()
+    {
+        await using var factory = new DotApiFactory();
+        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+        await admin.CreateConnectionAsync("dbt", "analytics", new { manifest_path = ManifestFacts.FixturePath(Analytics) });
+
+        await admin.SyncAsync("dbt", "analytics");
+        var tables = (await admin.CatalogAsync("dbt", "analytics")).Tables(withDatabase: true);
+
+        // The source raw.rms.products and the model analytics.rms.products (alias) are two relations.
+        Assert.Equal("source", tables["raw.rms.products"].Str("kind"));
+        Assert.Equal("table", tables["analytics.rms.products"].Str("kind")); // incremental
+        Assert.StartsWith("This table has basic information about a customer.", tables["analytics.mrt_common.dim_customer"].Str("description"),
+            StringComparison.Ordinal);
+
+        // Ephemeral models are CTEs inside other models, not relations in the warehouse.
+        Assert.DoesNotContain("analytics.accounts_db.src_accounts_db_accounts", tables.Keys);
+        Assert.DoesNotContain("analytics.reltio.src_reltio_individual_emails", tables.Keys);
+        var described = tables.Values.SelectMany(t => t.GetProperty("columns").EnumerateArray()).Where(c => c.Str("description") is not null).ToList();
+        Assert.NotEmpty(described);
+        Assert.Contains(tables.Values.SelectMany(t => t.GetProperty("columns").EnumerateArray()), c => c.Str("data_type") is not null);
+        Assert.All(tables.Values.SelectMany(t => t.GetProperty("columns").EnumerateArray()),
+            c => Assert.Equal(JsonValueKind.Null, c.GetProperty("nullable").ValueKind));
+    }
+
+    [Fact]
+    public async Task DbtManifestServedOverHttpWithATokenIsSyncedAndTheTokenStaysSecret()
+    {
+        const string token = "dbtc_Secret-Service-Token-4f1e2d";
+        var path = ManifestFacts.FixturePath(Analytics);
+        await using var server = await new ManifestServer(path, $"Bearer {token}").StartAsync();
+        await using var factory = new DotApiFactory().WithTraceLogging();
+        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+        await admin.CreateConnectionAsync("dbt", "cloud", new { manifest_url = server.ManifestUrl.ToString() }, new { manifest_token = token });
+        await admin.CreateConnectionAsync("dbt", "no-token", new { manifest_url = server.ManifestUrl.ToString() });
+        await admin.CreateConnectionAsync("dbt", "wrong-token", new { manifest_url = server.ManifestUrl.ToString() },
+            new { authorization = "Token not-the-right-one-77" });
+
+        await admin.SyncAsync("dbt", "cloud");
+        var refused = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("dbt", "no-token"));
+        var wrong = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("dbt", "wrong-token"));
+
+        AssertSameRelations(ManifestFacts.Relations(path), await admin.CatalogAsync("dbt", "cloud"));
+        Assert.Equal($"Bearer {token}", server.AuthorizationHeaders.First());
+        Assert.Equal("failed", refused.Str("status"));
+        Assert.Equal($"{server.ManifestUrl} answered 401 Unauthorized: give the connection a manifest_token (or authorization) secret", refused.Str("error"));
+        Assert.Equal($"{server.ManifestUrl} answered 401 Unauthorized: check the manifest_token (or api_token, or authorization) secret", wrong.Str("error"));
+        Assert.Contains("Token not-the-right-one-77", server.AuthorizationHeaders);
+        Assert.DoesNotContain(token, factory.Logs.AllText, StringComparison.Ordinal);
+        Assert.DoesNotContain("not-the-right-one-77", factory.Logs.AllText, StringComparison.Ordinal);
+    }
+
+    /// <summary>The settings of docs/sync.md's example (account_id, job_id, secret api_token) name the job's latest manifest in dbt Cloud.</summary>
+    [Fact]
+    public async Task DbtCloudAccountAndJobSettingsFetchTheJobsLatestManifest()
+    {
+        const string token = "dbtc_Cloud-Api-Token-9a8b7c";
+        var path = ManifestFacts.FixturePath(JaffleShop);
+        await using var server = await new ManifestServer(path, $"Bearer {token}").StartAsync();
+        await using var factory = new DotApiFactory().WithTraceLogging();
+        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+        await admin.CreateConnectionAsync("dbt", "cloud-prod",
+            new { account_id = 1, job_id = "123", cloud_url = server.BaseAddress.ToString() }, new { api_token = token });
+
+        await admin.SyncAsync("dbt", "cloud-prod");
+
+        AssertSameRelations(ManifestFacts.Relations(path), await admin.CatalogAsync("dbt", "cloud-prod"));
+        Assert.DoesNotContain(token, factory.Logs.AllText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UnreachableOrMissingManifestUrlFailsSayingSo()
+    {
+        await using var server = await new ManifestServer(ManifestFacts.FixturePath(JaffleShop), null).StartAsync();
+        var closed = new Uri($"http://127.0.0.1:{server.BaseAddress.Port}/");
+        await server.DisposeAsync();
+        await using var other = await new ManifestServer(ManifestFacts.FixturePath(JaffleShop), null).StartAsync();
+        await using var factory = new DotApiFactory();
+        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+        await admin.CreateConnectionAsync("dbt", "gone", new { manifest_url = new Uri(closed, "manifest.json").ToString() });
+        await admin.CreateConnectionAsync("dbt", "missing", new { manifest_url = new Uri(other.BaseAddress, "nothing/manifest.json?x=1").ToString() });
+
+        var gone = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("dbt", "gone"), seconds: 20);
+        var missing = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("dbt", "missing"));
+
+        Assert.StartsWith($"could not reach {closed}manifest.json: ", gone.Str("error"), StringComparison.Ordinal);
+        Assert.Equal($"{other.BaseAddress}nothing/manifest.json answered 404 Not Found", missing.Str("error"));
+    }
+
+    public static TheoryData<string, string> BrokenManifests => new()
+    {
+        { "truncated-25", "the manifest is truncated: the JSON ends after" },
+        { "truncated-50", "the manifest is truncated: the JSON ends after" },
+        { "truncated-99", "the manifest is truncated: the JSON ends after" },
+        { "version-v7", "dbt manifest schema version v7 is not supported: this server reads v9 to v12" },
+        { "version-v13", "dbt manifest schema version v13 is not supported: this server reads v9 to v12" },
+        { "run-results", "the file is not a dbt manifest: its metadata.dbt_schema_version is \"https://schemas.getdbt.com/dbt/run-results/v6.json\"" },
+        { "no-metadata", "the file is not a dbt manifest: it has no metadata.dbt_schema_version" },
+        { "array", "the file is not a dbt manifest: it is a JSON array, not an object" },
+        { "nodes-array", "the file is not a dbt manifest: its nodes is a JSON array, not an object" },
+        { "html", "the manifest is not valid JSON near line 1, byte 1 of that line" },
+        { "empty", "the manifest is empty (0 bytes)" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BrokenManifests))]
+    public async Task BrokenManifestFailsTheRunWithTheReason(string kind, string reason)
+    {
+        var real = await File.ReadAllBytesAsync(ManifestFacts.FixturePath(JaffleShop));
+        var text = Encoding.UTF8.GetString(real);
+        byte[] content = kind switch
+        {
+            "truncated-25" => real[..(real.Length / 4)],
+            "truncated-50" => real[..(real.Length / 2)],
+            "truncated-99" => real[..^2],
+            "version-v7" => Encoding.UTF8.GetBytes(text.Replace("/dbt/manifest/v9.json", "/dbt/manifest/v7.json", StringComparison.Ordinal)),
+            "version-v13" => Encoding.UTF8.GetBytes(text.Replace("/dbt/manifest/v9.json", "/dbt/manifest/v13.json", StringComparison.Ordinal)),
+            "run-results" => """{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/run-results/v6.json"}, "results": []}"""u8.ToArray(),
+            "no-metadata" => """{"nodes": {}, "sources": {}}"""u8.ToArray(),
+            "array" => "[1, 2, 3]"u8.ToArray(),
+            "nodes-array" => """{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json"}, "nodes": []}"""u8.ToArray(),
+            "html" => "<html><body>Sign in to dbt Cloud</body></html>"u8.ToArray(),
+            _ => [],
+        };
+        var path = Path.Combine(_directory, $"{kind}.json");
+        await File.WriteAllBytesAsync(path, content);
+        await using var factory = new DotApiFactory();
+        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+        await admin.CreateConnectionAsync("dbt", "broken", new { manifest_path = path });
+
+        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("dbt", "broken"));
+
+        Assert.Equal("failed", run.Str("status"));
+        Assert.StartsWith($"{path}: {reason}", run.Str("error"), StringComparison.Ordinal);
+        Assert.Equal(JsonValueKind.Null, (await admin.CatalogAsync("dbt", "broken")).GetProperty("sync_id").ValueKind);
+    }
+
+    [Theory]
+    [InlineData("missing", "the manifest file {dir}/none.json does not exist")]
+    [InlineData("relative", "the dbt setting manifest_path must be an absolute path on the server, not manifests/manifest.json")]
+    [InlineData("both", "the dbt connection needs exactly one of the settings manifest_path (a file on the server), manifest_url (an http or https URL), or account_id and job_id (dbt Cloud).")]
+    [InlineData("neither", "the dbt connection needs exactly one of the settings manifest_path (a file on the server), manifest_url (an http or https URL), or account_id and job_id (dbt Cloud).")]
+    [InlineData("job-only", "the dbt settings account_id and job_id must both be given, as numbers (dbt Cloud's ids).")]
+    [InlineData("ftp", "the dbt setting manifest_url must be an absolute http or https URL.")]
+    public async Task ManifestSettingsThatCannotWorkFailTheRunSayingWhy(string kind, string error)
+    {
+        object settings = kind switch
+        {
+            "missing" => new { manifest_path = Path.Combine(_directory, "none.json") },
+            "relative" => new { manifest_path = "manifests/manifest.json" },
+            "both" => new { manifest_path = "/tmp/manifest.json", manifest_url = "https://example.com/manifest.json" },
+            "ftp" => new { manifest_url = "ftp://example.com/manifest.json" },
+            "job-only" => new { job_id = "123" },
+            _ => new { },
+        };
+        await using var factory = new DotApiFactory();
+        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+        await admin.CreateConnectionAsync("dbt", "project", settings);
+
+        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("dbt", "project"));
+
+        Assert.Equal("failed", run.Str("status"));
+        Assert.Equal(error.Replace("{dir}", _directory, StringComparison.Ordinal), run.Str("error"));
+    }
+
+    /// <summary>
+    /// A 40 MB manifest whose macros are most of the file, as in real projects: read with a buffer that never grows
+    /// past the largest node, so memory does not follow the file's size.
+    /// </summary>
+    [Fact]
+    public async Task LargeManifestIsStreamedWithABufferBoundedByItsLargestNode()
+    {
+        var path = Path.Combine(_directory, "large.json");
+        await WriteLargeManifestAsync(path, models: 3000, macros: 16000);
+        var size = new FileInfo(path).Length;
+
+        await using var file = File.OpenRead(path);
+        var result = await DbtManifestReader.ReadAsync(file, CancellationToken.None);
+
+        Assert.True(size > 40_000_000, $"{size} bytes");
+        Assert.Equal(size, result.Bytes);
+        Assert.Equal(3000, result.Models);
+        Assert.Equal(3000, result.Catalog.TablesCount);
+        Assert.Equal(3000 * 8, result.Catalog.ColumnsCount);
+        Assert.Equal("v12", result.SchemaVersion);
+        Assert.True(result.PeakBufferBytes <= 256 * 1024, $"peak buffer {result.PeakBufferBytes} bytes for a {size}-byte file");
+    }
+
+    [Theory]
+    [InlineData(JaffleShop)]
+    [InlineData(Analytics)]
+    public async Task ManifestArrivingAFewBytesAtATimeGivesTheSameCatalogue(string file)
+    {
+        var bytes = await File.ReadAllBytesAsync(ManifestFacts.FixturePath(file));
+
+        var whole = await DbtManifestReader.ReadAsync(new MemoryStream(bytes), CancellationToken.None);
+        var trickled = await DbtManifestReader.ReadAsync(new TrickleStream(bytes), CancellationToken.None);
+
+        Assert.Equal(JsonSerializer.Serialize(whole.Catalog), JsonSerializer.Serialize(trickled.Catalog));
+        Assert.NotEmpty(whole.Catalog.Schemas);
+    }
+
+    private static async Task WriteLargeManifestAsync(string path, int models, int macros)
+    {
+        await using var stream = File.Create(path);
+        await using var json = new Utf8JsonWriter(stream);
+        json.WriteStartObject();
+        json.WriteStartObject("metadata");
+        json.WriteString("dbt_schema_version", "https://schemas.getdbt.com/dbt/manifest/v12.json");
+        json.WriteString("dbt_version", "1.9.8");
+        json.WriteEndObject();
+        json.WriteStartObject("nodes");
+        for (var i = 0; i < models; i++)
+        {
+            json.WriteStartObject($"model.big.model_{i}");
+            json.WriteString("resource_type", "model");
+            json.WriteString("database", "analytics");
+            json.WriteString("schema", $"schema_{i % 20}");
+            json.WriteString("name", $"model_{i}");
+            json.WriteString("description", $"Model number {i}");
+            json.WriteString("raw_code", new string('x', 2000));
+            json.WriteStartObject("config");
+            json.WriteString("materialized", "table");
+            json.WriteEndObject();
+            json.WriteStartObject("columns");
+            for (var c = 0; c < 8; c++)
+            {
+                json.WriteStartObject($"col_{c}");
+                json.WriteString("name", $"col_{c}");
+                json.WriteString("description", $"Column {c} of model {i}");
+                json.WriteString("data_type", "varchar");
+                json.WriteEndObject();
+            }
+
+            json.WriteEndObject();
+            json.WriteEndObject();
+            await json.FlushAsync();
+        }
+
+        json.WriteEndObject();
+        json.WriteStartObject("sources");
+        json.WriteEndObject();
+        json.WriteStartObject("macros");
+        for (var i = 0; i < macros; i++)
+        {
+            json.WriteStartObject($"macro.big.macro_{i}");
+            json.WriteString("name", $"macro_{i}");
+            json.WriteString("macro_sql", new string('m', 2200));
+            json.WriteStartArray("depends_on");
+            json.WriteStringValue("macro.dbt.run_query");
+            json.WriteEndArray();
+            json.WriteEndObject();
+            await json.FlushAsync();
+        }
+
+        json.WriteEndObject();
+        json.WriteEndObject();
+    }
+
+    /// <summary>Hands out its bytes 1 to 13 at a time, so every token and node is cut by a buffer edge somewhere.</summary>
+    private sealed class TrickleStream(byte[] bytes) : Stream
+    {
+        private int _position;
+        private int _step;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => bytes.Length;
+
+        public override long Position { get => _position; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            var n = Math.Min(Math.Min(buffer.Length, (_step++ % 13) + 1), bytes.Length - _position);
+            bytes.AsSpan(_position, n).CopyTo(buffer);
+            _position += n;
+            return n;
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+            => ValueTask.FromResult(Read(buffer.Span));
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}

@@ -1,0 +1,62 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Dot.Api.Tests.Infrastructure;
+
+/// <summary>
+/// A tiny Kestrel on a free loopback port that serves a manifest file at dbt Cloud's artifacts path, but only to a
+/// request whose Authorization header is <paramref name="authorization"/> (when given). Records the headers it saw.
+/// </summary>
+public sealed class ManifestServer(string manifestPath, string? authorization) : IAsyncDisposable
+{
+    public const string ArtifactPath = "/api/v2/accounts/1/jobs/123/artifacts/manifest.json";
+
+    private WebApplication? _app;
+
+    public ConcurrentQueue<string?> AuthorizationHeaders { get; } = new();
+
+    public Uri BaseAddress { get; private set; } = null!;
+
+    public Uri ManifestUrl => new(BaseAddress, ArtifactPath);
+
+    public async Task<ManifestServer> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        _app = builder.Build();
+        _app.MapGet(ArtifactPath, async context =>
+        {
+            var sent = context.Request.Headers.Authorization.ToString();
+            AuthorizationHeaders.Enqueue(sent.Length == 0 ? null : sent);
+            if (authorization is not null && sent != authorization)
+            {
+                context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                await context.Response.WriteAsync("""{"status": {"code": 401, "is_success": false, "user_message": "Invalid token."}}""");
+                return;
+            }
+
+            context.Response.ContentType = "application/json";
+            await context.Response.SendFileAsync(manifestPath);
+        });
+        await _app.StartAsync();
+        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        BaseAddress = new Uri(address);
+        return this;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+    }
+}

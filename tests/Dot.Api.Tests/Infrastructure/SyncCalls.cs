@@ -1,0 +1,69 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Dot.Api.Tests.Infrastructure;
+
+/// <summary>Connections, sync triggers and catalogue reads through the API, for the connector tests.</summary>
+public static class SyncCalls
+{
+    public static async Task CreateConnectionAsync(this HttpClient admin, string type, string id, object? settings = null, object? secrets = null)
+    {
+        var response = await admin.PostAsJsonAsync("/api/connections", new { type, id, settings, secrets });
+        Assert.True(response.StatusCode == HttpStatusCode.Created, $"creating {type}/{id}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
+    /// <summary>Queues a sync (header credentials of <paramref name="client"/>, or whatever its query carries) and returns its id.</summary>
+    public static async Task<Guid> TriggerSyncAsync(this HttpClient client, string type, string id, string query = "", HttpContent? body = null)
+    {
+        var response = await client.PostAsync($"/api/sync/{type}/{id}{query}", body);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        return (await response.JsonAsync()).GetProperty("sync_id").GetGuid();
+    }
+
+    /// <summary>Polls <c>GET /api/sync/runs/{id}</c> until the run has finished, for at most <paramref name="seconds"/>.</summary>
+    public static async Task<JsonElement> WaitForRunAsync(this HttpClient admin, Guid syncId, int seconds = 60)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (true)
+        {
+            var response = await admin.GetAsync($"/api/sync/runs/{syncId}");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var run = await response.JsonAsync();
+            if (run.GetProperty("status").GetString() is "succeeded" or "failed")
+            {
+                return run;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"sync {syncId} still {run.GetProperty("status").GetString()} after {seconds} s");
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>Triggers a sync and waits for it; asserts it succeeded (showing the error if not).</summary>
+    public static async Task<JsonElement> SyncAsync(this HttpClient admin, string type, string id)
+    {
+        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync(type, id));
+        Assert.True(run.GetProperty("status").GetString() == "succeeded", $"sync of {type}/{id} failed: {run.GetProperty("error")}");
+        return run;
+    }
+
+    public static async Task<JsonElement> CatalogAsync(this HttpClient client, string type, string id)
+    {
+        var response = await client.GetAsync($"/api/connections/{type}/{id}/catalog");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await response.JsonAsync();
+    }
+
+    /// <summary>The catalogue's tables as "schema.table" → table element.</summary>
+    public static Dictionary<string, JsonElement> Tables(this JsonElement catalog, bool withDatabase = false)
+        => catalog.GetProperty("schemas").EnumerateArray()
+            .SelectMany(s => s.GetProperty("tables").EnumerateArray().Select(t => (Schema: s, Table: t)))
+            .ToDictionary(
+                x => (withDatabase ? x.Schema.GetProperty("database").GetString() + "." : "")
+                    + x.Schema.GetProperty("name").GetString() + "." + x.Table.GetProperty("name").GetString(),
+                x => x.Table,
+                StringComparer.Ordinal);
+
+    public static string? Str(this JsonElement element, string property) => element.GetProperty(property).GetString();
+}
