@@ -36,7 +36,7 @@ internal sealed partial class ApiTokenHandler(
         {
             via = "header";
         }
-        else if (Request.Query.TryGetValue(Options.QueryTokenParameter, out credential) && !StringValues.IsNullOrEmpty(credential))
+        else if (QueryCredential.Find(Request.QueryString, Options.QueryTokenParameter) is { Length: > 0 } queryToken)
         {
             if (Context.GetEndpoint()?.Metadata.GetMetadata<AllowApiTokenInQueryAttribute>() is null)
             {
@@ -46,7 +46,8 @@ internal sealed partial class ApiTokenHandler(
             }
 
             via = "query";
-            userId = Request.Query[Options.QueryUserParameter];
+            credential = queryToken;
+            userId = QueryCredential.Find(Request.QueryString, Options.QueryUserParameter);
         }
         else
         {

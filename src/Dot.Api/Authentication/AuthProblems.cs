@@ -17,27 +17,30 @@ internal static class AuthProblems
     }
 
     /// <summary>A token refusal: the same body as <see cref="WriteUnauthorizedAsync"/>, from bytes made once per reason.</summary>
-    public static async Task WriteUnauthorizedAsync(HttpContext context, AuthFailure failure)
+    public static Task WriteUnauthorizedAsync(HttpContext context, AuthFailure failure)
     {
         var response = context.Response;
         response.StatusCode = StatusCodes.Status401Unauthorized;
         response.Headers.WWWAuthenticate = failure.WwwAuthenticate;
         response.ContentType = "application/problem+json";
         var traceId = System.Diagnostics.Activity.Current?.Id ?? context.TraceIdentifier;
+        var escapedTraceId = IsPlainAscii(traceId) ? null : System.Text.Encoding.UTF8.GetBytes(System.Text.Json.JsonEncodedText.Encode(traceId).Value);
+        response.ContentLength = failure.BodyPrefix.Length + (escapedTraceId?.Length ?? traceId.Length) + AuthFailure.BodySuffix.Length;
+
+        // Written to the pipe, sent with the headers when the request completes: one write, no flush here.
         var body = response.BodyWriter;
         body.Write(failure.BodyPrefix);
-        if (IsPlainAscii(traceId))
+        if (escapedTraceId is null)
         {
-            var written = System.Text.Encoding.ASCII.GetBytes(traceId, body.GetSpan(traceId.Length));
-            body.Advance(written);
+            body.Advance(System.Text.Encoding.ASCII.GetBytes(traceId, body.GetSpan(traceId.Length)));
         }
         else
         {
-            body.Write(System.Text.Encoding.UTF8.GetBytes(System.Text.Json.JsonEncodedText.Encode(traceId).Value));
+            body.Write(escapedTraceId);
         }
 
         body.Write(AuthFailure.BodySuffix);
-        await body.FlushAsync(context.RequestAborted);
+        return Task.CompletedTask;
     }
 
     /// <summary>Trace ids are W3C ids or connection ids: letters, digits, '-', ':' and '.', nothing to escape.</summary>
