@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using Dot.Api.Data;
 using Microsoft.Data.Sqlite;
-using Microsoft.EntityFrameworkCore;
 
 namespace Dot.Api.BenchHost;
 
@@ -22,9 +20,7 @@ internal static class SeedMessages
             var parsed = BenchArguments.Parse("seed-messages", args, "count", "per-chat", "connection");
             var count = parsed.Count("count", 0);
             var perChat = parsed.Count("per-chat", 200);
-            var connectionString = parsed.Optional("connection")
-                ?? Environment.GetEnvironmentVariable("ConnectionStrings__Dot")
-                ?? DataExtensions.DefaultConnectionString;
+            var connectionString = BenchDatabase.ConnectionString(parsed.Optional("connection"));
             var watch = Stopwatch.StartNew();
             var total = await SeedAsync(connectionString, count, perChat);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -40,14 +36,7 @@ internal static class SeedMessages
 
     private static async Task<long> SeedAsync(string connectionString, int count, int perChat)
     {
-        await using (var db = new DotDbContext(new DbContextOptionsBuilder<DotDbContext>().UseSqlite(connectionString).Options))
-        {
-            await db.Database.MigrateAsync();
-        }
-
-        await using var connection = new SqliteConnection(connectionString);
-        await connection.OpenAsync();
-        await ExecuteAsync(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-200000;");
+        await using var connection = await BenchDatabase.OpenForSeedingAsync(connectionString);
 
         // Inside the export's default window: the last day.
         var created = DateTime.UtcNow.AddHours(-20);
@@ -56,7 +45,7 @@ internal static class SeedMessages
             var chats = Math.Min(ChatsPerBatch, (count - done + perChat - 1) / perChat);
             var messages = Math.Min(count - done, chats * perChat);
             await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync();
-            var before = await ScalarAsync(connection, transaction, "SELECT IFNULL(MAX(rowid), 0) FROM chats");
+            var before = await BenchDatabase.ScalarAsync(connection, transaction, "SELECT IFNULL(MAX(rowid), 0) FROM chats");
             await using (var insertChats = connection.CreateCommand())
             {
                 insertChats.Transaction = transaction;
@@ -99,22 +88,7 @@ internal static class SeedMessages
             done += messages;
         }
 
-        await ExecuteAsync(connection, "PRAGMA wal_checkpoint(TRUNCATE);");
-        return await ScalarAsync(connection, null, "SELECT COUNT(*) FROM chat_messages");
-    }
-
-    private static async Task<long> ScalarAsync(SqliteConnection connection, SqliteTransaction? transaction, string sql)
-    {
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        return (long)(await command.ExecuteScalarAsync())!;
-    }
-
-    private static async Task ExecuteAsync(SqliteConnection connection, string sql)
-    {
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync();
+        await BenchDatabase.CheckpointAsync(connection);
+        return await BenchDatabase.ScalarAsync(connection, null, "SELECT COUNT(*) FROM chat_messages");
     }
 }

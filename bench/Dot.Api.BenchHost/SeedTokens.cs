@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using Dot.Api.Data;
 using Microsoft.Data.Sqlite;
-using Microsoft.EntityFrameworkCore;
 
 namespace Dot.Api.BenchHost;
 
@@ -22,9 +20,7 @@ internal static class SeedTokens
         {
             var parsed = BenchArguments.Parse("seed-tokens", args, "count", "email", "connection");
             var count = parsed.Count("count", 0);
-            var connectionString = parsed.Optional("connection")
-                ?? Environment.GetEnvironmentVariable("ConnectionStrings__Dot")
-                ?? DataExtensions.DefaultConnectionString;
+            var connectionString = BenchDatabase.ConnectionString(parsed.Optional("connection"));
             var (added, total, elapsed) = await SeedAsync(connectionString, count, parsed.Optional("email"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"seeded {added} tokens in {elapsed.TotalSeconds:F1} s; api_tokens now has {total} rows"));
@@ -41,15 +37,7 @@ internal static class SeedTokens
     {
         var watch = Stopwatch.StartNew();
 
-        // The schema is the product's: apply its migrations, as the server does at start.
-        await using (var db = new DotDbContext(new DbContextOptionsBuilder<DotDbContext>().UseSqlite(connectionString).Options))
-        {
-            await db.Database.MigrateAsync();
-        }
-
-        await using var connection = new SqliteConnection(connectionString);
-        await connection.OpenAsync();
-        await ExecuteAsync(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-200000;");
+        await using var connection = await BenchDatabase.OpenForSeedingAsync(connectionString);
         var owner = await OwnerAsync(connection, email);
 
         // Generated inside SQLite (randomblob), a batch per statement and transaction: a million rows in seconds.
@@ -78,11 +66,8 @@ internal static class SeedTokens
             done += batch;
         }
 
-        // Fold the WAL back into the database file, so the server reads the table as it would a settled one.
-        await ExecuteAsync(connection, "PRAGMA wal_checkpoint(TRUNCATE);");
-        await using var countCommand = connection.CreateCommand();
-        countCommand.CommandText = "SELECT COUNT(*) FROM api_tokens";
-        var total = (long)(await countCommand.ExecuteScalarAsync())!;
+        await BenchDatabase.CheckpointAsync(connection);
+        var total = await BenchDatabase.ScalarAsync(connection, null, "SELECT COUNT(*) FROM api_tokens");
         return (count, total, watch.Elapsed);
     }
 
@@ -103,12 +88,5 @@ internal static class SeedTokens
             ?? throw new InvalidOperationException(email is null
                 ? "no user to own the tokens: run `users add` first."
                 : $"no user with email {email}.");
-    }
-
-    private static async Task ExecuteAsync(SqliteConnection connection, string sql)
-    {
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync();
     }
 }

@@ -16,7 +16,7 @@ public sealed record TokenPolicyDto(int? MaxLifetimeDays, bool NeverExpiresAllow
 public sealed record RotateTokenRequest(int? GracePeriodMinutes);
 
 /// <summary>A token as lists show it: never the secret.</summary>
-public sealed record TokenDto(
+public record TokenDto(
     Guid Id,
     Guid UserId,
     string Name,
@@ -33,22 +33,14 @@ public sealed record TokenDto(
     string Status);
 
 /// <summary>The answer to create and rotate: the fields of <see cref="TokenDto"/> plus the plaintext, this once.</summary>
-public sealed record CreatedTokenDto(
-    Guid Id,
-    Guid UserId,
-    string Name,
-    string? Description,
-    string Hint,
-    DateTime CreatedAt,
-    Guid? CreatedBy,
-    DateTime? ExpiresAt,
-    DateTime? LastUsedAt,
-    string? LastUsedIp,
-    string? LastUsedVia,
-    DateTime? RevokedAt,
-    DateTime? GraceEndsAt,
-    string Status,
-    string Token);
+public sealed record CreatedTokenDto : TokenDto
+{
+    public CreatedTokenDto(TokenDto fields, string token)
+        : base(fields)
+        => Token = token;
+
+    public string Token { get; }
+}
 
 internal static class TokenMapping
 {
@@ -57,8 +49,5 @@ internal static class TokenMapping
         pending?.At ?? t.LastUsedAt, pending is { } p ? p.Ip : t.LastUsedIp, pending?.Via ?? t.LastUsedVia,
         t.RevokedAt, t.GraceEndsAt, t.StatusAt(now).ToString().ToLowerInvariant());
 
-    public static CreatedTokenDto ToCreatedDto(this ApiToken t, DateTime now, string plaintext) => new(
-        t.Id, t.UserId, t.Name, t.Description, t.Hint, t.CreatedAt, t.CreatedBy, t.ExpiresAt,
-        t.LastUsedAt, t.LastUsedIp, t.LastUsedVia, t.RevokedAt, t.GraceEndsAt,
-        t.StatusAt(now).ToString().ToLowerInvariant(), plaintext);
+    public static CreatedTokenDto ToCreatedDto(this ApiToken t, DateTime now, string plaintext) => new(t.ToDto(now), plaintext);
 }
