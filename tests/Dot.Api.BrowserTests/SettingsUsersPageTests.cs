@@ -88,7 +88,7 @@ public sealed partial class SettingsUsersPageTests(BrowserFixture browser)
         await secretDialog.GetByRole(AriaRole.Button, new() { Name = "Done" }).ClickAsync();
         await Expect(secretDialog).ToBeHiddenAsync();
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Create New Token" })).ToBeFocusedAsync();
-        Assert.Equal(string.Empty, await page.Locator("#secret-value").InputValueAsync());
+        await Expect(page.Locator("#secret-value")).ToHaveValueAsync(string.Empty); // cleared by the dialog's close event
         var row = page.Locator("#tokens-body tr", new() { HasText = "CI deploy" });
         await Expect(row).ToContainTextAsync(token[..10]);
         await Expect(row.Locator("td").Nth(6)).ToHaveTextAsync("active");

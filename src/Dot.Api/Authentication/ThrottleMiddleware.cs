@@ -43,7 +43,7 @@ internal sealed class ThrottleMiddleware(RequestDelegate next, FailureThrottle t
             }
         }
 
-        return request.QueryString.HasValue && request.Query.ContainsKey(options.QueryTokenParameter);
+        return QueryCredential.Find(request.QueryString, options.QueryTokenParameter) is not null;
     }
 }
 
