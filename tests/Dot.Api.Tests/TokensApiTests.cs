@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
+using System.Text.Json;
 using Dot.Api.Authentication;
 using Dot.Api.Tests.Infrastructure;
 using Dot.Api.Users;
@@ -203,6 +204,30 @@ public sealed class TokensApiTests
         Assert.Equal(HttpStatusCode.UnprocessableEntity,
             (await factory.ClientWith((await rotated.JsonAsync()).GetProperty("token").GetString()!)
                 .PostAsJsonAsync($"/api/tokens/{oldId}/rotate", new { grace_period_minutes = 10081 })).StatusCode);
+    }
+
+    /// <summary>API.md §2: a rotated token's lifetime respects Dot:Tokens:MaxLifetimeDays as it is now.</summary>
+    [Fact]
+    public async Task RotationUnderAMaximumLifetimeClampsTheSuccessor()
+    {
+        await using var factory = new DotApiFactory().WithSetting("Dot:Tokens:MaxLifetimeDays", "30");
+        var user = await factory.CreateUserAsync("clamp@example.com");
+        // Made before the maximum was set: one that never expires, one of a year.
+        var (_, never) = await factory.CreateTokenAsync(user.Id, "never");
+        var (yearToken, year) = await factory.CreateTokenAsync(user.Id, "year", TimeSpan.FromDays(365));
+        var (_, week) = await factory.CreateTokenAsync(user.Id, "week", TimeSpan.FromDays(7));
+        var client = factory.ClientWith(yearToken);
+        var max = factory.Time.GetUtcNow().UtcDateTime.AddDays(30);
+
+        foreach (var (id, expected) in new[] { (never, max), (year, max), (week, factory.Time.GetUtcNow().UtcDateTime.AddDays(7)) })
+        {
+            var rotated = await client.PostAsJsonAsync($"/api/tokens/{id}/rotate", new { grace_period_minutes = 60 });
+
+            Assert.Equal(HttpStatusCode.Created, rotated.StatusCode);
+            var body = await rotated.JsonAsync();
+            Assert.Equal(JsonValueKind.String, body.GetProperty("expires_at").ValueKind);
+            Assert.Equal(expected, body.GetProperty("expires_at").GetDateTime().ToUniversalTime());
+        }
     }
 
     private static byte[] ReadAllDatabaseBytes(DotApiFactory factory)

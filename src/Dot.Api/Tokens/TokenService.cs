@@ -138,31 +138,49 @@ public sealed class TokenService(DotDbContext db, TimeProvider time, IOptions<To
     }
 
     /// <summary>
-    /// A new secret with the same name, description, owner and lifetime length; the old one keeps
-    /// working for <paramref name="grace"/> (status <c>rotating</c>), then stops.
+    /// A new secret with the same name, description, owner and lifetime length — clamped to
+    /// <c>Dot:Tokens:MaxLifetimeDays</c> as it is now, so a never-expiring token rotated under a maximum gets
+    /// that maximum; the old one keeps working for <paramref name="grace"/> (status <c>rotating</c>), then stops.
+    /// Null when the token was rotated or revoked meanwhile: of two rotations at once, the database lets one
+    /// mark the old token replaced (a conditional update checked for one row), and the other makes nothing.
     /// </summary>
-    public async Task<(ApiToken Token, string Plaintext)> RotateAsync(ApiToken old, Guid rotatedBy, TimeSpan grace,
+    public async Task<(ApiToken Token, string Plaintext)?> RotateAsync(ApiToken old, Guid rotatedBy, TimeSpan grace,
         CancellationToken cancellationToken)
     {
         var now = Now;
-        DateTime? expiresAt = old.ExpiresAt is { } exp ? now + (exp - old.CreatedAt) : null;
+        var expiresAt = RotatedExpiry(old, now);
+        DateTime? revokedAt = grace <= TimeSpan.Zero ? now : null;
+        DateTime? graceEndsAt = grace <= TimeSpan.Zero ? null : now + grace;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var (token, plaintext) = await CreateAsync(old.UserId, rotatedBy, old.Name, old.Description, expiresAt, cancellationToken);
-        old.ReplacedBy = token.Id;
-        audit.Add(AuditEventTypes.TokenRotated, old.UserId, old.Id.ToString(), $"{old.Hint} → {token.Hint}, grace {grace.TotalMinutes:0} min");
-        if (grace <= TimeSpan.Zero)
+        var claimed = await db.ApiTokens
+            .Where(t => t.Id == old.Id && t.ReplacedBy == null && t.RevokedAt == null && t.GraceEndsAt == null)
+            .ExecuteUpdateAsync(set => set
+                .SetProperty(t => t.ReplacedBy, token.Id)
+                .SetProperty(t => t.RevokedAt, revokedAt)
+                .SetProperty(t => t.GraceEndsAt, graceEndsAt), cancellationToken);
+        if (claimed != 1)
         {
-            old.RevokedAt = now;
-        }
-        else
-        {
-            old.GraceEndsAt = now + grace;
+            // Rolled back with the transaction: the successor and its audit event are not kept.
+            db.ChangeTracker.Clear();
+            return null;
         }
 
+        audit.Add(AuditEventTypes.TokenRotated, old.UserId, old.Id.ToString(), $"{old.Hint} → {token.Hint}, grace {grace.TotalMinutes:0} min");
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        (old.ReplacedBy, old.RevokedAt, old.GraceEndsAt) = (token.Id, revokedAt, graceEndsAt);
         cache.Remove(old.Hash);
         return (token, plaintext);
+    }
+
+    /// <summary>The old lifetime's length from now, never beyond <c>Dot:Tokens:MaxLifetimeDays</c> as it is now.</summary>
+    private DateTime? RotatedExpiry(ApiToken old, DateTime now)
+    {
+        DateTime? expiresAt = old.ExpiresAt is { } exp ? now + (exp - old.CreatedAt) : null;
+        return options.Value.MaxLifetimeDays is { } maxDays && (expiresAt is null || expiresAt > now.AddDays(maxDays))
+            ? now.AddDays(maxDays)
+            : expiresAt;
     }
 
     /// <summary>A user by id or by email (case-insensitive).</summary>

@@ -151,7 +151,11 @@ internal static class TokensApi
             return Problems.Conflict("Only an active token can be rotated.");
         }
 
-        var (rotated, plaintext) = await tokens.RotateAsync(token, caller.UserId(), TimeSpan.FromMinutes(grace), ct);
+        if (await tokens.RotateAsync(token, caller.UserId(), TimeSpan.FromMinutes(grace), ct) is not ({ } rotated, { } plaintext))
+        {
+            return Problems.Conflict("The token was rotated or revoked meanwhile; only an active token can be rotated.");
+        }
+
         return TypedResults.Created($"/api/tokens/{rotated.Id}", rotated.ToCreatedDto(tokens.Now, plaintext));
     }
 }
