@@ -43,6 +43,9 @@ public sealed class DotDbContext(DbContextOptions<DotDbContext> options) : DbCon
 
     public DbSet<ChatLabel> ChatLabels => Set<ChatLabel>();
 
+    /// <summary>Named locks for check-then-write changes (<see cref="WriteLock"/>).</summary>
+    public DbSet<WriteLock> WriteLocks => Set<WriteLock>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
         => modelBuilder.ApplyConfigurationsFromAssembly(typeof(DotDbContext).Assembly);
 

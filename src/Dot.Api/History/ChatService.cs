@@ -130,12 +130,14 @@ public sealed class ChatService(DotDbContext db, TimeProvider time)
 
     /// <summary>
     /// Adds the labels the chat does not have yet; the chat's labels afterwards, or null when that
-    /// would make more than <see cref="ChatLabel.MaxPerChat"/>. One write transaction (BEGIN IMMEDIATE
-    /// on SQLite), so concurrent calls neither collide on the key nor overshoot the limit together.
+    /// would make more than <see cref="ChatLabel.MaxPerChat"/>. The transaction first writes the chat's row
+    /// (a no-op update), which locks it — the row on PostgreSQL, the database on SQLite — so concurrent calls
+    /// for one chat take turns: they neither collide on the key nor overshoot the limit together.
     /// </summary>
     public async Task<List<string>?> AddLabelsAsync(Guid chatId, IReadOnlyList<string> labels, CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.Chats.Where(c => c.Id == chatId).ExecuteUpdateAsync(set => set.SetProperty(c => c.Title, c => c.Title), cancellationToken);
         var existing = await LabelsAsync(chatId, cancellationToken);
         var added = labels.Where(l => !existing.Contains(l, StringComparer.Ordinal)).ToList();
         if (existing.Count + added.Count > ChatLabel.MaxPerChat)

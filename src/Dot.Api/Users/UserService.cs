@@ -168,12 +168,13 @@ public sealed class UserService(DotDbContext db, TimeProvider time, IPasswordHas
     }
 
     /// <summary>
-    /// Creates the first user, an admin, only while no user exists. The check and the insert share one
-    /// write transaction, so two first-run forms sent at once cannot both win. Null when a user exists.
+    /// Creates the first user, an admin, only while no user exists. The check and the insert run under the
+    /// <see cref="WriteLock.FirstRun"/> lock, so two first-run forms sent at once cannot both win, on SQLite or
+    /// PostgreSQL. Null when a user exists.
     /// </summary>
     public async Task<User?> CreateFirstAdminAsync(string email, string? name, string password, CancellationToken cancellationToken)
     {
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await using var transaction = await db.BeginLockedAsync(WriteLock.FirstRun, cancellationToken);
         if (await db.Users.AnyAsync(cancellationToken))
         {
             return null;
@@ -202,6 +203,20 @@ public sealed class UserService(DotDbContext db, TimeProvider time, IPasswordHas
     /// <summary>Whether another enabled admin remains if <paramref name="user"/> stops being one.</summary>
     public Task<bool> AnotherActiveAdminExistsAsync(Guid userId, CancellationToken cancellationToken)
         => db.Users.AnyAsync(u => u.Id != userId && u.Role == Role.Admin && !u.Disabled, cancellationToken);
+
+    /// <summary>
+    /// Runs a change that may take away an enabled admin (demote, disable, delete) under the
+    /// <see cref="WriteLock.Admins"/> lock: reading the user, checking <see cref="AnotherActiveAdminExistsAsync"/>
+    /// and writing are one transaction that no other such change interleaves with, so two admins disabling
+    /// each other at once leave one of them enabled.
+    /// </summary>
+    public async Task<T> UnderAdminsLockAsync<T>(Func<Task<T>> change, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.BeginLockedAsync(WriteLock.Admins, cancellationToken);
+        var result = await change();
+        await transaction.CommitAsync(cancellationToken);
+        return result;
+    }
 
     public async Task SaveAsync(User user, CancellationToken cancellationToken)
     {

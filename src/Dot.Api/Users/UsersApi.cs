@@ -86,6 +86,12 @@ internal static class UsersApi
             return errors.ToProblem();
         }
 
+        return await users.UnderAdminsLockAsync(() => ApplyUpdateAsync(id, request, role, users, ct), ct);
+    }
+
+    private static async Task<Results<Ok<UserDto>, ProblemHttpResult>> ApplyUpdateAsync(
+        Guid id, UpdateUserRequest request, Role? role, UserService users, CancellationToken ct)
+    {
         var user = await users.FindAsync(id, ct);
         if (user is null)
         {
@@ -123,8 +129,11 @@ internal static class UsersApi
         return TypedResults.Ok(user.ToDto());
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
-        Guid id, ClaimsPrincipal caller, UserService users, CancellationToken ct)
+    private static Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
+        Guid id, UserService users, CancellationToken ct)
+        => users.UnderAdminsLockAsync(() => ApplyDeleteAsync(id, users, ct), ct);
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> ApplyDeleteAsync(Guid id, UserService users, CancellationToken ct)
     {
         var user = await users.FindAsync(id, ct);
         if (user is null)

@@ -298,6 +298,20 @@ namespace Dot.Api.Data.Migrations
                     b.ToTable("connections", (string)null);
                 });
 
+            modelBuilder.Entity("Dot.Api.Data.WriteLock", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Taken")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("write_locks", (string)null);
+                });
+
             modelBuilder.Entity("Dot.Api.History.Chat", b =>
                 {
                     b.Property<Guid>("Id")
