@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net;
 using Microsoft.Extensions.Options;
@@ -18,39 +19,49 @@ public sealed class ThrottleOptions
     /// <summary>Off only for benchmarks that hammer the server with bad tokens on purpose.</summary>
     public bool ThrottleEnabled { get; set; } = true;
 
-    /// <summary>Most addresses tracked at once; past it, windows that have ended are swept.</summary>
+    /// <summary>Most clients (IPv4 addresses, IPv6 /64s) tracked at once: the bound on the throttle's memory.</summary>
     public int MaxTrackedAddresses { get; set; } = 100_000;
 }
 
 /// <summary>
-/// Counts refused credentials per client address in fixed windows. Once an address passes the
-/// limit, every request of it that carries a credential is answered 429 until its window ends —
-/// a correct guess included.
+/// Counts refused credentials per client — an IPv4 address, or an IPv6 /64 (one host's usual allocation, so a
+/// client cannot get a fresh budget from every address of its own prefix) — in fixed windows. Once a client passes
+/// the limit, every request of it that carries a credential is answered 429 until its window ends, a correct guess
+/// included. Memory is bounded by <see cref="ThrottleOptions.MaxTrackedAddresses"/>: when the map is full, ended
+/// windows are swept, then clients still under the limit are forgotten (never a throttled one); if every tracked
+/// client is throttled, further clients share one overflow window, so a flood from endless addresses still meets
+/// a limit.
 /// </summary>
 public sealed class FailureThrottle(IOptions<ThrottleOptions> options, TimeProvider time)
 {
     private readonly ThrottleOptions _options = options.Value;
-    private readonly ConcurrentDictionary<IPAddress, Window> _windows = new();
-    private static readonly IPAddress Unknown = IPAddress.None;
+    private readonly ConcurrentDictionary<ClientKey, Window> _windows = new();
+    private readonly Lock _room = new();
+    private int _tracked;
+    private Window _overflow;
 
     public bool Enabled => _options.ThrottleEnabled;
+
+    /// <summary>How many clients have a window now (at most <see cref="ThrottleOptions.MaxTrackedAddresses"/>).</summary>
+    public int TrackedClients => Volatile.Read(ref _tracked);
 
     /// <summary>Seconds until the address may try again, or null when it is not throttled.</summary>
     public int? RetryAfterSeconds(IPAddress? address)
     {
-        if (!_options.ThrottleEnabled || !_windows.TryGetValue(Key(address), out var window))
+        if (!_options.ThrottleEnabled)
         {
             return null;
         }
 
-        var now = time.GetUtcNow().UtcDateTime;
-        var ends = window.Start.AddSeconds(_options.FailureWindowSeconds);
-        if (now >= ends || window.Count <= _options.MaxFailuresPerMinute)
+        if (_windows.TryGetValue(ClientKey.From(address), out var window))
         {
-            return null;
+            return RetryAfter(window);
         }
 
-        return Math.Max(1, (int)Math.Ceiling((ends - now).TotalSeconds));
+        lock (_room)
+        {
+            return _overflow.Count > 0 ? RetryAfter(_overflow) : null;
+        }
     }
 
     public void RecordFailure(IPAddress? address)
@@ -61,31 +72,125 @@ public sealed class FailureThrottle(IOptions<ThrottleOptions> options, TimeProvi
         }
 
         var now = time.GetUtcNow().UtcDateTime;
-        var windowLength = TimeSpan.FromSeconds(_options.FailureWindowSeconds);
-        if (_windows.Count >= _options.MaxTrackedAddresses)
+        var key = ClientKey.From(address);
+        while (true)
         {
-            Sweep(now, windowLength);
-        }
-
-        _windows.AddOrUpdate(Key(address),
-            static (_, now) => new Window(now, 1),
-            (_, current, now) => now - current.Start >= windowLength ? new Window(now, 1) : current with { Count = current.Count + 1 },
-            now);
-    }
-
-    private void Sweep(DateTime now, TimeSpan windowLength)
-    {
-        foreach (var (address, window) in _windows)
-        {
-            if (now - window.Start >= windowLength)
+            if (_windows.TryGetValue(key, out var current))
             {
-                _windows.TryRemove(address, out _);
+                if (_windows.TryUpdate(key, Next(current, now), current))
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            if (Volatile.Read(ref _tracked) >= _options.MaxTrackedAddresses && !MakeRoom(now))
+            {
+                lock (_room)
+                {
+                    _overflow = Next(_overflow, now);
+                }
+
+                return;
+            }
+
+            if (_windows.TryAdd(key, new Window(now, 1)))
+            {
+                Interlocked.Increment(ref _tracked);
+                return;
             }
         }
     }
 
-    private static IPAddress Key(IPAddress? address)
-        => address is null ? Unknown : address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+    private int? RetryAfter(Window window)
+    {
+        var ends = window.Start.AddSeconds(_options.FailureWindowSeconds);
+        var now = time.GetUtcNow().UtcDateTime;
+        return now >= ends || window.Count <= _options.MaxFailuresPerMinute
+            ? null
+            : Math.Max(1, (int)Math.Ceiling((ends - now).TotalSeconds));
+    }
+
+    private Window Next(Window current, DateTime now)
+        => current.Count == 0 || now - current.Start >= TimeSpan.FromSeconds(_options.FailureWindowSeconds)
+            ? new Window(now, 1)
+            : current with { Count = current.Count + 1 };
+
+    /// <summary>Sweeps ended windows, then forgets clients under the limit, down to 90 % of the bound; false when nothing could go.</summary>
+    private bool MakeRoom(DateTime now)
+    {
+        lock (_room)
+        {
+            var max = _options.MaxTrackedAddresses;
+            if (Volatile.Read(ref _tracked) < max)
+            {
+                return true;
+            }
+
+            var windowLength = TimeSpan.FromSeconds(_options.FailureWindowSeconds);
+            var target = max - Math.Max(1, max / 10);
+            foreach (var (key, window) in _windows)
+            {
+                if (now - window.Start >= windowLength)
+                {
+                    Forget(key);
+                }
+            }
+
+            foreach (var (key, window) in _windows)
+            {
+                if (Volatile.Read(ref _tracked) <= target)
+                {
+                    break;
+                }
+
+                if (window.Count <= _options.MaxFailuresPerMinute)
+                {
+                    Forget(key);
+                }
+            }
+
+            return Volatile.Read(ref _tracked) < max;
+        }
+    }
+
+    private void Forget(ClientKey key)
+    {
+        if (_windows.TryRemove(key, out _))
+        {
+            Interlocked.Decrement(ref _tracked);
+        }
+    }
 
     private readonly record struct Window(DateTime Start, int Count);
+
+    /// <summary>An IPv4 address, or the /64 prefix of an IPv6 one, as two numbers (no allocation per request).</summary>
+    internal readonly record struct ClientKey(ulong High, ulong Low)
+    {
+        private static readonly ClientKey Unknown = new(ulong.MaxValue, ulong.MaxValue);
+
+        public static ClientKey From(IPAddress? address)
+        {
+            if (address is null)
+            {
+                return Unknown;
+            }
+
+            if (address.IsIPv4MappedToIPv6)
+            {
+                address = address.MapToIPv4();
+            }
+
+            Span<byte> bytes = stackalloc byte[16];
+            if (!address.TryWriteBytes(bytes, out var written))
+            {
+                return Unknown;
+            }
+
+            return written == 4
+                ? new ClientKey(0, 0xFFFF_0000_0000UL | BinaryPrimitives.ReadUInt32BigEndian(bytes))
+                : new ClientKey(BinaryPrimitives.ReadUInt64BigEndian(bytes), 0);
+        }
+    }
 }

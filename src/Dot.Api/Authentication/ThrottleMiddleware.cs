@@ -51,7 +51,10 @@ public static class ThrottleExtensions
 {
     public static IServiceCollection AddAuthenticationThrottle(this IServiceCollection services, IConfiguration configuration)
     {
-        services.Configure<ThrottleOptions>(configuration.GetSection(ThrottleOptions.Section));
+        services.AddOptions<ThrottleOptions>().Bind(configuration.GetSection(ThrottleOptions.Section))
+            .Validate(o => o.MaxFailuresPerMinute >= 1 && o.FailureWindowSeconds >= 1 && o.MaxTrackedAddresses >= 10,
+                "Dot:Auth: MaxFailuresPerMinute and FailureWindowSeconds must be at least 1, MaxTrackedAddresses at least 10.")
+            .ValidateOnStart();
         services.AddSingleton<FailureThrottle>();
 
         // The client address is the connection's, unless the connection is a proxy named in
