@@ -240,6 +240,25 @@ public sealed class SyncTests
         Assert.Equal(1, await scope.ServiceProvider.GetRequiredService<DotDbContext>().SyncRuns.CountAsync());
     }
 
+    /// <summary>Joining a queued run is an ordinary answer: no database error, no warning, at any level.</summary>
+    [Fact]
+    public async Task JoiningAQueuedRunLogsNoDatabaseError()
+    {
+        await using var factory = new DotApiFactory().WithSetting(WorkerEnabled, "false").WithTraceLogging();
+        var (_, _, client) = await SetUpAsync(factory);
+
+        var first = await client.TriggerSyncAsync("postgres", "warehouse");
+        var before = factory.Logs.Entries.Count;
+        var joined = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => client.TriggerSyncAsync("postgres", "warehouse")));
+
+        Assert.All(joined, id => Assert.Equal(first, id));
+        Assert.Equal(10, factory.Logs.Entries.Count(e => e.Contains("Trigger joined sync", StringComparison.Ordinal)));
+        var alarming = factory.Logs.Entries.Skip(before).Where(e => e.StartsWith("Error", StringComparison.Ordinal)
+            || e.StartsWith("Warning", StringComparison.Ordinal) || e.StartsWith("Critical", StringComparison.Ordinal)
+            || e.Contains("An exception occurred", StringComparison.Ordinal) || e.Contains("UNIQUE constraint", StringComparison.Ordinal)).ToList();
+        Assert.True(alarming.Count == 0, string.Join('\n', alarming));
+    }
+
     [Fact]
     public async Task UnknownTypeIsUnprocessable()
     {

@@ -11,8 +11,9 @@ public sealed class SyncService(DotDbContext db, TimeProvider time, SyncSignal s
 
     /// <summary>
     /// Queues a run of the connection, or joins the one that is queued or running. Decided by the partial
-    /// unique index on (connection_type, connection_id) over active runs: insert, and on a violation read the
-    /// run that holds the index. If that run ended in between, insert again.
+    /// unique index on (connection_type, connection_id) over active runs: one <c>INSERT … ON CONFLICT DO NOTHING</c>
+    /// (the same statement on SQLite and PostgreSQL), and when it inserted nothing, read the run that holds the
+    /// index — a join is an ordinary answer, not a failed save. If that run ended in between, insert again.
     /// </summary>
     public async Task<(SyncRun Run, bool Joined)> TriggerAsync(string type, string id, Guid? requestedBy,
         CancellationToken cancellationToken)
@@ -28,36 +29,29 @@ public sealed class SyncService(DotDbContext db, TimeProvider time, SyncSignal s
     {
         for (var attempt = 1; ; attempt++)
         {
-            var run = new SyncRun
+            var runId = Guid.CreateVersion7();
+            var requestedAt = time.GetUtcNow().UtcDateTime;
+            var queued = SyncStatus.Queued.ToName();
+            var inserted = await db.SyncRuns.FromSql($"""
+                INSERT INTO sync_runs ("Id", "ConnectionType", "ConnectionId", "Status", "RequestedAt", "RequestedBy")
+                VALUES ({runId}, {type}, {id}, {queued}, {requestedAt}, {requestedBy})
+                ON CONFLICT DO NOTHING
+                RETURNING *
+                """).AsNoTracking().ToListAsync(cancellationToken);
+            if (inserted.Count == 1)
             {
-                Id = Guid.CreateVersion7(),
-                ConnectionType = type,
-                ConnectionId = id,
-                Status = SyncStatus.Queued,
-                RequestedAt = time.GetUtcNow().UtcDateTime,
-                RequestedBy = requestedBy,
-            };
-            db.SyncRuns.Add(run);
-            try
-            {
-                await db.SaveChangesAsync(cancellationToken);
-                db.Entry(run).State = EntityState.Detached;
                 signal.Notify();
-                return (run, false);
+                return (inserted[0], false);
             }
-            catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex))
-            {
-                db.Entry(run).State = EntityState.Detached;
-                var active = await ActiveRunAsync(type, id, cancellationToken);
-                if (active is not null)
-                {
-                    return (active, true);
-                }
 
-                if (attempt == MaxAttempts)
-                {
-                    throw;
-                }
+            if (await ActiveRunAsync(type, id, cancellationToken) is { } active)
+            {
+                return (active, true);
+            }
+
+            if (attempt == MaxAttempts)
+            {
+                throw new InvalidOperationException($"Could not queue or join a sync of {type}/{id} after {MaxAttempts} attempts.");
             }
         }
     }
