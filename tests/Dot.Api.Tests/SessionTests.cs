@@ -101,6 +101,7 @@ public sealed class SessionTests
         var throttled = await session.SignInAsync("ada@example.com", Password); // the right password, too late
         await AssertProblemAsync(throttled, HttpStatusCode.TooManyRequests, "throttled");
         Assert.True(throttled.Headers.Contains("Retry-After"));
+        Assert.Equal("Too Many Requests", (await throttled.JsonAsync()).GetProperty("title").GetString());
 
         factory.Time.Advance(TimeSpan.FromMinutes(1));
         Assert.Equal(HttpStatusCode.OK, (await session.SignInAsync("ada@example.com", Password)).StatusCode);

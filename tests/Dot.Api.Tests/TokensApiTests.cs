@@ -230,6 +230,47 @@ public sealed class TokensApiTests
         }
     }
 
+    /// <summary>API.md §2: every response that carries a plaintext token has Cache-Control: no-store.</summary>
+    [Fact]
+    public async Task ResponsesCarryingASecretAreNotStored()
+    {
+        await using var factory = new DotApiFactory();
+        var (_, _, client) = await factory.CreateCallerAsync("cache@example.com");
+
+        var created = await client.PostAsJsonAsync("/api/tokens", new { name = "ci", expires_in_days = 30 });
+        var id = (await created.JsonAsync()).GetProperty("id").GetGuid();
+        var rotated = await client.PostAsJsonAsync($"/api/tokens/{id}/rotate", new { grace_period_minutes = 0 });
+
+        foreach (var response in new[] { created, rotated })
+        {
+            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+            Assert.True(response.Headers.CacheControl?.NoStore, $"Cache-Control: {response.Headers.CacheControl}");
+        }
+    }
+
+    [Theory]
+    [InlineData("name", "nul\0byte")]
+    [InlineData("name", "bell\a")]
+    [InlineData("name", "\u001b[31mred")]
+    [InlineData("name", "two\nlines")]
+    [InlineData("name", "del\u007f")]
+    [InlineData("description", "nul\0byte")]
+    [InlineData("description", "carriage\rreturn")]
+    [InlineData("description", "\u0085next line")]
+    public async Task TokenNamesAndDescriptionsRefuseControlCharacters(string field, string value)
+    {
+        await using var factory = new DotApiFactory();
+        var (_, _, client) = await factory.CreateCallerAsync("ctl@example.com");
+        var body = new Dictionary<string, object> { ["name"] = "ok", ["expires_in_days"] = 1, [field] = value };
+
+        var response = await client.PostAsJsonAsync("/api/tokens", body);
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.True((await response.JsonAsync()).GetProperty("errors").TryGetProperty(field, out _));
+        Assert.DoesNotContain((await (await client.GetAsync("/api/tokens")).JsonAsync()).GetProperty("items").EnumerateArray(),
+            t => t.GetProperty("name").GetString() != "test");
+    }
+
     private static byte[] ReadAllDatabaseBytes(DotApiFactory factory)
     {
         using var all = new MemoryStream();

@@ -9,6 +9,7 @@ using Dot.Api.Users;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 
 namespace Dot.Api.Sessions;
@@ -203,7 +204,7 @@ internal static partial class SessionApi
     }
 
     private static ProblemHttpResult Refusal(int status, string detail, string reason)
-        => TypedResults.Problem(detail, statusCode: status, title: status == 401 ? "Unauthorized" : "Forbidden",
+        => TypedResults.Problem(detail, statusCode: status, title: ReasonPhrases.GetReasonPhrase(status),
             extensions: new Dictionary<string, object?> { ["reason"] = reason });
 
     private static partial class Log

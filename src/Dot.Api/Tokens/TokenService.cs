@@ -82,14 +82,14 @@ public sealed class TokenService(DotDbContext db, TimeProvider time, IOptions<To
         {
             errors.Add("name", "name is required.");
         }
-        else if (name.Length > MaxNameLength)
+        else if (name.Length > MaxNameLength || name.Any(char.IsControl))
         {
-            errors.Add("name", $"name must be at most {MaxNameLength} characters.");
+            errors.Add("name", $"name must be at most {MaxNameLength} characters, without control characters.");
         }
 
-        if (description is { Length: > MaxDescriptionLength })
+        if (description is not null && (description.Length > MaxDescriptionLength || description.Any(char.IsControl)))
         {
-            errors.Add("description", $"description must be at most {MaxDescriptionLength} characters.");
+            errors.Add("description", $"description must be at most {MaxDescriptionLength} characters, without control characters (line breaks included).");
         }
     }
 

@@ -27,7 +27,8 @@ internal static class TokensApi
         group.MapPost("/", CreateAsync)
             .WithName("CreateToken")
             .WithSummary("Create a token")
-            .WithDescription("Give expires_in_days (1–3650) or expires_at, or neither for a token that never expires. The plaintext token is in this response only.");
+            .WithDescription("Give expires_in_days (1–3650) or expires_at, or neither for a token that never expires. The plaintext token is in this response only.")
+            .CarriesSecret();
 
         group.MapDelete("/{id:guid}", RevokeAsync)
             .WithName("RevokeToken")
@@ -37,10 +38,20 @@ internal static class TokensApi
         group.MapPost("/{id:guid}/rotate", RotateAsync)
             .WithName("RotateToken")
             .WithSummary("Rotate a token")
-            .WithDescription("A new secret with the same name, description and lifetime length; the old one keeps working for grace_period_minutes (0–10080, default 0).");
+            .WithDescription("A new secret with the same name, description and lifetime length; the old one keeps working for grace_period_minutes (0–10080, default 0).")
+            .CarriesSecret();
 
         return group;
     }
+
+    /// <summary>A response that may carry a plaintext token is kept by no cache, shared or private (API.md §2).</summary>
+    private static RouteHandlerBuilder CarriesSecret(this RouteHandlerBuilder route)
+        => route.AddEndpointFilter(static (context, next) =>
+        {
+            context.HttpContext.Response.Headers.CacheControl = "no-store";
+            context.HttpContext.Response.Headers.Pragma = "no-cache";
+            return next(context);
+        });
 
     private static async Task<Results<Ok<Page<TokenDto>>, ProblemHttpResult>> ListAsync(
         [FromQuery(Name = "user_id")] string? userId, ClaimsPrincipal caller, TokenService tokens, TokenUsageRecorder usage, CancellationToken ct)
