@@ -66,9 +66,22 @@ public sealed class CrashSafetyTests(ITestOutputHelper output) : IDisposable
                 }
             })).ToArray();
 
-            // Let the burst run, then pull the plug mid-write.
+            // Let the burst run, then pull the plug mid-write. A worker that stopped early has failed: say how.
+            var waited = System.Diagnostics.Stopwatch.StartNew();
             while (acknowledged.Count < 400)
             {
+                if (workers.FirstOrDefault(w => w.IsCompleted) is { } stopped)
+                {
+                    await stopped;
+                    Assert.Fail($"a worker stopped before the kill, after {acknowledged.Count} acknowledged imports");
+                }
+
+                if (waited.Elapsed > TimeSpan.FromSeconds(120))
+                {
+                    await stop.CancelAsync();
+                    Assert.Fail($"only {acknowledged.Count} of 400 imports acknowledged within 120 s");
+                }
+
                 await Task.Delay(10);
             }
 

@@ -38,10 +38,15 @@ public sealed class TokenLookup(IConfiguration configuration) : IDisposable
     private static readonly int MaxIdle = Math.Max(4, Environment.ProcessorCount * 2);
     private readonly string _connectionString = DataExtensions.ConnectionString(configuration);
     private readonly ConcurrentBag<Lease> _idle = [];
+    private long _lookups;
+
+    /// <summary>How many times the database was asked for a token since start: what the cache saves, made visible.</summary>
+    public long Lookups => Interlocked.Read(ref _lookups);
 
     public Task<VerifiedToken?> FindAsync(byte[] hash, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        Interlocked.Increment(ref _lookups);
         var lease = _idle.TryTake(out var idle) ? idle : new Lease(_connectionString);
         try
         {
