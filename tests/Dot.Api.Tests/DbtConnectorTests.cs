@@ -1,9 +1,11 @@
 using System.Text;
 using System.Text.Json;
+using Dot.Api.Connections;
 using Dot.Api.Connectors;
 using Dot.Api.Sync;
 using Dot.Api.Tests.Infrastructure;
 using Dot.Api.Users;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Dot.Api.Tests;
 
@@ -133,13 +135,91 @@ public sealed class DbtConnectorTests : IDisposable
         await using var factory = new DotApiFactory();
         var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
         await admin.CreateConnectionAsync("dbt", "gone", new { manifest_url = new Uri(closed, "manifest.json").ToString() });
-        await admin.CreateConnectionAsync("dbt", "missing", new { manifest_url = new Uri(other.BaseAddress, "nothing/manifest.json?x=1").ToString() });
+        await admin.CreateConnectionAsync("dbt", "missing", new { manifest_url = new Uri(other.BaseAddress, "nothing/manifest.json").ToString() });
 
         var gone = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("dbt", "gone"), seconds: 20);
         var missing = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("dbt", "missing"));
 
         Assert.StartsWith($"could not reach {closed}manifest.json: ", gone.Str("error"), StringComparison.Ordinal);
         Assert.Equal($"{other.BaseAddress}nothing/manifest.json answered 404 Not Found", missing.Str("error"));
+    }
+
+    /// <summary>
+    /// A connection stored before URL credentials were refused (written here straight through the service, past the
+    /// API's validation): its password and signature reach no log line, no answer and not the run's error.
+    /// </summary>
+    [Fact]
+    public async Task StoredUrlWithAPasswordNeverReachesTheLogsTheAnswersOrTheRunError()
+    {
+        const string password = "Url-Password-3b9d1f";
+        const string signature = "Url-Signature-8c2e4a";
+        await using var server = await new ManifestServer(ManifestFacts.FixturePath(JaffleShop), null).StartAsync();
+        await using var factory = new DotApiFactory().WithTraceLogging();
+        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+        var url = $"http://dot-user:{password}@127.0.0.1:{server.BaseAddress.Port}{ManifestServer.ArtifactPath}?sig={signature}";
+        await StoreConnectionAsync(factory, "legacy", new() { ["manifest_url"] = url });
+
+        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("dbt", "legacy"));
+        var one = await (await admin.GetAsync("/api/connections/dbt/legacy")).Content.ReadAsStringAsync();
+        var list = await (await admin.GetAsync("/api/connections")).Content.ReadAsStringAsync();
+
+        Assert.Equal("failed", run.Str("status"));
+        Assert.StartsWith("the dbt setting manifest_url holds a user name, a password or a query string", run.Str("error"), StringComparison.Ordinal);
+        Assert.Contains("[REDACTED]", one, StringComparison.Ordinal);
+        foreach (var text in new[] { run.GetRawText(), one, list, factory.Logs.AllText })
+        {
+            Assert.DoesNotContain(password, text, StringComparison.Ordinal);
+            Assert.DoesNotContain(signature, text, StringComparison.Ordinal);
+        }
+
+        Assert.Empty(server.AuthorizationHeaders); // nothing was sent
+    }
+
+    /// <summary>A secret's value that also stands in the URL (a token in the path) is scrubbed from the connector's log lines and the run's error.</summary>
+    [Fact]
+    public async Task SecretValueInTheManifestUrlIsScrubbedFromTheLogsAndTheRunError()
+    {
+        const string token = "Path-Token-5e6f7a8b";
+        await using var server = await new ManifestServer(ManifestFacts.FixturePath(JaffleShop), null).StartAsync();
+        await using var factory = new DotApiFactory().WithTraceLogging();
+        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+        await admin.CreateConnectionAsync("dbt", "pathy", new { manifest_url = new Uri(server.BaseAddress, $"t/{token}/manifest.json").ToString() },
+            new { manifest_token = token });
+
+        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("dbt", "pathy"));
+
+        Assert.Equal("failed", run.Str("status"));
+        Assert.StartsWith($"{server.BaseAddress}t/[REDACTED]/manifest.json answered 404", run.Str("error"), StringComparison.Ordinal);
+        Assert.Contains(factory.Logs.Entries, e => e.Contains("t/[REDACTED]/manifest.json", StringComparison.Ordinal));
+        Assert.DoesNotContain(token, factory.Logs.AllText, StringComparison.Ordinal);
+    }
+
+    /// <summary>A signed URL (its signature in the query) is a secret: given as the secret manifest_url, it is fetched and never shown.</summary>
+    [Fact]
+    public async Task SignedUrlGivenAsTheSecretManifestUrlIsFetched()
+    {
+        const string signature = "Sig-Secret-1a2b3c4d";
+        var path = ManifestFacts.FixturePath(JaffleShop);
+        await using var server = await new ManifestServer(path, null).StartAsync();
+        await using var factory = new DotApiFactory().WithTraceLogging();
+        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+        await admin.CreateConnectionAsync("dbt", "signed", null, new { manifest_url = $"{server.ManifestUrl}?X-Amz-Signature={signature}" });
+
+        await admin.SyncAsync("dbt", "signed");
+
+        AssertSameRelations(ManifestFacts.Relations(path), await admin.CatalogAsync("dbt", "signed"));
+        Assert.DoesNotContain(signature, factory.Logs.AllText, StringComparison.Ordinal);
+        Assert.DoesNotContain(signature, await (await admin.GetAsync("/api/connections/dbt/signed")).Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    /// <summary>Stores a dbt connection through the service, as one created before today's validation would be.</summary>
+    private static async Task StoreConnectionAsync(DotApiFactory factory, string id, Dictionary<string, object> settings)
+    {
+        await using var scope = factory.Services.CreateAsyncScope();
+        var connections = scope.ServiceProvider.GetRequiredService<ConnectionService>();
+        var draft = new ConnectionDraft("dbt", id, id, settings.ToDictionary(s => s.Key, s => JsonSerializer.SerializeToElement(s.Value)),
+            new Dictionary<string, string>());
+        Assert.NotNull(await connections.CreateAsync(draft, null, CancellationToken.None));
     }
 
     public static TheoryData<string, string> BrokenManifests => new()

@@ -107,6 +107,12 @@ public sealed class ConnectionService(
                 case JsonValueKind.String when property.Value.GetString()!.Length > MaxSettingLength:
                     errors.Add(field, $"{field} must be at most {MaxSettingLength} characters.");
                     break;
+                case JsonValueKind.String when SettingUrls.HasCredentials(property.Name, property.Value.GetString()!):
+                    // The message never quotes the value: it holds the credential.
+                    errors.Add(field, $"{field} must not hold a user name, a password or a query string: settings are stored in the clear "
+                        + "and shown by the API. Put the credential in the connection's secrets instead (for dbt: the secret manifest_token "
+                        + "or authorization, or the whole signed URL as the secret manifest_url).");
+                    break;
                 case JsonValueKind.String or JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False:
                     result[property.Name] = property.Value.Clone();
                     break;

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
+using System.Text.Json;
+using Dot.Api.Connections;
 using Dot.Api.Sync;
 
 namespace Dot.Api.Connectors;
@@ -8,7 +10,7 @@ namespace Dot.Api.Connectors;
 /// <summary>
 /// <c>dbt</c>: reads models, seeds and sources, with their descriptions and columns, from a dbt <c>manifest.json</c>
 /// named by the setting <c>manifest_path</c> (an absolute file path on the server), <c>manifest_url</c> (http or
-/// https), or <c>account_id</c> and <c>job_id</c> (the job's latest manifest in dbt Cloud's artifacts API). A URL is
+/// https; or the secret <c>manifest_url</c>, for a signed URL), or <c>account_id</c> and <c>job_id</c> (the job's latest manifest in dbt Cloud's artifacts API). A URL is
 /// fetched with the secret <c>manifest_token</c> (or <c>api_token</c>) as a bearer token, or <c>authorization</c> as
 /// the whole Authorization header. The file is streamed (<see cref="DbtManifestReader"/>).
 /// </summary>
@@ -23,8 +25,11 @@ internal sealed partial class DbtConnector(IHttpClientFactory httpClients, ILogg
     public async Task<SyncOutcome> RunAsync(SyncJob job, CancellationToken ct)
     {
         var settings = new ConnectorSettings(job.ConnectionType, job.Settings);
+        RefuseUrlCredentials(job);
         var path = settings.Text("manifest_path");
-        var url = settings.Text("manifest_url") ?? DbtCloudUrl(settings);
+        var url = settings.Text("manifest_url")
+            ?? (job.Secrets.TryGetValue("manifest_url", out var secretUrl) ? secretUrl.Trim() : null)
+            ?? DbtCloudUrl(settings);
         if ((path is null) == (url is null))
         {
             throw new SyncFailedException("the dbt connection needs exactly one of the settings manifest_path (a file on the server), "
@@ -35,7 +40,7 @@ internal sealed partial class DbtConnector(IHttpClientFactory httpClients, ILogg
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(timeout));
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, deadline.Token);
         var source = path is not null ? $"the manifest file {path}" : $"the manifest at {Describe(ParseUrl(url!))}";
-        Log.Reading(logger, job.SyncId, source);
+        Log.Reading(logger, job.SyncId, job.Secrets.Scrub(source));
         DbtManifestReader.Result result;
         try
         {
@@ -174,13 +179,30 @@ internal sealed partial class DbtConnector(IHttpClientFactory httpClients, ILogg
         return $"{root}/api/v2/accounts/{account}/jobs/{jobId}/artifacts/manifest.json";
     }
 
+    /// <summary>
+    /// A URL-valued setting with user info or a query string (stored before such values were refused at creation) fails
+    /// the run before anything is read, logged or sent, naming the setting and never quoting it.
+    /// </summary>
+    private static void RefuseUrlCredentials(SyncJob job)
+    {
+        foreach (var (name, value) in job.Settings)
+        {
+            if (value.ValueKind == JsonValueKind.String && SettingUrls.HasCredentials(name, value.GetString()!))
+            {
+                throw new SyncFailedException($"the dbt setting {name} holds a user name, a password or a query string, which settings may no "
+                    + "longer hold (they are stored in the clear): put the credential in the connection's secrets (manifest_token or "
+                    + "authorization, or the whole signed URL as the secret manifest_url) and create the connection again.");
+            }
+        }
+    }
+
     private static Uri ParseUrl(string url)
         => Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
             ? uri
             : throw new SyncFailedException("the dbt setting manifest_url must be an absolute http or https URL.");
 
-    /// <summary>The URL without its query and user info, which may carry credentials.</summary>
-    private static string Describe(Uri url) => url.GetLeftPart(UriPartial.Path);
+    /// <summary>The URL without its user info and query, which may carry credentials (scheme, host, port and path only).</summary>
+    internal static string Describe(Uri url) => url.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
 
     private static partial class Log
     {

@@ -49,7 +49,8 @@ internal sealed partial class PostgresConnector(ILogger<PostgresConnector> logge
     public async Task<SyncOutcome> RunAsync(SyncJob job, CancellationToken ct)
     {
         var target = PostgresTarget.From(job);
-        Log.Connecting(logger, job.SyncId, target.Endpoint, target.Database ?? "(default)", target.User ?? "(none)");
+        Log.Connecting(logger, job.SyncId, job.Secrets.Scrub(target.Endpoint), job.Secrets.Scrub(target.Database ?? "(default)"),
+            job.Secrets.Scrub(target.User ?? "(none)"));
         await using var connection = new NpgsqlConnection(target.ConnectionString);
         await OpenAsync(connection, target, ct);
 
