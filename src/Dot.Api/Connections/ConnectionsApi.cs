@@ -85,7 +85,7 @@ internal static class ConnectionsApi
         CreateConnectionRequest request, ClaimsPrincipal caller, ConnectionService connections, CancellationToken ct)
     {
         var errors = new FieldErrors();
-        var draft = ConnectionService.Validate(request.Type, request.Id, request.Name, request.Settings, request.Secrets, errors);
+        var draft = connections.Check(request.Type, request.Id, request.Name, request.Settings, request.Secrets, errors);
         if (draft is null)
         {
             return errors.ToProblem();

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using Dot.Api.Connections;
 using Dot.Api.Sync;
+using Microsoft.Extensions.Options;
 
 namespace Dot.Api.Connectors;
 
@@ -14,8 +15,13 @@ namespace Dot.Api.Connectors;
 /// fetched with the secret <c>manifest_token</c> (or <c>api_token</c>) as a bearer token, or <c>authorization</c> as
 /// the whole Authorization header. The file is streamed (<see cref="DbtManifestReader"/>).
 /// </summary>
-internal sealed partial class DbtConnector(IHttpClientFactory httpClients, ILogger<DbtConnector> logger) : ISyncConnector
+internal sealed partial class DbtConnector(IHttpClientFactory httpClients, IOptions<ConnectorOptions> options, ILogger<DbtConnector> logger)
+    : ISyncConnector
 {
+    /// <summary>Why a dbt connection may not name a file on this server: at creation (a 422) and in a run's error.</summary>
+    public const string ManifestPathDisabled = "manifest_path reads a file on the server, which this server does not allow: set "
+        + ConnectorOptions.Section + ":AllowManifestPath to true to enable it, or give manifest_url, or account_id and job_id.";
+
     public const string HttpClientName = "dbt-manifest";
     public const int DefaultTimeoutSeconds = 120;
     public const string DefaultCloudUrl = "https://cloud.getdbt.com";
@@ -34,6 +40,11 @@ internal sealed partial class DbtConnector(IHttpClientFactory httpClients, ILogg
         {
             throw new SyncFailedException("the dbt connection needs exactly one of the settings manifest_path (a file on the server), "
                 + "manifest_url (an http or https URL), or account_id and job_id (dbt Cloud).");
+        }
+
+        if (path is not null && !options.Value.AllowManifestPath)
+        {
+            throw new SyncFailedException(ManifestPathDisabled);
         }
 
         var timeout = settings.Integer("timeout_seconds", DefaultTimeoutSeconds, 1, 3600);
@@ -123,14 +134,25 @@ internal sealed partial class DbtConnector(IHttpClientFactory httpClients, ILogg
         {
             response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
         }
+        catch (HttpRequestException ex) when (Find<ConnectorTargetRefusedException>(ex) is { } refused)
+        {
+            throw new SyncFailedException($"refused to connect to {where}: {refused.Message}", ex);
+        }
         catch (HttpRequestException ex)
         {
-            var cause = ex.InnerException is SocketException socket ? socket.Message : ex.Message;
-            throw new SyncFailedException($"could not reach {where}: {cause}", ex);
+            throw new SyncFailedException($"could not reach {where}: {Cause(ex)}", ex);
         }
 
         using (response)
         {
+            // Only the status code: the reason phrase, the headers (Location) and the body are the remote's words.
+            var status = (int)response.StatusCode;
+            if (status is >= 300 and < 400)
+            {
+                throw new SyncFailedException($"{where} redirects (answered {status}): this server does not follow redirects; "
+                    + "configure the final URL in the connection");
+            }
+
             if (!response.IsSuccessStatusCode)
             {
                 var hint = response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden
@@ -138,7 +160,7 @@ internal sealed partial class DbtConnector(IHttpClientFactory httpClients, ILogg
                         ? ": check the manifest_token (or api_token, or authorization) secret"
                         : ": give the connection a manifest_token (or authorization) secret"
                     : "";
-                throw new SyncFailedException($"{where} answered {(int)response.StatusCode} {response.ReasonPhrase}{hint}");
+                throw new SyncFailedException($"{where} answered {status}{hint}");
             }
 
             try
@@ -152,9 +174,50 @@ internal sealed partial class DbtConnector(IHttpClientFactory httpClients, ILogg
             }
             catch (Exception ex) when (ex is HttpRequestException or IOException)
             {
-                throw new SyncFailedException($"the download from {where} broke off: {ex.GetBaseException().Message}", ex);
+                throw new SyncFailedException($"the download from {where} broke off: {Cause(ex)}", ex);
             }
         }
+    }
+
+    /// <summary>
+    /// What went wrong, in this server's words: some of HttpClient's messages quote the answer ("Received an invalid
+    /// status line: '…'", a chunk header, a header line), which would make the server a probe that shows what
+    /// answers on any port. A socket error's text is the operating system's.
+    /// </summary>
+    private static string Cause(Exception ex)
+    {
+        if (Find<SocketException>(ex) is { } socket)
+        {
+            return socket.Message;
+        }
+
+        var error = Find<HttpRequestException>(ex)?.HttpRequestError ?? Find<HttpIOException>(ex)?.HttpRequestError ?? HttpRequestError.Unknown;
+        return error switch
+        {
+            HttpRequestError.NameResolutionError => "the host name does not resolve",
+            HttpRequestError.ConnectionError => "the connection failed",
+            HttpRequestError.SecureConnectionError => "the TLS handshake failed (is the certificate valid for this host name?)",
+            HttpRequestError.InvalidResponse => "the answer is not valid HTTP",
+            HttpRequestError.ResponseEnded => "the connection closed before the answer was complete",
+            HttpRequestError.HttpProtocolError => "the server broke the HTTP protocol",
+            HttpRequestError.VersionNegotiationError => "no HTTP version both sides speak",
+            HttpRequestError.ConfigurationLimitExceeded => "the answer's headers are larger than this server accepts",
+            _ => "the request failed",
+        };
+    }
+
+    private static T? Find<T>(Exception? ex)
+        where T : Exception
+    {
+        for (; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is T found)
+            {
+                return found;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>
