@@ -388,6 +388,27 @@ public sealed class DbtConnectorTests : IDisposable
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"took {clock.Elapsed}");
     }
 
+    /// <summary>What a file says reaches neither the run's error nor the log: only this server's words, counts and positions.</summary>
+    [Theory]
+    [InlineData("""{"metadata": {"dbt_schema_version": "Content-Marker-2f4e6a: root:x:0:0"}}""")]
+    [InlineData("""{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/Content-Marker-2f4e6a/v1.json"}}""")]
+    [InlineData("""{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json", "dbt_version": "Content-Marker-2f4e6a: x"}, "nodes": {}}""")]
+    [InlineData("""{"Content-Marker-2f4e6a": [1, 2""")]
+    [InlineData("Content-Marker-2f4e6a")]
+    public async Task ManifestContentIsNeverQuoted(string content)
+    {
+        var path = Path.Combine(_directory, "probe.json");
+        await File.WriteAllTextAsync(path, content);
+        await using var factory = new DotApiFactory().WithSetting("Dot:Connectors:AllowManifestPath", "true").WithTraceLogging();
+        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+        await admin.CreateConnectionAsync("dbt", "probe", new { manifest_path = path });
+
+        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("dbt", "probe"));
+
+        Assert.DoesNotContain("Content-Marker", run.GetRawText(), StringComparison.Ordinal);
+        Assert.DoesNotContain("Content-Marker", factory.Logs.AllText, StringComparison.Ordinal);
+    }
+
     public static TheoryData<string, string> BrokenManifests => new()
     {
         { "truncated-25", "the manifest is truncated: the JSON ends after" },
