@@ -36,7 +36,7 @@ builder.Services.AddTokens(builder.Configuration);
 builder.Services.AddDotConnections();
 builder.Services.AddSync(builder.Configuration);
 builder.Services.AddCatalog();
-builder.Services.AddConnectors();
+builder.Services.AddConnectors(builder.Configuration);
 builder.Services.AddAssets();
 builder.Services.AddHistory();
 builder.Services.AddAuthentication(SessionDefaults.SelectorScheme).AddApiToken().AddSessionCookie();

@@ -18,7 +18,7 @@ public sealed class CatalogTests
     [Fact]
     public async Task CatalogBeforeTheFirstSyncIsEmptyWithNoSyncId()
     {
-        await using var factory = new DotApiFactory();
+        await using var factory = new DotApiFactory().WithSetting("Dot:Connectors:AllowManifestPath", "true");
         var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
         await admin.CreateConnectionAsync("dbt", "project", new { manifest_path = Manifest });
 
@@ -38,7 +38,7 @@ public sealed class CatalogTests
     [InlineData("/api/connections/dbt/Not%20A%20Slug/catalog")]
     public async Task CatalogOfAnUnknownConnectionIsNotFound(string route)
     {
-        await using var factory = new DotApiFactory();
+        await using var factory = new DotApiFactory().WithSetting("Dot:Connectors:AllowManifestPath", "true");
         var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
         await admin.CreateConnectionAsync("dbt", "project", new { manifest_path = Manifest });
 
@@ -51,7 +51,7 @@ public sealed class CatalogTests
     [Fact]
     public async Task AdminsAndModelersReadTheCatalogueUsersDoNotAndUrlTokensAreRefused()
     {
-        await using var factory = new DotApiFactory();
+        await using var factory = new DotApiFactory().WithSetting("Dot:Connectors:AllowManifestPath", "true");
         var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
         await admin.CreateConnectionAsync("dbt", "project", new { manifest_path = Manifest });
         var run = await admin.SyncAsync("dbt", "project");
@@ -77,7 +77,7 @@ public sealed class CatalogTests
     [Fact]
     public async Task FailedSyncKeepsThePreviousCatalogue()
     {
-        await using var factory = new DotApiFactory();
+        await using var factory = new DotApiFactory().WithSetting("Dot:Connectors:AllowManifestPath", "true");
         var path = Path.Combine(factory.Directory, "manifest.json");
         File.Copy(Manifest, path);
         var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
@@ -97,7 +97,7 @@ public sealed class CatalogTests
     [Fact]
     public async Task DeletingAConnectionDeletesItsCatalogue()
     {
-        await using var factory = new DotApiFactory();
+        await using var factory = new DotApiFactory().WithSetting("Dot:Connectors:AllowManifestPath", "true");
         var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
         await admin.CreateConnectionAsync("dbt", "project", new { manifest_path = Manifest });
         await admin.CreateConnectionAsync("dbt", "other", new { manifest_path = Manifest });

@@ -183,6 +183,49 @@ public sealed class ConnectionsTests
         Assert.DoesNotContain(Secret, await leaked.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A URL setting of any connector with user info or a query string (a signed URL) is refused, naming the setting and
+    /// pointing at the secrets: settings are stored in the clear and returned.
+    /// </summary>
+    [Theory]
+    [InlineData("dbt", "manifest_url", "http://dot:Pw-Marker-71c2@artifacts.internal/manifest.json")]
+    [InlineData("dbt", "manifest_url", "https://bucket.s3.amazonaws.com/manifest.json?X-Amz-Signature=Sig-Marker-71c2")]
+    [InlineData("dbt", "cloud_url", "https://user:Pw-Marker-71c2@cloud.getdbt.com")]
+    [InlineData("dbt", "cloud_url", "cloud.getdbt.com?sig=Sig-Marker-71c2")]
+    [InlineData("looker", "base_url", "https://Pw-Marker-71c2@looker.example.com/")]
+    [InlineData("snowflake", "endpoint", "https://svc:Pw-Marker-71c2@xy12345.snowflakecomputing.com")]
+    public async Task UrlSettingWithUserInfoOrQueryIsRefusedNamingTheSetting(string type, string setting, string value)
+    {
+        await using var factory = new DotApiFactory();
+        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+
+        var response = await admin.PostAsJsonAsync("/api/connections",
+            new { type, id = "x", settings = new Dictionary<string, string> { [setting] = value } });
+
+        await AssertInvalidAsync(response, $"settings.{setting}");
+        var body = await response.Content.ReadAsStringAsync();
+        var message = (await response.JsonAsync()).GetProperty("errors").GetProperty($"settings.{setting}")[0].GetString();
+        Assert.Contains("secrets", message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Marker-71c2", body, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync($"/api/connections/{type}/x")).StatusCode);
+    }
+
+    [Fact]
+    public async Task UrlSettingWithoutCredentialsIsAccepted()
+    {
+        await using var factory = new DotApiFactory();
+        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+
+        var response = await admin.PostAsJsonAsync("/api/connections", new
+        {
+            type = "dbt",
+            id = "x",
+            settings = new { manifest_url = "https://artifacts.internal:8443/dbt/manifest.json#latest", cloud_url = "https://emea.dbt.com" },
+        });
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+    }
+
     [Fact]
     public async Task BodyThatIsNotJsonIsBadRequest()
     {

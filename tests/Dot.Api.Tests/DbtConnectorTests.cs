@@ -1,9 +1,14 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using Dot.Api.Connections;
 using Dot.Api.Connectors;
 using Dot.Api.Sync;
 using Dot.Api.Tests.Infrastructure;
 using Dot.Api.Users;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Dot.Api.Tests;
 
@@ -38,7 +43,7 @@ public sealed class DbtConnectorTests : IDisposable
     {
         var path = ManifestFacts.FixturePath(file);
         var expected = ManifestFacts.Relations(path);
-        await using var factory = new DotApiFactory();
+        await using var factory = new DotApiFactory().WithSetting("Dot:Connectors:AllowManifestPath", "true");
         var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
         await admin.CreateConnectionAsync("dbt", "project", new { manifest_path = path });
 
@@ -55,7 +60,7 @@ public sealed class DbtConnectorTests : IDisposable
     [Fact]
     public async Task AnalyticsManifestKeepsDescriptionsTypesAndSameNamedRelationsOfBothDatabases()
     {
-        await using var factory = new DotApiFactory();
+        await using var factory = new DotApiFactory().WithSetting("Dot:Connectors:AllowManifestPath", "true");
         var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
         await admin.CreateConnectionAsync("dbt", "analytics", new { manifest_path = ManifestFacts.FixturePath(Analytics) });
 
@@ -98,8 +103,8 @@ public sealed class DbtConnectorTests : IDisposable
         AssertSameRelations(ManifestFacts.Relations(path), await admin.CatalogAsync("dbt", "cloud"));
         Assert.Equal($"Bearer {token}", server.AuthorizationHeaders.First());
         Assert.Equal("failed", refused.Str("status"));
-        Assert.Equal($"{server.ManifestUrl} answered 401 Unauthorized: give the connection a manifest_token (or authorization) secret", refused.Str("error"));
-        Assert.Equal($"{server.ManifestUrl} answered 401 Unauthorized: check the manifest_token (or api_token, or authorization) secret", wrong.Str("error"));
+        Assert.Equal($"{server.ManifestUrl} answered 401: give the connection a manifest_token (or authorization) secret", refused.Str("error"));
+        Assert.Equal($"{server.ManifestUrl} answered 401: check the manifest_token (or api_token, or authorization) secret", wrong.Str("error"));
         Assert.Contains("Token not-the-right-one-77", server.AuthorizationHeaders);
         Assert.DoesNotContain(token, factory.Logs.AllText, StringComparison.Ordinal);
         Assert.DoesNotContain("not-the-right-one-77", factory.Logs.AllText, StringComparison.Ordinal);
@@ -133,13 +138,275 @@ public sealed class DbtConnectorTests : IDisposable
         await using var factory = new DotApiFactory();
         var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
         await admin.CreateConnectionAsync("dbt", "gone", new { manifest_url = new Uri(closed, "manifest.json").ToString() });
-        await admin.CreateConnectionAsync("dbt", "missing", new { manifest_url = new Uri(other.BaseAddress, "nothing/manifest.json?x=1").ToString() });
+        await admin.CreateConnectionAsync("dbt", "missing", new { manifest_url = new Uri(other.BaseAddress, "nothing/manifest.json").ToString() });
 
         var gone = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("dbt", "gone"), seconds: 20);
         var missing = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("dbt", "missing"));
 
         Assert.StartsWith($"could not reach {closed}manifest.json: ", gone.Str("error"), StringComparison.Ordinal);
-        Assert.Equal($"{other.BaseAddress}nothing/manifest.json answered 404 Not Found", missing.Str("error"));
+        Assert.Equal($"{other.BaseAddress}nothing/manifest.json answered 404", missing.Str("error"));
+    }
+
+    /// <summary>
+    /// A connection stored before URL credentials were refused (written here straight through the service, past the
+    /// API's validation): its password and signature reach no log line, no answer and not the run's error.
+    /// </summary>
+    [Fact]
+    public async Task StoredUrlWithAPasswordNeverReachesTheLogsTheAnswersOrTheRunError()
+    {
+        const string password = "Url-Password-3b9d1f";
+        const string signature = "Url-Signature-8c2e4a";
+        await using var server = await new ManifestServer(ManifestFacts.FixturePath(JaffleShop), null).StartAsync();
+        await using var factory = new DotApiFactory().WithTraceLogging();
+        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+        var url = $"http://dot-user:{password}@127.0.0.1:{server.BaseAddress.Port}{ManifestServer.ArtifactPath}?sig={signature}";
+        await StoreConnectionAsync(factory, "legacy", new() { ["manifest_url"] = url });
+
+        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("dbt", "legacy"));
+        var one = await (await admin.GetAsync("/api/connections/dbt/legacy")).Content.ReadAsStringAsync();
+        var list = await (await admin.GetAsync("/api/connections")).Content.ReadAsStringAsync();
+
+        Assert.Equal("failed", run.Str("status"));
+        Assert.StartsWith("the dbt setting manifest_url holds a user name, a password or a query string", run.Str("error"), StringComparison.Ordinal);
+        Assert.Contains("[REDACTED]", one, StringComparison.Ordinal);
+        foreach (var text in new[] { run.GetRawText(), one, list, factory.Logs.AllText })
+        {
+            Assert.DoesNotContain(password, text, StringComparison.Ordinal);
+            Assert.DoesNotContain(signature, text, StringComparison.Ordinal);
+        }
+
+        Assert.Empty(server.AuthorizationHeaders); // nothing was sent
+    }
+
+    /// <summary>A secret's value that also stands in the URL (a token in the path) is scrubbed from the connector's log lines and the run's error.</summary>
+    [Fact]
+    public async Task SecretValueInTheManifestUrlIsScrubbedFromTheLogsAndTheRunError()
+    {
+        const string token = "Path-Token-5e6f7a8b";
+        await using var server = await new ManifestServer(ManifestFacts.FixturePath(JaffleShop), null).StartAsync();
+        await using var factory = new DotApiFactory().WithTraceLogging();
+        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+        await admin.CreateConnectionAsync("dbt", "pathy", new { manifest_url = new Uri(server.BaseAddress, $"t/{token}/manifest.json").ToString() },
+            new { manifest_token = token });
+
+        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("dbt", "pathy"));
+
+        Assert.Equal("failed", run.Str("status"));
+        Assert.StartsWith($"{server.BaseAddress}t/[REDACTED]/manifest.json answered 404", run.Str("error"), StringComparison.Ordinal);
+        Assert.Contains(factory.Logs.Entries, e => e.Contains("t/[REDACTED]/manifest.json", StringComparison.Ordinal));
+        Assert.DoesNotContain(token, factory.Logs.AllText, StringComparison.Ordinal);
+    }
+
+    /// <summary>A signed URL (its signature in the query) is a secret: given as the secret manifest_url, it is fetched and never shown.</summary>
+    [Fact]
+    public async Task SignedUrlGivenAsTheSecretManifestUrlIsFetched()
+    {
+        const string signature = "Sig-Secret-1a2b3c4d";
+        var path = ManifestFacts.FixturePath(JaffleShop);
+        await using var server = await new ManifestServer(path, null).StartAsync();
+        await using var factory = new DotApiFactory().WithTraceLogging();
+        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+        await admin.CreateConnectionAsync("dbt", "signed", null, new { manifest_url = $"{server.ManifestUrl}?X-Amz-Signature={signature}" });
+
+        await admin.SyncAsync("dbt", "signed");
+
+        AssertSameRelations(ManifestFacts.Relations(path), await admin.CatalogAsync("dbt", "signed"));
+        Assert.DoesNotContain(signature, factory.Logs.AllText, StringComparison.Ordinal);
+        Assert.DoesNotContain(signature, await (await admin.GetAsync("/api/connections/dbt/signed")).Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    /// <summary>Stores a dbt connection through the service, as one created before today's validation would be.</summary>
+    private static async Task StoreConnectionAsync(DotApiFactory factory, string id, Dictionary<string, object> settings)
+    {
+        await using var scope = factory.Services.CreateAsyncScope();
+        var connections = scope.ServiceProvider.GetRequiredService<ConnectionService>();
+        var draft = new ConnectionDraft("dbt", id, id, settings.ToDictionary(s => s.Key, s => JsonSerializer.SerializeToElement(s.Value)),
+            new Dictionary<string, string>());
+        Assert.NotNull(await connections.CreateAsync(draft, null, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task ManifestPathIsRefusedAtCreationUnlessTheServerAllowsIt()
+    {
+        var path = ManifestFacts.FixturePath(JaffleShop);
+        await using (var factory = new DotApiFactory())
+        {
+            var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+
+            var refused = await admin.PostAsJsonAsync("/api/connections", new { type = "dbt", id = "local", settings = new { manifest_path = path } });
+
+            await ConnectionsTests.AssertInvalidAsync(refused, "settings.manifest_path");
+            var message = (await refused.JsonAsync()).GetProperty("errors").GetProperty("settings.manifest_path")[0].GetString();
+            Assert.Contains("Dot:Connectors:AllowManifestPath", message, StringComparison.Ordinal);
+        }
+
+        await using (var factory = new DotApiFactory().WithSetting("Dot:Connectors:AllowManifestPath", "true"))
+        {
+            var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+            await admin.CreateConnectionAsync("dbt", "local", new { manifest_path = path });
+
+            await admin.SyncAsync("dbt", "local");
+        }
+    }
+
+    /// <summary>A manifest_path connection stored while the setting was on (or before it existed) fails its runs once it is off.</summary>
+    [Fact]
+    public async Task StoredManifestPathConnectionFailsItsRunByDefault()
+    {
+        await using var factory = new DotApiFactory();
+        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+        await StoreConnectionAsync(factory, "local", new() { ["manifest_path"] = ManifestFacts.FixturePath(JaffleShop) });
+
+        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("dbt", "local"));
+
+        Assert.Equal("failed", run.Str("status"));
+        Assert.Contains("Dot:Connectors:AllowManifestPath", run.Str("error"), StringComparison.Ordinal);
+        Assert.Equal(JsonValueKind.Null, (await admin.CatalogAsync("dbt", "local")).GetProperty("sync_id").ValueKind);
+    }
+
+    [Fact]
+    public async Task RedirectIsNotFollowed()
+    {
+        await using var server = await new ManifestServer(ManifestFacts.FixturePath(JaffleShop), null).StartAsync();
+        await using var factory = new DotApiFactory();
+        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+        await admin.CreateConnectionAsync("dbt", "moved", new { manifest_url = new Uri(server.BaseAddress, ManifestServer.RedirectPath).ToString() });
+
+        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("dbt", "moved"));
+
+        Assert.Equal("failed", run.Str("status"));
+        Assert.Equal($"{new Uri(server.BaseAddress, ManifestServer.RedirectPath)} redirects (answered 302): this server does not follow redirects; "
+            + "configure the final URL in the connection", run.Str("error"));
+        Assert.Equal([ManifestServer.RedirectPath], server.Paths);
+    }
+
+    [Fact]
+    public async Task ErrorAnswerIsReportedByItsStatusCodeWithoutItsReasonPhraseOrBody()
+    {
+        await using var server = await new ManifestServer(ManifestFacts.FixturePath(JaffleShop), null).StartAsync();
+        await using var factory = new DotApiFactory().WithTraceLogging();
+        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+        var url = new Uri(server.BaseAddress, ManifestServer.ErrorPath);
+        await admin.CreateConnectionAsync("dbt", "broken", new { manifest_url = url.ToString() });
+
+        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("dbt", "broken"));
+
+        Assert.Equal("failed", run.Str("status"));
+        Assert.Equal($"{url} answered 500", run.Str("error"));
+        Assert.DoesNotContain(ManifestServer.ErrorMarker, run.GetRawText(), StringComparison.Ordinal);
+        Assert.DoesNotContain(ManifestServer.ErrorMarker, factory.Logs.AllText, StringComparison.Ordinal);
+    }
+
+    /// <summary>A port that answers something other than HTTP (an SSH banner, a Redis error): the run's error does not show it.</summary>
+    [Fact]
+    public async Task WhatANonHttpServiceAnswersIsNotQuoted()
+    {
+        const string banner = "SSH-2.0-Banner-Marker-0a9b8c";
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var serving = Task.Run(async () =>
+        {
+            using var client = await listener.AcceptTcpClientAsync();
+            var stream = client.GetStream();
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(banner + "\r\n"));
+            await stream.FlushAsync();
+            await Task.Delay(500);
+        });
+        await using var factory = new DotApiFactory().WithTraceLogging();
+        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+        await admin.CreateConnectionAsync("dbt", "probe", new { manifest_url = $"http://127.0.0.1:{port}/manifest.json" });
+
+        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("dbt", "probe"));
+        await serving;
+
+        Assert.Equal("failed", run.Str("status"));
+        Assert.StartsWith($"could not reach http://127.0.0.1:{port}/manifest.json: ", run.Str("error"), StringComparison.Ordinal);
+        Assert.DoesNotContain("Banner-Marker", run.GetRawText(), StringComparison.Ordinal);
+        Assert.DoesNotContain("Banner-Marker", factory.Logs.AllText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AllowedHostsElsewhereRefusesLoopbackAndALoopbackRangeAllowsIt()
+    {
+        await using var server = await new ManifestServer(ManifestFacts.FixturePath(JaffleShop), null).StartAsync();
+        await using (var factory = new DotApiFactory().WithSetting("Dot:Connectors:AllowedHosts:0", "*.getdbt.com"))
+        {
+            var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+            await admin.CreateConnectionAsync("dbt", "local", new { manifest_url = server.ManifestUrl.ToString() });
+
+            var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("dbt", "local"));
+
+            Assert.Equal("failed", run.Str("status"));
+            Assert.Equal($"refused to connect to {server.ManifestUrl}: 127.0.0.1 is not in Dot:Connectors:AllowedHosts: "
+                + "connectors on this server reach only the hosts listed there", run.Str("error"));
+            Assert.Empty(server.Paths);
+        }
+
+        await using (var factory = new DotApiFactory()
+            .WithSetting("Dot:Connectors:AllowedHosts:0", "*.getdbt.com")
+            .WithSetting("Dot:Connectors:AllowedHosts:1", "127.0.0.0/8"))
+        {
+            var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+            await admin.CreateConnectionAsync("dbt", "local", new { manifest_url = server.ManifestUrl.ToString() });
+
+            await admin.SyncAsync("dbt", "local");
+        }
+    }
+
+    /// <summary>
+    /// Link-local and cloud metadata addresses are refused at connect time, on the address a name resolves to as well as
+    /// on a literal one: before a packet is sent, so at once (a real attempt at an unroutable address would wait for the
+    /// 10 s connect timeout).
+    /// </summary>
+    [Theory]
+    [InlineData("http://169.254.169.254/latest/meta-data/", "169.254.169.254 is a cloud metadata address")]
+    [InlineData("http://169.254.10.20:8080/manifest.json", "169.254.10.20 is a link-local address")]
+    [InlineData("http://metadata.google.internal/computeMetadata/v1/", "metadata.google.internal (169.254.169.254) is a cloud metadata address")]
+    [InlineData("http://[fe80::1]:8080/manifest.json", "fe80::1 is a link-local address")]
+    [InlineData("http://[fd00:ec2::254]/latest/meta-data/", "fd00:ec2::254 is a cloud metadata address")]
+    [InlineData("http://100.100.100.200/latest/meta-data/", "100.100.100.200 is a cloud metadata address")]
+    [InlineData("http://rebound.example.test/manifest.json", "rebound.example.test (169.254.169.254) is a cloud metadata address")]
+    public async Task LinkLocalAndMetadataAddressesAreRefusedBeforeAnyPacketIsSent(string url, string reason)
+    {
+        var dns = new FakeConnectorDns(new(StringComparer.Ordinal)
+        {
+            ["metadata.google.internal"] = [IPAddress.Parse("169.254.169.254")],
+            ["rebound.example.test"] = [IPAddress.Parse("::ffff:169.254.169.254")],
+        });
+        await using var factory = new DotApiFactory().WithServices(s => s.AddSingleton<IConnectorDns>(dns));
+        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+        await admin.CreateConnectionAsync("dbt", "metadata", new { manifest_url = url });
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("dbt", "metadata"), seconds: 20);
+        clock.Stop();
+
+        Assert.Equal("failed", run.Str("status"));
+        Assert.StartsWith("refused to connect to ", run.Str("error"), StringComparison.Ordinal);
+        Assert.Contains(reason, run.Str("error"), StringComparison.Ordinal);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"took {clock.Elapsed}");
+    }
+
+    /// <summary>What a file says reaches neither the run's error nor the log: only this server's words, counts and positions.</summary>
+    [Theory]
+    [InlineData("""{"metadata": {"dbt_schema_version": "Content-Marker-2f4e6a: root:x:0:0"}}""")]
+    [InlineData("""{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/Content-Marker-2f4e6a/v1.json"}}""")]
+    [InlineData("""{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json", "dbt_version": "Content-Marker-2f4e6a: x"}, "nodes": {}}""")]
+    [InlineData("""{"Content-Marker-2f4e6a": [1, 2""")]
+    [InlineData("Content-Marker-2f4e6a")]
+    public async Task ManifestContentIsNeverQuoted(string content)
+    {
+        var path = Path.Combine(_directory, "probe.json");
+        await File.WriteAllTextAsync(path, content);
+        await using var factory = new DotApiFactory().WithSetting("Dot:Connectors:AllowManifestPath", "true").WithTraceLogging();
+        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+        await admin.CreateConnectionAsync("dbt", "probe", new { manifest_path = path });
+
+        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("dbt", "probe"));
+
+        Assert.DoesNotContain("Content-Marker", run.GetRawText(), StringComparison.Ordinal);
+        Assert.DoesNotContain("Content-Marker", factory.Logs.AllText, StringComparison.Ordinal);
     }
 
     public static TheoryData<string, string> BrokenManifests => new()
@@ -149,7 +416,7 @@ public sealed class DbtConnectorTests : IDisposable
         { "truncated-99", "the manifest is truncated: the JSON ends after" },
         { "version-v7", "dbt manifest schema version v7 is not supported: this server reads v9 to v12" },
         { "version-v13", "dbt manifest schema version v13 is not supported: this server reads v9 to v12" },
-        { "run-results", "the file is not a dbt manifest: its metadata.dbt_schema_version is \"https://schemas.getdbt.com/dbt/run-results/v6.json\"" },
+        { "run-results", "the file is not a dbt manifest: it is dbt's run_results.json" },
         { "no-metadata", "the file is not a dbt manifest: it has no metadata.dbt_schema_version" },
         { "array", "the file is not a dbt manifest: it is a JSON array, not an object" },
         { "nodes-array", "the file is not a dbt manifest: its nodes is a JSON array, not an object" },
@@ -179,7 +446,7 @@ public sealed class DbtConnectorTests : IDisposable
         };
         var path = Path.Combine(_directory, $"{kind}.json");
         await File.WriteAllBytesAsync(path, content);
-        await using var factory = new DotApiFactory();
+        await using var factory = new DotApiFactory().WithSetting("Dot:Connectors:AllowManifestPath", "true");
         var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
         await admin.CreateConnectionAsync("dbt", "broken", new { manifest_path = path });
 
@@ -208,7 +475,7 @@ public sealed class DbtConnectorTests : IDisposable
             "job-only" => new { job_id = "123" },
             _ => new { },
         };
-        await using var factory = new DotApiFactory();
+        await using var factory = new DotApiFactory().WithSetting("Dot:Connectors:AllowManifestPath", "true");
         var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
         await admin.CreateConnectionAsync("dbt", "project", settings);
 

@@ -3,8 +3,10 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using Dot.Api.Connectors;
 using Dot.Api.Tests.Infrastructure;
 using Dot.Api.Users;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace Dot.Api.Tests;
@@ -309,6 +311,68 @@ public sealed class PostgresConnectorTests(PostgresCluster cluster)
         Assert.StartsWith($"could not connect to 127.0.0.1:{closedPort}: ", run.Str("error"), StringComparison.Ordinal);
         Assert.Contains("refused", run.Str("error"), StringComparison.OrdinalIgnoreCase);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
+    }
+
+    /// <summary>Refused before Npgsql opens a socket: no PostgreSQL is needed, and the run fails at once.</summary>
+    [Theory]
+    [InlineData("169.254.169.254", "refused to connect to 169.254.169.254:5432: 169.254.169.254 is a cloud metadata address: connectors never connect there")]
+    [InlineData("169.254.0.7", "refused to connect to 169.254.0.7:5432: 169.254.0.7 is a link-local address (where cloud metadata services answer): connectors never connect there")]
+    [InlineData("metadata.google.internal", "refused to connect to metadata.google.internal:5432: metadata.google.internal (169.254.169.254) is a cloud metadata address: connectors never connect there")]
+    public async Task PostgresLinkLocalOrMetadataHostIsRefusedBeforeConnecting(string host, string error)
+    {
+        var dns = new FakeConnectorDns(new(StringComparer.Ordinal) { ["metadata.google.internal"] = [IPAddress.Parse("169.254.169.254")] });
+        await using var factory = new DotApiFactory().WithServices(s => s.AddSingleton<IConnectorDns>(dns));
+        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+        await admin.CreateConnectionAsync("postgres", "metadata", new { host, database = "x", user = "dot" }, new { password = "pw-123456" });
+
+        var clock = Stopwatch.StartNew();
+        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("postgres", "metadata"), seconds: 20);
+        clock.Stop();
+
+        Assert.Equal("failed", run.Str("status"));
+        Assert.Equal(error, run.Str("error"));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"took {clock.Elapsed}");
+    }
+
+    [Fact]
+    public async Task PostgresHostOutsideAllowedHostsIsRefused()
+    {
+        await using var factory = new DotApiFactory().WithSetting("Dot:Connectors:AllowedHosts:0", "warehouse.example.com");
+        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+        await admin.CreateConnectionAsync("postgres", "local", new { host = "127.0.0.1", port = 5432, database = "x", user = "dot" },
+            new { password = "pw-123456" });
+
+        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("postgres", "local"), seconds: 20);
+
+        Assert.Equal("failed", run.Str("status"));
+        Assert.Equal("refused to connect to 127.0.0.1:5432: 127.0.0.1 is not in Dot:Connectors:AllowedHosts: "
+            + "connectors on this server reach only the hosts listed there", run.Str("error"));
+    }
+
+    /// <summary>
+    /// A host name is resolved by the server, its addresses checked, and Npgsql handed the checked address: the name
+    /// below exists only in the test's resolver, and the refused address among its answers is skipped.
+    /// </summary>
+    [SkippableFact]
+    public async Task PostgresHostNameIsResolvedCheckedAndTheCheckedAddressConnectedTo()
+    {
+        var database = await CreateSourceDatabaseAsync();
+        var dns = new FakeConnectorDns(new(StringComparer.Ordinal)
+        {
+            ["warehouse.test"] = [IPAddress.Parse("169.254.169.254"), IPAddress.Parse(PostgresCluster.Host)],
+        });
+        await using var factory = new DotApiFactory()
+            .WithSetting("Dot:Connectors:AllowedHosts:0", "warehouse.test")
+            .WithServices(s => s.AddSingleton<IConnectorDns>(dns));
+        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+        var settings = Settings(database);
+        settings["host"] = "warehouse.test";
+        await admin.CreateConnectionAsync("postgres", "warehouse", settings, new { password = cluster.Password });
+
+        await admin.SyncAsync("postgres", "warehouse");
+
+        Assert.Contains("sales.customers", (await admin.CatalogAsync("postgres", "warehouse")).Tables().Keys);
+        Assert.Equal(1, dns.Lookups);
     }
 
     [SkippableFact]

@@ -33,6 +33,24 @@ public sealed record ConnectionDraft(
 
 internal static class ConnectionMapping
 {
+    /// <summary>
+    /// The connection as the API shows it: as <see cref="ToDto"/>, with the user info and query of URL-valued settings
+    /// masked (<see cref="SettingUrls"/>). Such values are refused at creation; a connection stored before keeps them, and
+    /// its password must not come back in an answer.
+    /// </summary>
+    public static ConnectionDto ToResponse(this Connection c)
+    {
+        var dto = c.ToDto();
+        var settings = dto.Settings.ToDictionary(
+            s => s.Key,
+            s => s.Value.ValueKind == JsonValueKind.String && SettingUrls.HasCredentials(s.Key, s.Value.GetString()!)
+                ? JsonSerializer.SerializeToElement(SettingUrls.Redact(s.Key, s.Value.GetString()!))
+                : s.Value,
+            StringComparer.Ordinal);
+        return dto with { Settings = settings };
+    }
+
+    /// <summary>The connection with its settings as stored: what a connector is given.</summary>
     public static ConnectionDto ToDto(this Connection c) => new(
         c.Type,
         c.Id,

@@ -14,12 +14,22 @@ public interface IConnectionDeletionHandler
     Task OnDeletedAsync(string type, string id, CancellationToken cancellationToken);
 }
 
+/// <summary>
+/// A rule a connection type adds to creation (the dbt connector's on <c>manifest_path</c>, say): adds errors keyed by
+/// the field as the client sent it (<c>settings.manifest_path</c>).
+/// </summary>
+public interface IConnectionSettingsRule
+{
+    void Check(ConnectionDraft draft, FieldErrors errors);
+}
+
 /// <summary>Connections and their rules, for the API and the CLI alike.</summary>
 public sealed class ConnectionService(
     DotDbContext db,
     ConnectionSecrets secrets,
     TimeProvider time,
     IEnumerable<IConnectionDeletionHandler> deletionHandlers,
+    IEnumerable<IConnectionSettingsRule> settingsRules,
     AuditLog audit)
 {
     public const int MaxNameLength = 200;
@@ -31,6 +41,26 @@ public sealed class ConnectionService(
 
     /// <summary>Setting names that say "I am a secret": such a value belongs in <c>secrets</c>, encrypted.</summary>
     private static readonly string[] SecretWords = ["password", "passwd", "secret", "privatekey", "apikey", "credential"];
+
+    /// <summary>
+    /// <see cref="Validate"/>, then the rules of the <see cref="IConnectionSettingsRule"/>s (this server's settings, such
+    /// as <c>Dot:Connectors:AllowManifestPath</c>): what the API and the CLI check before <see cref="CreateAsync"/>.
+    /// </summary>
+    public ConnectionDraft? Check(string? type, string? id, string? name, JsonElement? settings, JsonElement? secretValues, FieldErrors errors)
+    {
+        var draft = Validate(type, id, name, settings, secretValues, errors);
+        if (draft is null)
+        {
+            return null;
+        }
+
+        foreach (var rule in settingsRules)
+        {
+            rule.Check(draft, errors);
+        }
+
+        return errors.IsEmpty ? draft : null;
+    }
 
     /// <summary>
     /// Checks a connection as a client sent it; adds errors keyed by snake_case field
@@ -106,6 +136,12 @@ public sealed class ConnectionService(
             {
                 case JsonValueKind.String when property.Value.GetString()!.Length > MaxSettingLength:
                     errors.Add(field, $"{field} must be at most {MaxSettingLength} characters.");
+                    break;
+                case JsonValueKind.String when SettingUrls.HasCredentials(property.Name, property.Value.GetString()!):
+                    // The message never quotes the value: it holds the credential.
+                    errors.Add(field, $"{field} must not hold a user name, a password or a query string: settings are stored in the clear "
+                        + "and shown by the API. Put the credential in the connection's secrets instead (for dbt: the secret manifest_token "
+                        + "or authorization, or the whole signed URL as the secret manifest_url).");
                     break;
                 case JsonValueKind.String or JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False:
                     result[property.Name] = property.Value.Clone();

@@ -71,21 +71,21 @@ internal static class ConnectionsApi
         var take = limit ?? Cursor.DefaultLimit;
         var page = await connections.ListAsync(type, take + 1, after, ct);
         var next = page.Count > take ? ConnectionService.EncodeCursor(page[take - 1]) : null;
-        return TypedResults.Ok(new Page<ConnectionDto>(page.Take(take).Select(c => c.ToDto()).ToList(), next));
+        return TypedResults.Ok(new Page<ConnectionDto>(page.Take(take).Select(c => c.ToResponse()).ToList(), next));
     }
 
     private static async Task<Results<Ok<ConnectionDto>, ProblemHttpResult>> GetAsync(
         string type, string id, ConnectionService connections, CancellationToken ct)
     {
         var connection = await connections.FindAsync(type, id, ct);
-        return connection is null ? Problems.NotFound("No connection with that type and id.") : TypedResults.Ok(connection.ToDto());
+        return connection is null ? Problems.NotFound("No connection with that type and id.") : TypedResults.Ok(connection.ToResponse());
     }
 
     private static async Task<Results<Created<ConnectionDto>, ProblemHttpResult>> CreateAsync(
         CreateConnectionRequest request, ClaimsPrincipal caller, ConnectionService connections, CancellationToken ct)
     {
         var errors = new FieldErrors();
-        var draft = ConnectionService.Validate(request.Type, request.Id, request.Name, request.Settings, request.Secrets, errors);
+        var draft = connections.Check(request.Type, request.Id, request.Name, request.Settings, request.Secrets, errors);
         if (draft is null)
         {
             return errors.ToProblem();
@@ -94,7 +94,7 @@ internal static class ConnectionsApi
         var connection = await connections.CreateAsync(draft, caller.UserId(), ct);
         return connection is null
             ? Problems.Conflict($"A {draft.Type} connection with id '{draft.Id}' already exists.")
-            : TypedResults.Created($"/api/connections/{connection.Type}/{connection.Id}", connection.ToDto());
+            : TypedResults.Created($"/api/connections/{connection.Type}/{connection.Id}", connection.ToResponse());
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(

@@ -43,10 +43,11 @@ internal static class ConnectionsCli
         var settings = ParseJson(settingsText, "--settings-json");
         var secrets = ParseJson(secretsText, "--secrets-json");
         var errors = new FieldErrors();
-        var draft = ConnectionService.Validate(type, id, name, settings, secrets, errors);
+        var connections = services.GetRequiredService<ConnectionService>();
+        var draft = connections.Check(type, id, name, settings, secrets, errors);
         CliRunner.ThrowIfInvalid(errors);
 
-        var connection = await services.GetRequiredService<ConnectionService>().CreateAsync(draft!, null, ct)
+        var connection = await connections.CreateAsync(draft!, null, ct)
             ?? throw new CliRefusedException($"a {type} connection with id '{id}' already exists.");
         await stdout.WriteLineAsync(connection.Key);
         return 0;

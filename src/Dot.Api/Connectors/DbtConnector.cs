@@ -1,19 +1,27 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
+using System.Text.Json;
+using Dot.Api.Connections;
 using Dot.Api.Sync;
+using Microsoft.Extensions.Options;
 
 namespace Dot.Api.Connectors;
 
 /// <summary>
 /// <c>dbt</c>: reads models, seeds and sources, with their descriptions and columns, from a dbt <c>manifest.json</c>
 /// named by the setting <c>manifest_path</c> (an absolute file path on the server), <c>manifest_url</c> (http or
-/// https), or <c>account_id</c> and <c>job_id</c> (the job's latest manifest in dbt Cloud's artifacts API). A URL is
+/// https; or the secret <c>manifest_url</c>, for a signed URL), or <c>account_id</c> and <c>job_id</c> (the job's latest manifest in dbt Cloud's artifacts API). A URL is
 /// fetched with the secret <c>manifest_token</c> (or <c>api_token</c>) as a bearer token, or <c>authorization</c> as
 /// the whole Authorization header. The file is streamed (<see cref="DbtManifestReader"/>).
 /// </summary>
-internal sealed partial class DbtConnector(IHttpClientFactory httpClients, ILogger<DbtConnector> logger) : ISyncConnector
+internal sealed partial class DbtConnector(IHttpClientFactory httpClients, IOptions<ConnectorOptions> options, ILogger<DbtConnector> logger)
+    : ISyncConnector
 {
+    /// <summary>Why a dbt connection may not name a file on this server: at creation (a 422) and in a run's error.</summary>
+    public const string ManifestPathDisabled = "manifest_path reads a file on the server, which this server does not allow: set "
+        + ConnectorOptions.Section + ":AllowManifestPath to true to enable it, or give manifest_url, or account_id and job_id.";
+
     public const string HttpClientName = "dbt-manifest";
     public const int DefaultTimeoutSeconds = 120;
     public const string DefaultCloudUrl = "https://cloud.getdbt.com";
@@ -23,19 +31,27 @@ internal sealed partial class DbtConnector(IHttpClientFactory httpClients, ILogg
     public async Task<SyncOutcome> RunAsync(SyncJob job, CancellationToken ct)
     {
         var settings = new ConnectorSettings(job.ConnectionType, job.Settings);
+        RefuseUrlCredentials(job);
         var path = settings.Text("manifest_path");
-        var url = settings.Text("manifest_url") ?? DbtCloudUrl(settings);
+        var url = settings.Text("manifest_url")
+            ?? (job.Secrets.TryGetValue("manifest_url", out var secretUrl) ? secretUrl.Trim() : null)
+            ?? DbtCloudUrl(settings);
         if ((path is null) == (url is null))
         {
             throw new SyncFailedException("the dbt connection needs exactly one of the settings manifest_path (a file on the server), "
                 + "manifest_url (an http or https URL), or account_id and job_id (dbt Cloud).");
         }
 
+        if (path is not null && !options.Value.AllowManifestPath)
+        {
+            throw new SyncFailedException(ManifestPathDisabled);
+        }
+
         var timeout = settings.Integer("timeout_seconds", DefaultTimeoutSeconds, 1, 3600);
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(timeout));
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, deadline.Token);
         var source = path is not null ? $"the manifest file {path}" : $"the manifest at {Describe(ParseUrl(url!))}";
-        Log.Reading(logger, job.SyncId, source);
+        Log.Reading(logger, job.SyncId, job.Secrets.Scrub(source));
         DbtManifestReader.Result result;
         try
         {
@@ -118,14 +134,25 @@ internal sealed partial class DbtConnector(IHttpClientFactory httpClients, ILogg
         {
             response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
         }
+        catch (HttpRequestException ex) when (Find<ConnectorTargetRefusedException>(ex) is { } refused)
+        {
+            throw new SyncFailedException($"refused to connect to {where}: {refused.Message}", ex);
+        }
         catch (HttpRequestException ex)
         {
-            var cause = ex.InnerException is SocketException socket ? socket.Message : ex.Message;
-            throw new SyncFailedException($"could not reach {where}: {cause}", ex);
+            throw new SyncFailedException($"could not reach {where}: {Cause(ex)}", ex);
         }
 
         using (response)
         {
+            // Only the status code: the reason phrase, the headers (Location) and the body are the remote's words.
+            var status = (int)response.StatusCode;
+            if (status is >= 300 and < 400)
+            {
+                throw new SyncFailedException($"{where} redirects (answered {status}): this server does not follow redirects; "
+                    + "configure the final URL in the connection");
+            }
+
             if (!response.IsSuccessStatusCode)
             {
                 var hint = response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden
@@ -133,7 +160,7 @@ internal sealed partial class DbtConnector(IHttpClientFactory httpClients, ILogg
                         ? ": check the manifest_token (or api_token, or authorization) secret"
                         : ": give the connection a manifest_token (or authorization) secret"
                     : "";
-                throw new SyncFailedException($"{where} answered {(int)response.StatusCode} {response.ReasonPhrase}{hint}");
+                throw new SyncFailedException($"{where} answered {status}{hint}");
             }
 
             try
@@ -147,9 +174,50 @@ internal sealed partial class DbtConnector(IHttpClientFactory httpClients, ILogg
             }
             catch (Exception ex) when (ex is HttpRequestException or IOException)
             {
-                throw new SyncFailedException($"the download from {where} broke off: {ex.GetBaseException().Message}", ex);
+                throw new SyncFailedException($"the download from {where} broke off: {Cause(ex)}", ex);
             }
         }
+    }
+
+    /// <summary>
+    /// What went wrong, in this server's words: some of HttpClient's messages quote the answer ("Received an invalid
+    /// status line: '…'", a chunk header, a header line), which would make the server a probe that shows what
+    /// answers on any port. A socket error's text is the operating system's.
+    /// </summary>
+    private static string Cause(Exception ex)
+    {
+        if (Find<SocketException>(ex) is { } socket)
+        {
+            return socket.Message;
+        }
+
+        var error = Find<HttpRequestException>(ex)?.HttpRequestError ?? Find<HttpIOException>(ex)?.HttpRequestError ?? HttpRequestError.Unknown;
+        return error switch
+        {
+            HttpRequestError.NameResolutionError => "the host name does not resolve",
+            HttpRequestError.ConnectionError => "the connection failed",
+            HttpRequestError.SecureConnectionError => "the TLS handshake failed (is the certificate valid for this host name?)",
+            HttpRequestError.InvalidResponse => "the answer is not valid HTTP",
+            HttpRequestError.ResponseEnded => "the connection closed before the answer was complete",
+            HttpRequestError.HttpProtocolError => "the server broke the HTTP protocol",
+            HttpRequestError.VersionNegotiationError => "no HTTP version both sides speak",
+            HttpRequestError.ConfigurationLimitExceeded => "the answer's headers are larger than this server accepts",
+            _ => "the request failed",
+        };
+    }
+
+    private static T? Find<T>(Exception? ex)
+        where T : Exception
+    {
+        for (; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is T found)
+            {
+                return found;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>
@@ -174,13 +242,30 @@ internal sealed partial class DbtConnector(IHttpClientFactory httpClients, ILogg
         return $"{root}/api/v2/accounts/{account}/jobs/{jobId}/artifacts/manifest.json";
     }
 
+    /// <summary>
+    /// A URL-valued setting with user info or a query string (stored before such values were refused at creation) fails
+    /// the run before anything is read, logged or sent, naming the setting and never quoting it.
+    /// </summary>
+    private static void RefuseUrlCredentials(SyncJob job)
+    {
+        foreach (var (name, value) in job.Settings)
+        {
+            if (value.ValueKind == JsonValueKind.String && SettingUrls.HasCredentials(name, value.GetString()!))
+            {
+                throw new SyncFailedException($"the dbt setting {name} holds a user name, a password or a query string, which settings may no "
+                    + "longer hold (they are stored in the clear): put the credential in the connection's secrets (manifest_token or "
+                    + "authorization, or the whole signed URL as the secret manifest_url) and create the connection again.");
+            }
+        }
+    }
+
     private static Uri ParseUrl(string url)
         => Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
             ? uri
             : throw new SyncFailedException("the dbt setting manifest_url must be an absolute http or https URL.");
 
-    /// <summary>The URL without its query and user info, which may carry credentials.</summary>
-    private static string Describe(Uri url) => url.GetLeftPart(UriPartial.Path);
+    /// <summary>The URL without its user info and query, which may carry credentials (scheme, host, port and path only).</summary>
+    internal static string Describe(Uri url) => url.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
 
     private static partial class Log
     {

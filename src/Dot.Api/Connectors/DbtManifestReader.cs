@@ -11,7 +11,8 @@ namespace Dot.Api.Connectors;
 /// top-level object over a sliding buffer, skips what it does not need (macros, docs, parent_map… often most of the
 /// file) token by token, and parses one node at a time into a <see cref="JsonDocument"/>. Memory is bounded by the
 /// largest single node, not by the file. Accepts manifest schema versions v9 to v12
-/// (<c>metadata.dbt_schema_version</c>); refuses others, and files that are not manifests, with the reason.
+/// (<c>metadata.dbt_schema_version</c>); refuses others, and files that are not manifests, with the reason. A reason
+/// never quotes the file: its content may come from any address the server can reach, and an error must not show it.
 /// </summary>
 internal static partial class DbtManifestReader
 {
@@ -23,8 +24,16 @@ internal static partial class DbtManifestReader
     /// <summary>The largest single node (or metadata object) this reader holds in memory at once.</summary>
     public const int MaxNodeBytes = 128 * 1024 * 1024;
 
-    [GeneratedRegex(@"/dbt/manifest/v(?<version>\d+)\.json$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"/dbt/manifest/v(?<version>\d{1,4})\.json$", RegexOptions.CultureInvariant)]
     private static partial Regex ManifestSchema();
+
+    /// <summary>dbt's other artifacts, named in this server's words (a message never quotes what the file holds).</summary>
+    [GeneratedRegex(@"^https://schemas\.getdbt\.com/dbt/(?<kind>catalog|run-results|sources|semantic-manifest|semantic_manifest)/v\d{1,4}\.json$",
+        RegexOptions.CultureInvariant)]
+    private static partial Regex OtherArtifact();
+
+    [GeneratedRegex(@"^[0-9A-Za-z.+-]{1,40}$", RegexOptions.CultureInvariant)]
+    private static partial Regex VersionText();
 
     /// <summary>The catalogue of a manifest, and how much memory reading it took.</summary>
     public sealed record Result(CatalogSnapshot Catalog, string SchemaVersion, string? DbtVersion, int Models, int Seeds, int Sources,
@@ -348,18 +357,34 @@ internal static partial class DbtManifestReader
             var match = ManifestSchema().Match(version);
             if (!match.Success)
             {
-                throw new SyncFailedException($"the file is not a dbt manifest: its metadata.dbt_schema_version is {Quote(version)}, "
-                    + "not https://schemas.getdbt.com/dbt/manifest/vN.json (is it another dbt artifact, such as catalog.json or run_results.json?)");
+                var other = OtherArtifact().Match(version);
+                var artifact = other.Success
+                    ? other.Groups["kind"].Value switch
+                    {
+                        "catalog" => "it is dbt's catalog.json",
+                        "run-results" => "it is dbt's run_results.json",
+                        "sources" => "it is dbt's sources.json",
+                        _ => "it is dbt's semantic_manifest.json",
+                    }
+                    : $"its metadata.dbt_schema_version ({version.Length} characters) is not https://schemas.getdbt.com/dbt/manifest/vN.json "
+                        + "(is it another dbt artifact, such as catalog.json or run_results.json?)";
+                throw new SyncFailedException($"the file is not a dbt manifest: {artifact}");
             }
 
-            if (!int.TryParse(match.Groups["version"].ValueSpan, out var number) || number is < MinSchemaVersion or > MaxSchemaVersion)
+            var number = int.Parse(match.Groups["version"].ValueSpan, System.Globalization.CultureInfo.InvariantCulture);
+            if (number is < MinSchemaVersion or > MaxSchemaVersion)
             {
-                throw new SyncFailedException($"dbt manifest schema version v{match.Groups["version"].Value} is not supported: this server reads "
+                throw new SyncFailedException($"dbt manifest schema version v{number} is not supported: this server reads "
                     + $"v{MinSchemaVersion} to v{MaxSchemaVersion} (dbt 1.5 to 1.10); regenerate the manifest with a dbt version that writes one of those");
             }
 
             _schemaVersion = $"v{number}";
-            _dbtVersion = metadata.TryGetProperty("dbt_version", out var dbt) && dbt.ValueKind == JsonValueKind.String ? dbt.GetString() : null;
+
+            // Logged: only when it reads as a version.
+            _dbtVersion = metadata.TryGetProperty("dbt_version", out var dbt) && dbt.ValueKind == JsonValueKind.String
+                && dbt.GetString() is { } dbtVersion && VersionText().IsMatch(dbtVersion)
+                ? dbtVersion
+                : null;
         }
 
         /// <summary>Models (their relation: database, schema and alias) and seeds; ephemeral models are not in the warehouse and are left out.</summary>
@@ -439,8 +464,6 @@ internal static partial class DbtManifestReader
             => element.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text
                 ? text
                 : null;
-
-        private static string Quote(string text) => text.Length <= 120 ? $"\"{text}\"" : $"\"{text[..120]}…\"";
 
         private static string Describe(JsonTokenType token) => token switch
         {

@@ -1,4 +1,5 @@
 using System.Data;
+using System.Net;
 using System.Net.Sockets;
 using Dot.Api.Catalog;
 using Dot.Api.Sync;
@@ -12,7 +13,7 @@ namespace Dot.Api.Connectors;
 /// <c>format_type</c> prints it, nullability, attnum) and the comments on each. Three queries in one read-only
 /// repeatable-read transaction, so they see one state of the database.
 /// </summary>
-internal sealed partial class PostgresConnector(ILogger<PostgresConnector> logger) : ISyncConnector
+internal sealed partial class PostgresConnector(ConnectorNetwork network, ILogger<PostgresConnector> logger) : ISyncConnector
 {
     public string Type => "postgres";
 
@@ -49,9 +50,9 @@ internal sealed partial class PostgresConnector(ILogger<PostgresConnector> logge
     public async Task<SyncOutcome> RunAsync(SyncJob job, CancellationToken ct)
     {
         var target = PostgresTarget.From(job);
-        Log.Connecting(logger, job.SyncId, target.Endpoint, target.Database ?? "(default)", target.User ?? "(none)");
-        await using var connection = new NpgsqlConnection(target.ConnectionString);
-        await OpenAsync(connection, target, ct);
+        Log.Connecting(logger, job.SyncId, job.Secrets.Scrub(target.Endpoint), job.Secrets.Scrub(target.Database ?? "(default)"),
+            job.Secrets.Scrub(target.User ?? "(none)"));
+        await using var connection = await OpenAsync(target, ct);
 
         var catalog = new CatalogBuilder();
         try
@@ -99,14 +100,92 @@ internal sealed partial class PostgresConnector(ILogger<PostgresConnector> logge
         return SyncOutcome.Of(snapshot);
     }
 
-    private static async Task OpenAsync(NpgsqlConnection connection, PostgresTarget target, CancellationToken ct)
+    /// <summary>
+    /// Resolves each host here and checks every address (<see cref="ConnectorNetwork"/>), then opens a connection to a
+    /// checked address, the next one when it does not answer: Npgsql never resolves a name itself, so a name that
+    /// resolves elsewhere at connect time (DNS rebinding) gains nothing. TLS still verifies the host name: the
+    /// handshake's target host (SNI and certificate check, verify-full included) is the name, not the address.
+    /// </summary>
+    private async Task<NpgsqlConnection> OpenAsync(PostgresTarget target, CancellationToken ct)
     {
         // Npgsql's own connect timeout, and ours a little later in case a step of the handshake does not honour it.
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(target.ConnectTimeoutSeconds + 2));
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, deadline.Token);
+        var candidates = new List<(string Host, string? Name, int Port)>();
         try
         {
-            await connection.OpenAsync(linked.Token);
+            foreach (var (host, port) in target.Hosts())
+            {
+                if (host.StartsWith('/') || host.StartsWith('@'))
+                {
+                    // A Unix socket: on this machine, never a network address; it is not a host AllowedHosts can list.
+                    if (network.HasAllowList)
+                    {
+                        throw new ConnectorTargetRefusedException($"the host {host} is a Unix socket, not a host in {ConnectorOptions.Section}:AllowedHosts");
+                    }
+
+                    candidates.Add((host, null, port));
+                    continue;
+                }
+
+                var name = IPAddress.TryParse(host.Trim('[', ']'), out _) ? null : host;
+                foreach (var address in await network.ResolveAsync(host, linked.Token))
+                {
+                    candidates.Add((address.ToString(), name, port));
+                }
+            }
+        }
+        catch (ConnectorTargetRefusedException ex)
+        {
+            throw new SyncFailedException($"refused to connect to {target.Endpoint}: {ex.Message}");
+        }
+        catch (SocketException ex)
+        {
+            throw new SyncFailedException($"could not connect to {target.Endpoint}: {ex.Message}", ex);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            throw new SyncFailedException($"could not connect to {target.Endpoint}: the host name did not resolve within {target.ConnectTimeoutSeconds} s");
+        }
+
+        if (candidates.Count == 0)
+        {
+            throw new SyncFailedException("the postgres connection has no host: set the host setting (or a connection_string secret).");
+        }
+
+        for (var i = 0; ; i++)
+        {
+            var (host, name, port) = candidates[i];
+            var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(target.ConnectionString) { Host = host, Port = port }.ConnectionString);
+            if (name is not null)
+            {
+                connection.SslClientAuthenticationOptionsCallback = tls => tls.TargetHost = name;
+            }
+
+            try
+            {
+                await OpenAsync(connection, target, deadline, linked.Token, ct);
+                return connection;
+            }
+            catch (SyncFailedException ex) when (i + 1 < candidates.Count && Find<SocketException>(ex) is not null)
+            {
+                // That address does not answer: the next one of the same name (an IPv6 and an IPv4 address), or the next host.
+                await connection.DisposeAsync();
+            }
+            catch
+            {
+                await connection.DisposeAsync();
+                throw;
+            }
+        }
+    }
+
+    private static async Task OpenAsync(NpgsqlConnection connection, PostgresTarget target, CancellationTokenSource deadline,
+        CancellationToken linked, CancellationToken ct)
+    {
+        try
+        {
+            await connection.OpenAsync(linked);
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !ct.IsCancellationRequested)
         {

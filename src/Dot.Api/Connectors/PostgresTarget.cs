@@ -14,7 +14,9 @@ internal sealed record PostgresTarget(
     string? Database,
     string? User,
     int ConnectTimeoutSeconds,
-    int CommandTimeoutSeconds)
+    int CommandTimeoutSeconds,
+    string Host,
+    int Port)
 {
     public const int DefaultConnectTimeoutSeconds = 10;
     public const int DefaultCommandTimeoutSeconds = 30;
@@ -91,7 +93,46 @@ internal sealed record PostgresTarget(
         builder.IncludeErrorDetail = false;
 
         var endpoint = builder.Host.Contains(',', StringComparison.Ordinal) ? builder.Host : $"{builder.Host}:{builder.Port}";
-        return new PostgresTarget(builder.ConnectionString, endpoint, builder.Database, builder.Username, builder.Timeout, builder.CommandTimeout);
+        return new PostgresTarget(builder.ConnectionString, endpoint, builder.Database, builder.Username, builder.Timeout, builder.CommandTimeout,
+            builder.Host, builder.Port);
+    }
+
+    /// <summary>
+    /// The hosts of <see cref="Host"/> (one, or a comma-separated list), each with its port: <c>db</c>, <c>db:6432</c>,
+    /// <c>[::1]:5432</c>, a bare IPv6 address, or a Unix socket directory (<c>/var/run/postgresql</c>).
+    /// </summary>
+    public IReadOnlyList<(string Host, int Port)> Hosts()
+    {
+        var hosts = new List<(string, int)>();
+        foreach (var part in Host.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var host = part;
+            var port = Port;
+            string? portText = null;
+            if (part.StartsWith('['))
+            {
+                var close = part.IndexOf(']', StringComparison.Ordinal);
+                host = close > 0 ? part[1..close] : part;
+                portText = close > 0 && part.Length > close + 2 && part[close + 1] == ':' ? part[(close + 2)..] : null;
+            }
+            else if (part.Count(c => c == ':') == 1 && !part.StartsWith('/'))
+            {
+                var colon = part.IndexOf(':', StringComparison.Ordinal);
+                (host, portText) = (part[..colon], part[(colon + 1)..]);
+            }
+
+            if (portText is not null)
+            {
+                port = int.TryParse(portText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var p)
+                    && p is > 0 and <= 65535
+                    ? p
+                    : throw new SyncFailedException("the postgres host names a port that is not a number from 1 to 65535.");
+            }
+
+            hosts.Add((host, port));
+        }
+
+        return hosts;
     }
 
     /// <summary>Prints without the connection string, which holds the password.</summary>

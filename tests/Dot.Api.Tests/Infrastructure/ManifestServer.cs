@@ -11,15 +11,22 @@ namespace Dot.Api.Tests.Infrastructure;
 
 /// <summary>
 /// A tiny Kestrel on a free loopback port that serves a manifest file at dbt Cloud's artifacts path, but only to a
-/// request whose Authorization header is <paramref name="authorization"/> (when given). Records the headers it saw.
+/// request whose Authorization header is <paramref name="authorization"/> (when given). Records the headers it saw and
+/// the path of every request. <see cref="RedirectPath"/> redirects to the manifest; <see cref="ErrorPath"/> answers 500
+/// with <see cref="ErrorMarker"/> in its reason phrase and its body.
 /// </summary>
 public sealed class ManifestServer(string manifestPath, string? authorization) : IAsyncDisposable
 {
     public const string ArtifactPath = "/api/v2/accounts/1/jobs/123/artifacts/manifest.json";
+    public const string RedirectPath = "/moved/manifest.json";
+    public const string ErrorPath = "/broken/manifest.json";
+    public const string ErrorMarker = "Remote-Marker-6d1f0c";
 
     private WebApplication? _app;
 
     public ConcurrentQueue<string?> AuthorizationHeaders { get; } = new();
+
+    public ConcurrentQueue<string> Paths { get; } = new();
 
     public Uri BaseAddress { get; private set; } = null!;
 
@@ -31,6 +38,22 @@ public sealed class ManifestServer(string manifestPath, string? authorization) :
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         _app = builder.Build();
+        _app.Use((context, next) =>
+        {
+            Paths.Enqueue(context.Request.Path.Value ?? "");
+            return next(context);
+        });
+        _app.MapGet(RedirectPath, context =>
+        {
+            context.Response.Redirect(ArtifactPath);
+            return Task.CompletedTask;
+        });
+        _app.MapGet(ErrorPath, async context =>
+        {
+            context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+            context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseFeature>()!.ReasonPhrase = $"Oops {ErrorMarker}";
+            await context.Response.WriteAsync($"<html>root:x:0:0 {ErrorMarker}</html>");
+        });
         _app.MapGet(ArtifactPath, async context =>
         {
             var sent = context.Request.Headers.Authorization.ToString();
