@@ -344,6 +344,24 @@ public sealed class SessionTests
     }
 
     [Fact]
+    public async Task ACookieRequestReadsItsSessionAndUserInOneQuery()
+    {
+        await using var factory = new DotApiFactory().WithTraceLogging();
+        var session = await SignedInAsync(factory, "ada@example.com");
+        var before = factory.Logs.Entries.Count;
+
+        Assert.Equal(HttpStatusCode.OK, (await session.Http.GetAsync("/api/auth/me")).StatusCode);
+
+        var commands = factory.Logs.Entries.Skip(before)
+            .Where(e => e.Contains("Executed DbCommand", StringComparison.Ordinal)
+                && (e.Contains("\"users\"", StringComparison.Ordinal) || e.Contains("\"user_sessions\"", StringComparison.Ordinal)))
+            .ToList();
+        var query = Assert.Single(commands);
+        Assert.Contains("FROM \"user_sessions\"", query, StringComparison.Ordinal);
+        Assert.Contains("JOIN \"users\"", query, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task SessionEndsAfterItsAbsoluteLifetimeWhateverTheActivity()
     {
         await using var factory = new DotApiFactory();
