@@ -23,7 +23,7 @@ public static class SessionDefaults
     /// <summary>The claim that names the session's <see cref="UserSession"/> row.</summary>
     public const string SessionIdClaim = "dot:session_id";
 
-    /// <summary>A session ends after this long without a request (sliding); <see cref="SessionOptions.AbsoluteLifetimeHours"/> after sign-in whatever the activity.</summary>
+    /// <summary>A session ends after this long without a request (sliding); <see cref="UserSessionOptions.AbsoluteLifetimeHours"/> after sign-in whatever the activity.</summary>
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromHours(8);
 
     /// <summary>The same claims a token principal carries, with method <c>cookie</c>, no token, and the session's id.</summary>

@@ -35,10 +35,10 @@ public static class SessionExtensions
     /// </summary>
     public static IServiceCollection AddSessions(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<SessionOptions>()
-            .Bind(configuration.GetSection(SessionOptions.Section))
+        services.AddOptions<UserSessionOptions>()
+            .Bind(configuration.GetSection(UserSessionOptions.Section))
             .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<SessionOptions>, SessionOptionsValidator>();
+        services.AddSingleton<IValidateOptions<UserSessionOptions>, UserSessionOptionsValidator>();
         services.AddScoped<SessionStore>();
         services.Configure<SetupOptions>(configuration.GetSection(SetupOptions.Section));
         services.AddAntiforgery(o =>

@@ -12,7 +12,7 @@ internal sealed record LiveSession(string Email, string Name, Role Role, bool Di
 /// The <c>user_sessions</c> rows behind the session cookie: made at sign-in and first run, read on every
 /// cookie request (one query, joined with the user), ended by sign-out, and cleaned up at sign-in.
 /// </summary>
-internal sealed class SessionStore(DotDbContext db, TimeProvider time, IOptions<SessionOptions> options)
+internal sealed class SessionStore(DotDbContext db, TimeProvider time, IOptions<UserSessionOptions> options)
 {
     /// <summary><see cref="UserSession.LastSeenAt"/> is written at most this often per session, not on every request.</summary>
     public static readonly TimeSpan LastSeenResolution = TimeSpan.FromMinutes(1);

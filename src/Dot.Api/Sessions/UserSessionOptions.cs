@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 namespace Dot.Api.Sessions;
 
 /// <summary><c>Dot:Sessions</c>: how long a web session may last, checked at start.</summary>
-public sealed class SessionOptions
+public sealed class UserSessionOptions
 {
     public const string Section = "Dot:Sessions";
 
@@ -18,7 +18,7 @@ public sealed class SessionOptions
 
     public TimeSpan AbsoluteLifetime => TimeSpan.FromHours(AbsoluteLifetimeHours);
 
-    internal static IEnumerable<string> Check(SessionOptions o)
+    internal static IEnumerable<string> Check(UserSessionOptions o)
     {
         if (o.AbsoluteLifetimeHours is < MinAbsoluteLifetimeHours or > MaxAbsoluteLifetimeHours)
         {
@@ -28,11 +28,11 @@ public sealed class SessionOptions
 }
 
 /// <summary>Refuses to start with a <c>Dot:Sessions</c> setting that cannot work, naming it.</summary>
-internal sealed class SessionOptionsValidator : IValidateOptions<SessionOptions>
+internal sealed class UserSessionOptionsValidator : IValidateOptions<UserSessionOptions>
 {
-    public ValidateOptionsResult Validate(string? name, SessionOptions options)
+    public ValidateOptionsResult Validate(string? name, UserSessionOptions options)
     {
-        var failures = SessionOptions.Check(options).ToList();
+        var failures = UserSessionOptions.Check(options).ToList();
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }
