@@ -19,7 +19,7 @@ using Dot.Api.Web;
 
 // `dot-api users …`, `tokens …`, `connections …`: an admin command against the same database; anything else serves.
 var isCommand = CliArguments.IsCommand(args);
-var builder = WebApplication.CreateBuilder(isCommand ? [] : args.SkipWhile(a => a == "serve").ToArray());
+var builder = WebApplication.CreateBuilder(ContentRoot.BuilderOptions(isCommand ? [] : args.SkipWhile(a => a == "serve").ToArray()));
 if (isCommand)
 {
     builder.Logging.ForCommandLine();

@@ -7,7 +7,7 @@ using static Microsoft.Playwright.Assertions;
 
 namespace Dot.Api.BrowserTests;
 
-/// <summary>Swagger UI in a real browser: Authorize with a token, then Try it out on /api/auth/me.</summary>
+/// <summary>Swagger UI in a real browser, under its Content-Security-Policy: Authorize with a token, then Try it out on /api/auth/me.</summary>
 [Collection(BrowserTestGroup.Name)]
 public sealed class SwaggerUiTests(BrowserFixture browser)
 {
@@ -25,7 +25,19 @@ public sealed class SwaggerUiTests(BrowserFixture browser)
         }
 
         var page = await context.NewPageAsync();
-        await page.GotoAsync(server.Url("/swagger/index.html"));
+        var refused = new List<string>();
+        page.Console += (_, message) =>
+        {
+            if (message.Text.Contains("Content Security Policy", StringComparison.OrdinalIgnoreCase))
+            {
+                lock (refused)
+                {
+                    refused.Add($"{message.Text} at {message.Location}");
+                }
+            }
+        };
+        var loaded = await page.GotoAsync(server.Url("/swagger/index.html"));
+        Assert.Contains("frame-ancestors 'none'", (await loaded!.HeaderValueAsync("Content-Security-Policy")) ?? string.Empty, StringComparison.Ordinal);
 
         // Authorize: the API-KEY header scheme.
         await page.Locator("button.authorize").First.ClickAsync();
@@ -47,6 +59,15 @@ public sealed class SwaggerUiTests(BrowserFixture browser)
         await Expect(live.Locator("tbody .response-col_status").First).ToContainTextAsync("200", new() { Timeout = 15_000 });
         await Expect(live).ToContainTextAsync("swagger@example.com");
         await Expect(live).ToContainTextAsync("\"method\": \"header\"");
+
+        // All of that under the page's Content-Security-Policy, which refused nothing it needed.
+        lock (refused)
+        {
+            Assert.True(refused.Count == 0, string.Join('\n', refused));
+        }
+
+        // And the token was kept in memory only: nothing in the browser's storage.
+        Assert.DoesNotContain(token, await page.EvaluateAsync<string>("() => JSON.stringify(localStorage) + JSON.stringify(sessionStorage)"), StringComparison.Ordinal);
     }
 
     [SkippableFact]

@@ -96,4 +96,41 @@ public sealed class HealthAndSwaggerTests
 
         Assert.Equal(HttpStatusCode.NotFound, (await factory.CreateClient().GetAsync("/swagger/v1/swagger.json")).StatusCode);
     }
+
+    [Theory]
+    [InlineData("/swagger/index.html")]
+    [InlineData("/swagger/index.js")]
+    [InlineData("/swagger/swagger-ui-bundle.js")]
+    [InlineData("/swagger/swagger-ui.css")]
+    [InlineData("/swagger/v1/swagger.json")]
+    public async Task SwaggerResponsesCarryAContentSecurityPolicyThatForbidsFraming(string path)
+    {
+        await using var factory = new DotApiFactory();
+
+        var response = await factory.CreateClient().GetAsync(path);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var policy = response.Headers.GetValues("Content-Security-Policy").Single();
+        Assert.Contains("frame-ancestors 'none'", policy, StringComparison.Ordinal);
+        Assert.Contains("script-src 'self'", policy, StringComparison.Ordinal);
+        Assert.DoesNotContain("unsafe-inline", policy, StringComparison.Ordinal);
+        Assert.DoesNotContain("unsafe-eval", policy, StringComparison.Ordinal);
+        Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
+        Assert.Equal("no-referrer", response.Headers.GetValues("Referrer-Policy").Single());
+    }
+
+    [Fact]
+    public async Task SwaggerUiDoesNotPersistTheAuthorizationInBrowserStorage()
+    {
+        await using var factory = new DotApiFactory();
+        var client = factory.CreateClient();
+
+        // Swashbuckle writes the UI's configuration into index.js; index.html only loads scripts by src.
+        var html = await client.GetStringAsync("/swagger/index.html");
+        var script = await client.GetStringAsync("/swagger/index.js");
+
+        Assert.DoesNotMatch(@"<script(?![^>]*\ssrc=)[^>]*>", html);
+        Assert.Contains("\"persistAuthorization\":false", script, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"persistAuthorization\":true", script, StringComparison.Ordinal);
+    }
 }

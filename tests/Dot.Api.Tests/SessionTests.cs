@@ -3,6 +3,8 @@ using System.Net.Http.Json;
 using Dot.Api.Tests.Infrastructure;
 using Dot.Api.Users;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Dot.Api.Tests;
 
@@ -303,6 +305,135 @@ public sealed class SessionTests
         Assert.Equal(HttpStatusCode.NoContent, (await session.SendAsync(HttpMethod.Post, "/api/session/sign-out")).StatusCode);
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await session.Http.GetAsync("/api/auth/me")).StatusCode);
+    }
+
+    [Fact]
+    public async Task ACopiedCookieStopsWorkingWhenItsSessionSignsOut()
+    {
+        await using var factory = new DotApiFactory();
+        var session = await SignedInAsync(factory, "ada@example.com");
+        var copy = session.Copy(factory);
+        Assert.Equal(HttpStatusCode.OK, (await copy.GetAsync("/api/tokens")).StatusCode); // the copy is good
+
+        Assert.Equal(HttpStatusCode.NoContent, (await session.SendAsync(HttpMethod.Post, "/api/session/sign-out")).StatusCode);
+
+        await AssertProblemAsync(await copy.GetAsync("/api/tokens"), HttpStatusCode.Unauthorized, "session_expired");
+        await AssertProblemAsync(await copy.GetAsync("/api/auth/me"), HttpStatusCode.Unauthorized, "session_expired");
+        var state = await (await copy.GetAsync("/api/session")).JsonAsync();
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, state.GetProperty("user").ValueKind);
+        var create = await copy.PostAsJsonAsync("/api/tokens", new { name = "stolen", expires_in_days = 30 });
+        Assert.Equal(HttpStatusCode.Unauthorized, create.StatusCode);
+
+        // Nothing was made with the copy: the owner, signed in again, has no token.
+        var again = await SessionClient.StartAsync(factory);
+        Assert.Equal(HttpStatusCode.OK, (await again.SignInAsync("ada@example.com", Password)).StatusCode);
+        Assert.Equal(0, (await (await again.Http.GetAsync("/api/tokens")).JsonAsync()).GetProperty("items").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task SignOutEndsOnlyThatSession()
+    {
+        await using var factory = new DotApiFactory();
+        var laptop = await SignedInAsync(factory, "ada@example.com");
+        var phone = await SessionClient.StartAsync(factory);
+        Assert.Equal(HttpStatusCode.OK, (await phone.SignInAsync("ada@example.com", Password)).StatusCode);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await laptop.SendAsync(HttpMethod.Post, "/api/session/sign-out")).StatusCode);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await laptop.Http.GetAsync("/api/auth/me")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await phone.Http.GetAsync("/api/auth/me")).StatusCode);
+    }
+
+    [Fact]
+    public async Task ACookieRequestReadsItsSessionAndUserInOneQuery()
+    {
+        await using var factory = new DotApiFactory().WithTraceLogging();
+        var session = await SignedInAsync(factory, "ada@example.com");
+        var before = factory.Logs.Entries.Count;
+
+        Assert.Equal(HttpStatusCode.OK, (await session.Http.GetAsync("/api/auth/me")).StatusCode);
+
+        var commands = factory.Logs.Entries.Skip(before)
+            .Where(e => e.Contains("Executed DbCommand", StringComparison.Ordinal)
+                && (e.Contains("\"users\"", StringComparison.Ordinal) || e.Contains("\"user_sessions\"", StringComparison.Ordinal)))
+            .ToList();
+        var query = Assert.Single(commands);
+        Assert.Contains("FROM \"user_sessions\"", query, StringComparison.Ordinal);
+        Assert.Contains("JOIN \"users\"", query, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SessionEndsAfterItsAbsoluteLifetimeWhateverTheActivity()
+    {
+        await using var factory = new DotApiFactory();
+        var session = await SignedInAsync(factory, "ada@example.com");
+
+        // A request every 6 hours keeps the 8-hour idle window open (and renews the cookie) for 24 hours...
+        foreach (var hours in new[] { 6, 12, 18, 23 })
+        {
+            factory.Time.SetUtcNow(new DateTimeOffset(2026, 1, 15, 12, 0, 0, TimeSpan.Zero).AddHours(hours));
+            Assert.Equal(HttpStatusCode.OK, (await session.Http.GetAsync("/api/tokens")).StatusCode);
+        }
+
+        // ...but not past the absolute lifetime (default 24 hours), only an hour after the last request.
+        factory.Time.Advance(TimeSpan.FromHours(1) + TimeSpan.FromSeconds(1));
+
+        await AssertProblemAsync(await session.Http.GetAsync("/api/tokens"), HttpStatusCode.Unauthorized, "session_expired");
+    }
+
+    [Fact]
+    public async Task AbsoluteLifetimeIsASetting()
+    {
+        await using var factory = new DotApiFactory().WithSetting("Dot:Sessions:AbsoluteLifetimeHours", "2");
+        var session = await SignedInAsync(factory, "ada@example.com");
+
+        factory.Time.Advance(TimeSpan.FromMinutes(119));
+        Assert.Equal(HttpStatusCode.OK, (await session.Http.GetAsync("/api/auth/me")).StatusCode);
+        factory.Time.Advance(TimeSpan.FromMinutes(1));
+
+        await AssertProblemAsync(await session.Http.GetAsync("/api/auth/me"), HttpStatusCode.Unauthorized, "session_expired");
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("721")]
+    public async Task AbsoluteLifetimeOutsideOneTo720HoursStopsTheStart(string hours)
+    {
+        await using var factory = new DotApiFactory().WithSetting("Dot:Sessions:AbsoluteLifetimeHours", hours);
+
+        var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+
+        Assert.Contains($"Dot:Sessions:AbsoluteLifetimeHours must be between 1 and 720 (hours); it is {hours}.", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SignInDeletesTheUsersSessionsEndedOrExpiredMoreThanADayAgo()
+    {
+        await using var factory = new DotApiFactory();
+        var user = await factory.CreateUserAsync("ada@example.com", Role.User, Password);
+        var other = await factory.CreateUserAsync("bob@example.com", Role.User, Password);
+        var signedOut = await SessionClient.StartAsync(factory);
+        await signedOut.SignInAsync("ada@example.com", Password);
+        await signedOut.SendAsync(HttpMethod.Post, "/api/session/sign-out");
+        await (await SessionClient.StartAsync(factory)).SignInAsync("ada@example.com", Password); // left to expire
+        await (await SessionClient.StartAsync(factory)).SignInAsync("bob@example.com", Password); // another user's
+        Assert.Equal(3, await CountSessionsAsync(factory, null));
+
+        factory.Time.Advance(TimeSpan.FromHours(24 + 23)); // ended 47 h ago, expired 23 h ago: only the first goes
+        await (await SessionClient.StartAsync(factory)).SignInAsync("ada@example.com", Password);
+        Assert.Equal(2, await CountSessionsAsync(factory, user.Id));
+
+        factory.Time.Advance(TimeSpan.FromHours(2)); // now the expired one too
+        await (await SessionClient.StartAsync(factory)).SignInAsync("ada@example.com", Password);
+        Assert.Equal(2, await CountSessionsAsync(factory, user.Id));
+        Assert.Equal(1, await CountSessionsAsync(factory, other.Id)); // only the signing-in user's rows are cleaned
+    }
+
+    private static async Task<int> CountSessionsAsync(DotApiFactory factory, Guid? userId)
+    {
+        await using var scope = factory.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<Dot.Api.Data.DotDbContext>();
+        return await db.UserSessions.CountAsync(s => userId == null || s.UserId == userId);
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using Dot.Api.Audit;
 using Dot.Api.Catalog;
 using Dot.Api.Connections;
 using Dot.Api.History;
+using Dot.Api.Sessions;
 using Dot.Api.Sync;
 using Dot.Api.Tokens;
 using Dot.Api.Users;
@@ -17,6 +18,9 @@ public sealed class DotDbContext(DbContextOptions<DotDbContext> options) : DbCon
     public DbSet<User> Users => Set<User>();
 
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
+
+    /// <summary>Web sessions: the session cookie is good only while its row is live.</summary>
+    public DbSet<UserSession> UserSessions => Set<UserSession>();
 
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
 

@@ -37,7 +37,7 @@ internal static partial class SessionApi
         group.MapPost("/sign-out", SignOutAsync)
             .WithName("SignOut")
             .WithSummary("Sign out")
-            .WithDescription("Ends the session and deletes the cookie.");
+            .WithDescription("Ends the session on the server (no copy of the cookie works after) and deletes the cookie.");
 
         group.MapPost("/setup", SetupAsync)
             .RequireSessionAntiforgery()
@@ -56,7 +56,7 @@ internal static partial class SessionApi
     }
 
     private static async Task<Results<Ok<SessionDto>, ProblemHttpResult>> SignInAsync(SignInRequest request, HttpContext context,
-        UserService users, IAntiforgery antiforgery, IOptions<SetupOptions> setup, ILoggerFactory loggers,
+        UserService users, SessionStore sessions, IAntiforgery antiforgery, IOptions<SetupOptions> setup, ILoggerFactory loggers,
         FailureThrottle throttle, AuthFailureAudit failures, CancellationToken ct)
     {
         // Password guessing is throttled with the same per-address budget as token guessing.
@@ -101,15 +101,20 @@ internal static partial class SessionApi
             return Refusal(StatusCodes.Status403Forbidden, "This account is disabled: ask an admin to enable it.", "disabled_user");
         }
 
-        await StartSessionAsync(context, user);
+        await StartSessionAsync(context, sessions, user, ct);
         Log.SignedIn(logger, user.Id);
         return TypedResults.Ok(Describe(context, antiforgery, setup.Value, setupRequired: false));
     }
 
-    private static async Task<NoContent> SignOutAsync(HttpContext context, ILoggerFactory loggers)
+    private static async Task<NoContent> SignOutAsync(HttpContext context, SessionStore sessions, ILoggerFactory loggers, CancellationToken ct)
     {
         if (context.User.IsSession())
         {
+            if (context.User.SessionId() is { } sessionId)
+            {
+                await sessions.EndAsync(sessionId, ct);
+            }
+
             Log.SignedOut(loggers.CreateLogger(typeof(SessionApi)), context.User.UserId());
         }
 
@@ -118,7 +123,8 @@ internal static partial class SessionApi
     }
 
     private static async Task<Results<Created<SessionDto>, ProblemHttpResult>> SetupAsync(SetupRequest request, HttpContext context,
-        UserService users, IAntiforgery antiforgery, IOptions<SetupOptions> setup, ILoggerFactory loggers, CancellationToken ct)
+        UserService users, SessionStore sessions, IAntiforgery antiforgery, IOptions<SetupOptions> setup, ILoggerFactory loggers,
+        CancellationToken ct)
     {
         var logger = loggers.CreateLogger(typeof(SessionApi));
         if (await users.AnyAsync(ct))
@@ -152,7 +158,7 @@ internal static partial class SessionApi
             return Problems.Conflict("Setup is done: a user exists. Sign in instead.");
         }
 
-        await StartSessionAsync(context, user);
+        await StartSessionAsync(context, sessions, user, ct);
         Log.FirstAdminCreated(logger, user.Id);
         return TypedResults.Created($"/api/users/{user.Id}", Describe(context, antiforgery, setup.Value, setupRequired: false));
     }
@@ -180,9 +186,11 @@ internal static partial class SessionApi
         => context.Connection.RemoteIpAddress is { } ip
             && IPAddress.IsLoopback(ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip);
 
-    private static async Task StartSessionAsync(HttpContext context, User user)
+    /// <summary>A <see cref="UserSession"/> row, and the cookie that names it.</summary>
+    private static async Task StartSessionAsync(HttpContext context, SessionStore sessions, User user, CancellationToken ct)
     {
-        var principal = SessionDefaults.CreatePrincipal(user.Id, user.Email, user.Name, user.Role);
+        var session = await sessions.StartAsync(user.Id, ct);
+        var principal = SessionDefaults.CreatePrincipal(session.Id, user.Id, user.Email, user.Name, user.Role);
         var properties = new AuthenticationProperties { IsPersistent = false, AllowRefresh = true };
         properties.Items[SessionCookieEvents.PasswordStampKey] = UserService.PasswordStamp(user.PasswordHash);
         await context.SignInAsync(SessionDefaults.AuthenticationScheme, principal, properties);

@@ -1,30 +1,30 @@
 using System.Security.Claims;
 using Dot.Api.Authentication;
-using Dot.Api.Data;
 using Dot.Api.Users;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
-using Microsoft.EntityFrameworkCore;
 
 namespace Dot.Api.Sessions;
 
 /// <summary>
-/// The session cookie's events. Every request re-reads the user (one primary-key lookup), so a
-/// demoted user acts with the new role, and a disabled or deleted user — or one whose password was
-/// changed — is signed out at once. Challenges answer problem details, never a redirect.
+/// The session cookie's events. Every request re-reads the session's row joined with its user (one
+/// query, <see cref="SessionStore.FindLiveAsync"/>): a session that was signed out or is past its absolute
+/// lifetime ends, whatever copy of the cookie comes; a demoted user acts with the new role; a disabled or
+/// deleted user — or one whose password was changed — is signed out at once. Challenges answer problem
+/// details, never a redirect.
 /// </summary>
-internal sealed class SessionCookieEvents(DotDbContext db) : CookieAuthenticationEvents
+internal sealed class SessionCookieEvents(SessionStore sessions) : CookieAuthenticationEvents
 {
     /// <summary>The ticket's copy of <see cref="UserService.PasswordStamp"/> at sign-in.</summary>
     public const string PasswordStampKey = "dot:password_stamp";
 
     public override async Task ValidatePrincipal(CookieValidatePrincipalContext context)
     {
-        var current = Guid.TryParse(context.Principal?.FindFirstValue(ClaimTypes.NameIdentifier), out var userId)
-            ? await db.Users.AsNoTracking()
-                .Where(u => u.Id == userId)
-                .Select(u => new { u.Email, u.Name, u.Role, u.Disabled, u.PasswordHash })
-                .FirstOrDefaultAsync(context.HttpContext.RequestAborted)
+        // A ticket from before server-side sessions names no session: it is refused like an ended one.
+        var named = Guid.TryParse(context.Principal?.FindFirstValue(ClaimTypes.NameIdentifier), out var userId);
+        var sessionId = context.Principal?.SessionId() ?? Guid.Empty;
+        var current = named && sessionId != Guid.Empty
+            ? await sessions.FindLiveAsync(sessionId, userId, context.HttpContext.RequestAborted)
             : null;
         if (current is null || current.Disabled
             || !context.Properties.Items.TryGetValue(PasswordStampKey, out var stamp)
@@ -35,7 +35,7 @@ internal sealed class SessionCookieEvents(DotDbContext db) : CookieAuthenticatio
             return;
         }
 
-        context.ReplacePrincipal(SessionDefaults.CreatePrincipal(userId, current.Email, current.Name, current.Role));
+        context.ReplacePrincipal(SessionDefaults.CreatePrincipal(sessionId, userId, current.Email, current.Name, current.Role));
     }
 
     public override Task RedirectToLogin(RedirectContext<CookieAuthenticationOptions> context)

@@ -20,12 +20,23 @@ public static class SessionDefaults
     public const string AntiforgeryCookieName = "dot_csrf";
     public const string AntiforgeryHeaderName = "X-CSRF-TOKEN";
 
-    /// <summary>A session ends after this long without a request (sliding).</summary>
+    /// <summary>The claim that names the session's <see cref="UserSession"/> row.</summary>
+    public const string SessionIdClaim = "dot:session_id";
+
+    /// <summary>A session ends after this long without a request (sliding); <see cref="UserSessionOptions.AbsoluteLifetimeHours"/> after sign-in whatever the activity.</summary>
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromHours(8);
 
-    /// <summary>The same claims a token principal carries, with method <c>cookie</c> and no token.</summary>
-    public static ClaimsPrincipal CreatePrincipal(Guid userId, string email, string name, Role role)
-        => DotClaims.Create(AuthenticationScheme, userId, email, name, role, AuthMethod);
+    /// <summary>The same claims a token principal carries, with method <c>cookie</c>, no token, and the session's id.</summary>
+    public static ClaimsPrincipal CreatePrincipal(Guid sessionId, Guid userId, string email, string name, Role role)
+    {
+        var principal = DotClaims.Create(AuthenticationScheme, userId, email, name, role, AuthMethod);
+        ((ClaimsIdentity)principal.Identity!).AddClaim(new Claim(SessionIdClaim, sessionId.ToString()));
+        return principal;
+    }
+
+    /// <summary>The session row a cookie principal names, if it names one.</summary>
+    public static Guid? SessionId(this ClaimsPrincipal principal)
+        => Guid.TryParse(principal.FindFirstValue(SessionIdClaim), out var id) ? id : null;
 
     public static bool IsSession(this ClaimsPrincipal principal)
         => principal.Identity?.IsAuthenticated == true

@@ -29,9 +29,17 @@ public static class SessionExtensions
         return builder;
     }
 
-    /// <summary>First-run settings and the anti-forgery token the page sends with every change.</summary>
+    /// <summary>
+    /// Server-side sessions and their lifetime (<c>Dot:Sessions</c>, checked at start), first-run settings, and the
+    /// anti-forgery token the page sends with every change.
+    /// </summary>
     public static IServiceCollection AddSessions(this IServiceCollection services, IConfiguration configuration)
     {
+        services.AddOptions<UserSessionOptions>()
+            .Bind(configuration.GetSection(UserSessionOptions.Section))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<UserSessionOptions>, UserSessionOptionsValidator>();
+        services.AddScoped<SessionStore>();
         services.Configure<SetupOptions>(configuration.GetSection(SetupOptions.Section));
         services.AddAntiforgery(o =>
         {

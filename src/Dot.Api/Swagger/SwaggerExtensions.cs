@@ -48,19 +48,55 @@ internal static class SwaggerExtensions
         return services;
     }
 
+    /// <summary>
+    /// The policy of every <c>/swagger</c> response. Swashbuckle 10's <c>index.html</c> has no inline script or
+    /// style: it links <c>swagger-ui.css</c> and <c>index.css</c> and loads <c>swagger-ui-bundle.js</c>,
+    /// <c>swagger-ui-standalone-preset.js</c> and <c>index.js</c> (into which Swashbuckle writes the UI's
+    /// configuration) by <c>src</c>, so scripts need only <c>'self'</c>, with no hash and no <c>'unsafe-eval'</c>.
+    /// Swagger UI sets element styles through the CSSOM, which <c>style-src</c> does not govern; the one inline
+    /// style it adds is the <c>&lt;style&gt;</c> element inside the top bar's SVG logo (from
+    /// <c>swagger-ui-standalone-preset.js</c>), allowed by its hash (<see cref="LogoStyleHash"/>) rather than by
+    /// <c>'unsafe-inline'</c>. Its style sheet draws icons from <c>data:</c> images; it fetches the document and
+    /// sends Try it out requests to this origin only.
+    /// </summary>
+    public const string ContentSecurityPolicy =
+        "default-src 'none'; script-src 'self'; style-src 'self' '" + LogoStyleHash + "'; img-src 'self' data:; "
+        + "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+    /// <summary>
+    /// SHA-256 of <c>.logo_small_svg__cls-2{fill:#fff}.logo_small_svg__cls-3{fill:#85ea2d}</c>, the logo's
+    /// <c>&lt;style&gt;</c> in Swashbuckle.AspNetCore.SwaggerUI 10.1.0. Another version may change it: the browser
+    /// test <c>AuthorizeThenTryItOutOnAuthMeWorks</c> fails on any CSP refusal and prints the new hash.
+    /// </summary>
+    public const string LogoStyleHash = "sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w=";
+
     public static WebApplication UseDotSwagger(this WebApplication app)
     {
         if (app.Configuration.GetValue("Dot:Swagger:Enabled", true))
         {
-            app.UseSwagger();
-            app.UseSwaggerUI(o =>
+            app.Use((context, next) =>
             {
-                o.SwaggerEndpoint("/swagger/v1/swagger.json", "Dot API v1");
-                o.EnablePersistAuthorization();
+                if (context.Request.Path.StartsWithSegments("/swagger", StringComparison.OrdinalIgnoreCase))
+                {
+                    AddSecurityHeaders(context.Response);
+                }
+
+                return next(context);
             });
+            app.UseSwagger();
+
+            // No EnablePersistAuthorization: Swagger UI would keep the token in localStorage (API.md §8).
+            app.UseSwaggerUI(o => o.SwaggerEndpoint("/swagger/v1/swagger.json", "Dot API v1"));
         }
 
         return app;
+    }
+
+    private static void AddSecurityHeaders(HttpResponse response)
+    {
+        response.Headers.ContentSecurityPolicy = ContentSecurityPolicy;
+        response.Headers.XContentTypeOptions = "nosniff";
+        response.Headers["Referrer-Policy"] = "no-referrer";
     }
 }
 

@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+
 namespace Dot.Api.Web;
 
 /// <summary>
@@ -24,9 +26,17 @@ internal static class SettingsPage
     }
 
     public static RouteHandlerBuilder MapSettingsPage(this IEndpointRouteBuilder routes)
-        => routes.MapGet(Route, (HttpContext context) =>
+        => routes.MapGet(Route, Results<VirtualFileHttpResult, NotFound> (HttpContext context, IWebHostEnvironment environment) =>
             {
                 AddSecurityHeaders(context.Response);
+
+                // A server started without its wwwroot (wrong --contentRoot, a bad deployment) answers 404, not a
+                // 500 from VirtualFile's FileNotFoundException.
+                if (!environment.WebRootFileProvider.GetFileInfo(File).Exists)
+                {
+                    return TypedResults.NotFound();
+                }
+
                 context.Response.Headers.CacheControl = "no-cache";
                 return TypedResults.VirtualFile(File, "text/html; charset=utf-8");
             })

@@ -14,7 +14,10 @@ public static partial class ServerProcess
 
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
-    /// <summary>Runs a CLI command to completion against the database at <paramref name="databasePath"/>.</summary>
+    /// <summary>
+    /// Runs a CLI command to completion against the database at <paramref name="databasePath"/>. The process's
+    /// working directory is the database's directory, never the executable's.
+    /// </summary>
     public static async Task<Result> RunAsync(string databasePath, string? stdin, params string[] args)
     {
         using var process = Process.Start(StartInfo(databasePath, args))!;
@@ -32,9 +35,19 @@ public static partial class ServerProcess
     }
 
     /// <summary>Starts the server on a free loopback port and waits until it listens.</summary>
-    public static async Task<RunningServer> StartAsync(string databasePath, params string[] extraArgs)
+    public static Task<RunningServer> StartAsync(string databasePath, params string[] extraArgs)
+        => StartAsync(databasePath, new Dictionary<string, string>(), extraArgs);
+
+    /// <summary>The same, with extra environment variables for the server process.</summary>
+    public static async Task<RunningServer> StartAsync(string databasePath, IReadOnlyDictionary<string, string> environment, params string[] extraArgs)
     {
-        var process = Process.Start(StartInfo(databasePath, ["--urls", "http://127.0.0.1:0", .. extraArgs]))!;
+        var info = StartInfo(databasePath, ["--urls", "http://127.0.0.1:0", .. extraArgs]);
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
+
+        var process = Process.Start(info)!;
         process.StandardInput.Close();
         var output = new StringBuilder();
         var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.Mvc.Testing.Handlers;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Dot.Api.Tests.Infrastructure;
@@ -15,21 +16,44 @@ namespace Dot.Api.Tests.Infrastructure;
 /// </summary>
 public sealed class SessionClient
 {
-    private SessionClient(HttpClient http) => Http = http;
+    private SessionClient(HttpClient http, CookieContainer cookies)
+    {
+        Http = http;
+        Cookies = cookies;
+    }
 
     public HttpClient Http { get; }
+
+    /// <summary>The cookies this "browser" holds (no redirects are followed).</summary>
+    public CookieContainer Cookies { get; }
 
     public string? AntiforgeryToken { get; private set; }
 
     public static async Task<SessionClient> StartAsync(DotApiFactory factory, string baseAddress = "http://localhost")
     {
-        var client = new SessionClient(factory.CreateClient(new WebApplicationFactoryClientOptions
-        {
-            BaseAddress = new Uri(baseAddress),
-            AllowAutoRedirect = false,
-        }));
+        var cookies = new CookieContainer();
+        var client = new SessionClient(factory.CreateDefaultClient(new Uri(baseAddress), new CookieContainerHandler(cookies)), cookies);
         await client.RefreshAsync();
         return client;
+    }
+
+    /// <summary>
+    /// What a thief would copy from this browser: its <c>Cookie</c> header (session and anti-forgery cookies)
+    /// and its anti-forgery token, replayed from a client of its own that keeps no cookies.
+    /// </summary>
+    public HttpClient Copy(DotApiFactory factory)
+    {
+        var http = factory.CreateClient(new WebApplicationFactoryClientOptions
+        {
+            BaseAddress = Http.BaseAddress!,
+            AllowAutoRedirect = false,
+            HandleCookies = false,
+        });
+        var header = Cookies.GetCookieHeader(Http.BaseAddress!);
+        Assert.Contains("dot_session=", header, StringComparison.Ordinal);
+        http.DefaultRequestHeaders.Add("Cookie", header);
+        http.DefaultRequestHeaders.Add("X-CSRF-TOKEN", AntiforgeryToken ?? throw new InvalidOperationException("no anti-forgery token yet"));
+        return http;
     }
 
     /// <summary>GET /api/session, keeping its anti-forgery token.</summary>
