@@ -1,6 +1,5 @@
 using Dot.Api.BenchHost;
 using Dot.Api.Infrastructure;
-using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.IdentityModel.Tokens;
 
 [assembly: HostingStartup(typeof(BenchStartup))]

@@ -1,4 +1,4 @@
-using Dot.Api.Authentication;
+using Dot.Api.Tokens;
 
 namespace Dot.Api.BenchHost;
 

@@ -1,9 +1,9 @@
 using BenchmarkDotNet.Configs;
-using Perfolizer.Horology;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Dot.Api.MicroBench;
+using Perfolizer.Horology;
 
 // The default job is short (in-process, 3 warm-up + 5 measured iterations of 250 ms: well under a minute);
 // BenchmarkDotNet's own arguments still work, e.g. `-- --job medium` for a longer run.

@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using Dot.Api.Authentication;
+using Dot.Api.Tokens;
 
 namespace Dot.Api.MicroBench;
 

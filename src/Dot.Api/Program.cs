@@ -1,3 +1,4 @@
+using Dot.Api.Access;
 using Dot.Api.Assets;
 using Dot.Api.Audit;
 using Dot.Api.Authentication;
@@ -41,6 +42,7 @@ builder.Services.AddAssets();
 builder.Services.AddHistory();
 builder.Services.AddAuthentication(SessionDefaults.SelectorScheme).AddApiToken().AddSessionCookie();
 builder.Services.AddSessions(builder.Configuration);
+builder.Services.AddTrustedForwardedHeaders(builder.Configuration);
 builder.Services.AddAuthenticationThrottle(builder.Configuration);
 builder.Services.AddDotAuthorization();
 builder.Services.AddDotSwagger();

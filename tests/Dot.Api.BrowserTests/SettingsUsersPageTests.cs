@@ -2,8 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Dot.Api.Access;
 using Dot.Api.BrowserTests.Infrastructure;
-using Dot.Api.Users;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 

@@ -1,6 +1,6 @@
+using Dot.Api.Access;
 using Dot.Api.BrowserTests.Infrastructure;
 using Dot.Api.Tokens;
-using Dot.Api.Users;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;

@@ -1,10 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Dot.Api.Access;
 using Dot.Api.Audit;
-using Dot.Api.Authentication;
 using Dot.Api.Tests.Infrastructure;
-using Dot.Api.Users;
+using Dot.Api.Tokens;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Dot.Api.Tests;

@@ -1,10 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
+using Dot.Api.Access;
 using Dot.Api.Authentication;
 using Dot.Api.Tests.Infrastructure;
-using Dot.Api.Users;
+using Dot.Api.Tokens;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 
 namespace Dot.Api.Tests;
 

@@ -1,10 +1,10 @@
 using System.Net;
 using System.Text.Json;
+using Dot.Api.Access;
 using Dot.Api.Catalog;
 using Dot.Api.Data;
 using Dot.Api.Sync;
 using Dot.Api.Tests.Infrastructure;
-using Dot.Api.Users;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 

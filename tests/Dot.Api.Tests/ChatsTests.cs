@@ -2,8 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Dot.Api.Access;
 using Dot.Api.Tests.Infrastructure;
-using Dot.Api.Users;
 
 namespace Dot.Api.Tests;
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Dot.Api.Authentication;
 using Dot.Api.Tests.Infrastructure;
+using Dot.Api.Tokens;
 
 namespace Dot.Api.Tests;
 

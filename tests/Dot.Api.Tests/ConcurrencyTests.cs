@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
+using Dot.Api.Access;
 using Dot.Api.Tests.Infrastructure;
-using Dot.Api.Users;
 
 namespace Dot.Api.Tests;
 

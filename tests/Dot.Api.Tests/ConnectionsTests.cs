@@ -1,10 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
+using Dot.Api.Access;
 using Dot.Api.Cli;
 using Dot.Api.Connections;
 using Dot.Api.Tests.Infrastructure;
-using Dot.Api.Users;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 

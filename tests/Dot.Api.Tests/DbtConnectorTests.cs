@@ -3,11 +3,10 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using Dot.Api.Access;
 using Dot.Api.Connections;
 using Dot.Api.Connectors;
-using Dot.Api.Sync;
 using Dot.Api.Tests.Infrastructure;
-using Dot.Api.Users;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Dot.Api.Tests;

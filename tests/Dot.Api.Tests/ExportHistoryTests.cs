@@ -2,10 +2,10 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Dot.Api.Access;
 using Dot.Api.Data;
 using Dot.Api.History;
 using Dot.Api.Tests.Infrastructure;
-using Dot.Api.Users;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 

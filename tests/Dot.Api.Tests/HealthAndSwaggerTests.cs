@@ -1,4 +1,5 @@
 using System.Net;
+using Dot.Api.Access;
 using Dot.Api.Authentication;
 using Dot.Api.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;

@@ -1,9 +1,9 @@
 using System.Net;
 using System.Text;
 using CsCheck;
-using Dot.Api.Authentication;
+using Dot.Api.Access;
 using Dot.Api.Tests.Infrastructure;
-using Dot.Api.Users;
+using Dot.Api.Tokens;
 using Xunit.Abstractions;
 
 namespace Dot.Api.Tests;

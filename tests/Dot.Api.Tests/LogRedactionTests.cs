@@ -1,10 +1,11 @@
 using System.Net;
+using Dot.Api.Access;
 using Dot.Api.Authentication;
 using Dot.Api.Logging;
 using Dot.Api.Tests.Infrastructure;
+using Dot.Api.Tokens;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 #pragma warning disable CA1848, CA1873 // the test plays careless code that logs with extension methods
@@ -88,7 +89,7 @@ public sealed class LogRedactionTests
             .WithEndpoints(routes => routes.MapPost("/api/test/encoded-probe", () => TypedResults.Text("in"))
                 .RequireAuthorization(Policies.AnyUser)
                 .AllowApiTokenInQuery());
-        var user = await factory.CreateUserAsync("enc@example.com", Dot.Api.Users.Role.Modeler);
+        var user = await factory.CreateUserAsync("enc@example.com", Role.Modeler);
         var tokens = new List<string>();
         async Task<string> Fresh()
         {

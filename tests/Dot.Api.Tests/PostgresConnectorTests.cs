@@ -3,9 +3,9 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using Dot.Api.Access;
 using Dot.Api.Connectors;
 using Dot.Api.Tests.Infrastructure;
-using Dot.Api.Users;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 

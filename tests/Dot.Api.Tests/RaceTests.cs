@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
+using Dot.Api.Access;
 using Dot.Api.Data;
 using Dot.Api.Tests.Infrastructure;
-using Dot.Api.Users;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -1,8 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
+using Dot.Api.Access;
 using Dot.Api.Tests.Infrastructure;
-using Dot.Api.Users;
-using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Dot.Api.Access;
 using Dot.Api.Data;
 using Dot.Api.Sync;
 using Dot.Api.Tests.Infrastructure;

@@ -1,8 +1,8 @@
 using System.Net;
 using Dot.Api.Authentication;
 using Dot.Api.Tests.Infrastructure;
+using Dot.Api.Tokens;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Dot.Api.Tests;

@@ -1,6 +1,6 @@
 using System.IO.Hashing;
 using System.Text;
-using Dot.Api.Authentication;
+using Dot.Api.Tokens;
 
 namespace Dot.Api.Tests;
 

@@ -2,9 +2,9 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using Dot.Api.Authentication;
+using Dot.Api.Access;
 using Dot.Api.Tests.Infrastructure;
-using Dot.Api.Users;
+using Dot.Api.Tokens;
 
 namespace Dot.Api.Tests;
 

@@ -1,3 +1,4 @@
+using Dot.Api.Access;
 using Dot.Api.Authentication;
 using Dot.Api.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;

@@ -1,4 +1,4 @@
-using Dot.Api.Authentication;
+using Dot.Api.Access;
 using Dot.Api.Data;
 
 namespace Dot.Api.Audit;

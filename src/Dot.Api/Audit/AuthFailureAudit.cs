@@ -16,10 +16,11 @@ public sealed partial class AuthFailureAudit(IServiceScopeFactory scopes, TimePr
     private const int MaxKeys = 10_000;
     private ConcurrentDictionary<Key, Counter> _pending = new();
 
-    public void Record(IPAddress? address, string reason, string? credential)
+    /// <summary>Counts one failure; <paramref name="hint"/> is the credential's public hint at most (TokenFormat.HintOf).</summary>
+    public void Record(IPAddress? address, string reason, string? hint)
     {
         var pending = _pending;
-        var key = new Key(address, reason, Hint(credential));
+        var key = new Key(address, reason, hint);
         if (pending.Count >= MaxKeys && !pending.ContainsKey(key))
         {
             key = new Key(null, reason, null); // past the bound: still counted, without the address
@@ -56,25 +57,6 @@ public sealed partial class AuthFailureAudit(IServiceScopeFactory scopes, TimePr
         await db.SaveChangesAsync(cancellationToken);
         Log.Flushed(logger, batch.Count);
         return batch.Count;
-    }
-
-    /// <summary>The public prefix of something shaped like a Dot token; nothing for anything else.</summary>
-    private static string? Hint(string? credential)
-    {
-        if (credential is null || credential.Length < 10 || !credential.StartsWith("dot-", StringComparison.Ordinal))
-        {
-            return null;
-        }
-
-        for (var i = 4; i < 10; i++)
-        {
-            if (!char.IsAsciiHexDigitLower(credential[i]))
-            {
-                return null;
-            }
-        }
-
-        return credential[..10];
     }
 
     private readonly record struct Key(IPAddress? Address, string Reason, string? Hint);

@@ -10,5 +10,5 @@ public static class ApiTokenDefaults
     public const string ExpirationHeader = "Dot-Token-Expiration";
 
     /// <summary>Longer credentials are refused before any hashing.</summary>
-    public const int MaxCredentialLength = 256;
+    public const int MaxCredentialLength = Tokens.TokenRules.MaxCredentialLength;
 }

@@ -1,146 +1,128 @@
 using System.Text.Encodings.Web;
-using Dot.Api.Audit;
 using Dot.Api.Tokens;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Primitives;
 
 namespace Dot.Api.Authentication;
 
 /// <summary>
-/// The API-token scheme of API.md §3: a header token everywhere, a URL token only on endpoints
-/// carrying <see cref="AllowApiTokenInQueryAttribute"/>, each refusal with its own reason.
+/// The API-token scheme of API.md §3: a header token everywhere, a URL token only on endpoints carrying
+/// <see cref="AllowApiTokenInQueryAttribute"/>, each refusal with its own reason. The rules of a token itself are
+/// <see cref="TokenVerifier"/>'s; what happens around a verdict (throttling, audit, last-used) is the
+/// <see cref="ApiTokenEvents"/> subscribers'. Time is the base class's <see cref="AuthenticationHandler{T}.TimeProvider"/>.
 /// </summary>
-internal sealed partial class ApiTokenHandler(
-    IOptionsMonitor<ApiTokenOptions> options,
-    ILoggerFactory loggerFactory,
-    UrlEncoder encoder,
-    TokenLookup lookup,
-    VerifiedTokenCache cache,
-    FailureThrottle throttle,
-    AuthFailureAudit audit,
-    TokenUsageRecorder usage,
-    TimeProvider time)
+internal sealed partial class ApiTokenHandler(IOptionsMonitor<ApiTokenOptions> options, ILoggerFactory loggerFactory, UrlEncoder encoder,
+    TokenVerifier verifier)
     : AuthenticationHandler<ApiTokenOptions>(options, loggerFactory, encoder)
 {
     private static readonly object QueryRefusedKey = new();
     private static readonly Task<AuthenticateResult> NoResult = Task.FromResult(AuthenticateResult.NoResult());
 
-    /// <summary>Synchronous unless the token has to be looked up: a cache hit costs no state machine.</summary>
+    private new ApiTokenEvents Events => (ApiTokenEvents)base.Events!;
+
+    protected override Task<object> CreateEventsAsync() => Task.FromResult<object>(new ApiTokenEvents());
+
+    /// <summary>Synchronous while nothing has to wait: a cache hit costs no state machine.</summary>
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        string via;
-        StringValues userId = default;
-        var credential = ReadHeader();
-        if (!StringValues.IsNullOrEmpty(credential))
-        {
-            via = "header";
-        }
-        else if (QueryCredential.Find(Request.QueryString, Options.QueryTokenParameter) is { Length: > 0 } queryToken)
-        {
-            if (Context.GetEndpoint()?.Metadata.GetMetadata<AllowApiTokenInQueryAttribute>() is null)
-            {
-                // A URL token authenticates nothing here; the challenge says why.
-                Context.Items[QueryRefusedKey] = AuthFailure.QueryNotAllowed;
-                return NoResult;
-            }
-
-            via = "query";
-            credential = queryToken;
-            userId = QueryCredential.Find(Request.QueryString, Options.QueryUserParameter);
-        }
-        else
+        var credential = ApiTokenCredential.Read(Request, Options);
+        if (!credential.IsPresent)
         {
             return NoResult;
         }
 
-        return Verify(credential.ToString(), via, userId);
+        if (credential.Source == CredentialSource.Query && Context.GetEndpoint()?.Metadata.GetMetadata<AllowApiTokenInQueryAttribute>() is null)
+        {
+            // A URL token authenticates nothing here; the challenge says why.
+            Context.Items[QueryRefusedKey] = Context.RequestServices.GetRequiredService<QueryTokenRoutes>().NotAllowed;
+            return NoResult;
+        }
+
+        var received = new ApiTokenMessageReceivedContext(Context, Scheme, Options, credential.Token!, credential.Source);
+        var handled = Events.MessageReceived(received);
+        return handled.IsCompletedSuccessfully ? AfterMessageReceived(received) : AfterMessageReceivedAsync(handled, received);
     }
 
-    private Task<AuthenticateResult> Verify(string token, string via, StringValues userId)
+    private async Task<AuthenticateResult> AfterMessageReceivedAsync(Task handled, ApiTokenMessageReceivedContext received)
     {
-        if (token.Length > ApiTokenDefaults.MaxCredentialLength)
-        {
-            Fail(AuthFailure.TooLong);
-            return AuthFailure.TooLong.ResultTask;
-        }
-
-        switch (TokenFormat.Check(token))
-        {
-            case TokenShape.Malformed:
-                Fail(AuthFailure.Malformed);
-                return AuthFailure.Malformed.ResultTask;
-            case TokenShape.BadChecksum:
-                Fail(AuthFailure.BadChecksum, token);
-                return AuthFailure.BadChecksum.ResultTask;
-        }
-
-        var key = HashKey(token);
-        return cache.TryGet(key, out var entry)
-            ? Task.FromResult(Check(entry, via, userId, token))
-            : LookUpAsync(key, token, via, userId);
+        await handled;
+        return await AfterMessageReceived(received);
     }
 
-    private async Task<AuthenticateResult> LookUpAsync(TokenHashKey key, string token, string via, StringValues userId)
+    private Task<AuthenticateResult> AfterMessageReceived(ApiTokenMessageReceivedContext received)
     {
-        var found = await lookup.FindAsync(key.ToArray(), Context.RequestAborted);
-        return found is null
-            ? Fail(AuthFailure.Unknown, token)
-            : Check(cache.Add(key, found), via, userId, token);
+        if (received.Result is { } decided)
+        {
+            return Task.FromResult(decided);
+        }
+
+        var now = TimeProvider.GetUtcNow().UtcDateTime;
+        var verifying = verifier.VerifyAsync(received.Token, now, Context.RequestAborted);
+        return verifying.IsCompletedSuccessfully
+            ? Judge(verifying.Result, received, now)
+            : JudgeAsync(verifying, received, now);
     }
 
-    private static TokenHashKey HashKey(string token)
+    private async Task<AuthenticateResult> JudgeAsync(ValueTask<TokenVerification> verifying, ApiTokenMessageReceivedContext received, DateTime now)
+        => await Judge(await verifying, received, now);
+
+    /// <summary>The verdict, then what only a request knows: a URL token's <c>user_id</c> must name the owner.</summary>
+    private Task<AuthenticateResult> Judge(TokenVerification verification, ApiTokenMessageReceivedContext received, DateTime now)
     {
-        Span<byte> hash = stackalloc byte[32];
-        TokenFormat.Hash(token, hash);
-        return TokenHashKey.From(hash);
+        var failure = verification.Verdict switch
+        {
+            TokenVerdict.Valid => null,
+            TokenVerdict.TooLong => AuthFailure.TooLong,
+            TokenVerdict.Malformed => AuthFailure.Malformed,
+            TokenVerdict.BadChecksum => AuthFailure.BadChecksum,
+            TokenVerdict.Unknown => AuthFailure.Unknown,
+            TokenVerdict.Expired => AuthFailure.Expired,
+            TokenVerdict.Revoked => AuthFailure.Revoked,
+            _ => AuthFailure.Disabled,
+        };
+        if (failure is null && received.Source == CredentialSource.Query)
+        {
+            var userId = ApiTokenCredential.UserId(Request, Options);
+            failure = string.IsNullOrEmpty(userId) ? AuthFailure.UserIdMissing
+                : NamesOwner(userId, verification.Entry!.Token) ? null
+                : AuthFailure.UserIdMismatch;
+        }
+
+        // Too long or malformed: nothing of it is recorded, not even a hint.
+        return failure is not null
+            ? Fail(failure, verification.Verdict is TokenVerdict.TooLong or TokenVerdict.Malformed ? null : TokenFormat.HintOf(received.Token))
+            : Succeed(verification.Entry!, received.Source, now);
     }
 
-    /// <summary>State, owner and user_id, checked against the clock on every request, cached or not.</summary>
-    private AuthenticateResult Check(CachedToken entry, string via, StringValues userId, string token)
+    private Task<AuthenticateResult> Succeed(CachedToken entry, CredentialSource source, DateTime now)
     {
-        var found = entry.Token;
-        var now = time.GetUtcNow().UtcDateTime;
-        if (found.RevokedAt is { } revoked && revoked <= now)
+        var validated = new ApiTokenValidatedContext(Context, Scheme, Options, entry.Token.TokenId, source, now)
         {
-            return Fail(AuthFailure.Revoked, token);
+            Principal = entry.Principal(Scheme.Name, source.Name()),
+        };
+        var handled = Events.TokenValidated(validated);
+        return handled.IsCompletedSuccessfully ? Task.FromResult(Finish(validated, entry)) : FinishAsync(handled, validated, entry);
+    }
+
+    private async Task<AuthenticateResult> FinishAsync(Task handled, ApiTokenValidatedContext validated, CachedToken entry)
+    {
+        await handled;
+        return Finish(validated, entry);
+    }
+
+    private AuthenticateResult Finish(ApiTokenValidatedContext validated, CachedToken entry)
+    {
+        if (validated.Result is { } decided)
+        {
+            return decided;
         }
 
-        if (found.ExpiresAt is { } expires && expires <= now)
-        {
-            return Fail(AuthFailure.Expired, token);
-        }
-
-        if (found.GraceEndsAt is { } graceEnds && graceEnds <= now)
-        {
-            return Fail(AuthFailure.Revoked, token);
-        }
-
-        if (found.Disabled)
-        {
-            return Fail(AuthFailure.Disabled, token);
-        }
-
-        if (via == "query")
-        {
-            if (StringValues.IsNullOrEmpty(userId))
-            {
-                return Fail(AuthFailure.UserIdMissing, token);
-            }
-
-            if (!NamesOwner(userId.ToString(), found))
-            {
-                return Fail(AuthFailure.UserIdMismatch, token);
-            }
-        }
-
-        usage.Record(found.TokenId, new TokenUsage(now, Context.Connection.RemoteIpAddress, via));
         if (entry.ExpirationHeader is { } expiration)
         {
             Response.Headers[ApiTokenDefaults.ExpirationHeader] = expiration;
         }
 
-        return AuthenticateResult.Success(new AuthenticationTicket(entry.Principal(Scheme.Name, via), Scheme.Name));
+        return AuthenticateResult.Success(new AuthenticationTicket(validated.Principal!, Scheme.Name));
     }
 
     private static bool NamesOwner(string userId, VerifiedToken token)
@@ -148,25 +130,18 @@ internal sealed partial class ApiTokenHandler(
             ? id == token.UserId
             : string.Equals(userId.Trim(), token.Email, StringComparison.OrdinalIgnoreCase);
 
-    private StringValues ReadHeader()
-    {
-        foreach (var name in Options.HeaderNames)
-        {
-            if (Request.Headers.TryGetValue(name, out var value) && !StringValues.IsNullOrEmpty(value))
-            {
-                return value;
-            }
-        }
-
-        return StringValues.Empty;
-    }
-
-    private AuthenticateResult Fail(AuthFailure failure, string? credential = null)
+    private Task<AuthenticateResult> Fail(AuthFailure failure, string? hint)
     {
         Log.Refused(Logger, failure.Code);
-        throttle.RecordFailure(Context.Connection.RemoteIpAddress);
-        audit.Record(Context.Connection.RemoteIpAddress, failure.Code, credential);
-        return failure.Result;
+        var failed = new ApiTokenFailedContext(Context, Scheme, Options, failure, hint);
+        var handled = Events.AuthenticationFailed(failed);
+        return handled.IsCompletedSuccessfully ? Task.FromResult(failed.Result ?? failure.Result) : FailAsync(handled, failed);
+    }
+
+    private static async Task<AuthenticateResult> FailAsync(Task handled, ApiTokenFailedContext failed)
+    {
+        await handled;
+        return failed.Result ?? failed.Failure.Result;
     }
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)

@@ -1,13 +1,8 @@
 using System.Globalization;
 using System.Security.Claims;
-using Dot.Api.Users;
+using Dot.Api.Access;
 
 namespace Dot.Api.Authentication;
-
-public sealed record AuthInfoDto(string Method, Guid? TokenId, string? TokenName, DateTime? ExpiresAt);
-
-/// <summary>The answer of <c>/api/auth/me</c>.</summary>
-public sealed record AuthMe(Guid Id, string Email, string Name, string Role, AuthInfoDto Auth);
 
 internal static class AuthApi
 {

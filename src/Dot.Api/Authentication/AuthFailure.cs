@@ -63,9 +63,4 @@ public sealed class AuthFailure(string code, string detail)
         "user_id mismatch: user_id does not name the token's owner.");
 
     public static readonly AuthFailure Disabled = new("disabled_user", "Disabled user: the token's owner is disabled.");
-
-    public static readonly AuthFailure QueryNotAllowed = new("query_token_not_allowed",
-        "Query token not allowed on this endpoint: api_token in the URL is accepted only on "
-        + "POST /api/sync/{connection_type}/{connection_id}, POST /api/import_and_overwrite_external_asset "
-        + "and GET /api/export_history. Send the token in the API-KEY header.");
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
-using Microsoft.AspNetCore.Mvc;
+using Dot.Api.Access;
+using Dot.Api.Infrastructure;
 
 namespace Dot.Api.Authentication;
 
@@ -16,7 +17,7 @@ internal static class AuthProblems
         return WriteAsync(context, StatusCodes.Status401Unauthorized, "Unauthorized", detail, reason);
     }
 
-    /// <summary>A token refusal: the same body as <see cref="WriteUnauthorizedAsync"/>, from bytes made once per reason.</summary>
+    /// <summary>A token refusal: the same body as <see cref="WriteUnauthorizedAsync(HttpContext, string, string)"/>, from bytes made once per reason.</summary>
     public static Task WriteUnauthorizedAsync(HttpContext context, AuthFailure failure)
     {
         var response = context.Response;
@@ -65,11 +66,5 @@ internal static class AuthProblems
     }
 
     public static Task WriteAsync(HttpContext context, int status, string title, string detail, string reason)
-    {
-        context.Response.StatusCode = status;
-        var problems = context.RequestServices.GetRequiredService<IProblemDetailsService>();
-        var problem = new ProblemDetails { Status = status, Title = title, Detail = detail };
-        problem.Extensions["reason"] = reason;
-        return problems.WriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem }).AsTask();
-    }
+        => Problems.WriteAsync(context, status, title, detail, reason);
 }

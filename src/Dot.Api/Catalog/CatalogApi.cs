@@ -1,4 +1,4 @@
-using Dot.Api.Authentication;
+using Dot.Api.Access;
 using Dot.Api.Connections;
 using Dot.Api.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;

@@ -10,8 +10,8 @@ internal sealed class ApiTokenConfiguration : IEntityTypeConfiguration<ApiToken>
     {
         builder.ToTable("api_tokens");
         builder.HasKey(t => t.Id);
-        builder.Property(t => t.Name).HasMaxLength(100).IsRequired();
-        builder.Property(t => t.Description).HasMaxLength(500);
+        builder.Property(t => t.Name).HasMaxLength(ApiToken.MaxNameLength).IsRequired();
+        builder.Property(t => t.Description).HasMaxLength(ApiToken.MaxDescriptionLength);
         builder.Property(t => t.Hash).HasMaxLength(32).IsRequired();
         builder.HasIndex(t => t.Hash).IsUnique();
         builder.Property(t => t.Hint).HasMaxLength(16).IsRequired();

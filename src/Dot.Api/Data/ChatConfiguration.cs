@@ -12,7 +12,7 @@ internal sealed class ChatConfiguration : IEntityTypeConfiguration<Chat>
         builder.ToTable("chats");
         builder.HasKey(c => c.Id);
         builder.Property(c => c.Title).HasMaxLength(Chat.MaxTitleLength).IsRequired();
-        builder.Property(c => c.AuthorEmail).HasMaxLength(UserService.MaxEmailLength).IsRequired();
+        builder.Property(c => c.AuthorEmail).HasMaxLength(User.MaxEmailLength).IsRequired();
         builder.HasIndex(c => new { c.AuthorId, c.CreatedAt });
 
         // Deleting a user keeps their conversations in the history (author_email stays).

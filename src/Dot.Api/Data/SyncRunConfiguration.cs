@@ -1,3 +1,4 @@
+using Dot.Api.Access;
 using Dot.Api.Connections;
 using Dot.Api.Sync;
 using Microsoft.EntityFrameworkCore;

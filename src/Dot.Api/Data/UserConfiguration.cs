@@ -1,3 +1,4 @@
+using Dot.Api.Access;
 using Dot.Api.Users;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
@@ -10,12 +11,12 @@ internal sealed class UserConfiguration : IEntityTypeConfiguration<User>
     {
         builder.ToTable("users");
         builder.HasKey(u => u.Id);
-        builder.Property(u => u.Email).HasMaxLength(320).IsRequired();
-        builder.Property(u => u.NormalizedEmail).HasMaxLength(320).IsRequired();
+        builder.Property(u => u.Email).HasMaxLength(User.MaxEmailLength).IsRequired();
+        builder.Property(u => u.NormalizedEmail).HasMaxLength(User.MaxEmailLength).IsRequired();
         builder.HasIndex(u => u.NormalizedEmail).IsUnique();
-        builder.Property(u => u.Name).HasMaxLength(200).IsRequired();
+        builder.Property(u => u.Name).HasMaxLength(User.MaxNameLength).IsRequired();
         builder.Property(u => u.Role).HasConversion(r => r.ToName(), s => ParseRole(s)).HasMaxLength(16);
-        builder.Property(u => u.PasswordHash).HasMaxLength(500);
+        builder.Property(u => u.PasswordHash).HasMaxLength(User.MaxPasswordHashLength);
         builder.HasIndex(u => u.CreatedAt);
     }
 

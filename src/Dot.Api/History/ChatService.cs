@@ -1,8 +1,7 @@
 using System.Security.Claims;
-using Dot.Api.Authentication;
+using Dot.Api.Access;
 using Dot.Api.Data;
 using Dot.Api.Infrastructure;
-using Dot.Api.Users;
 using Microsoft.EntityFrameworkCore;
 
 namespace Dot.Api.History;

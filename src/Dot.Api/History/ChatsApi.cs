@@ -1,5 +1,5 @@
 using System.Security.Claims;
-using Dot.Api.Authentication;
+using Dot.Api.Access;
 using Dot.Api.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Dot.Api.Access;
 using Dot.Api.Authentication;
 using Dot.Api.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;

@@ -1,5 +1,4 @@
 using System.Data;
-using System.IO.Pipelines;
 using System.Reflection;
 using Dot.Api.Data;
 using Microsoft.AspNetCore.Http.Metadata;

@@ -24,6 +24,23 @@ public static class Problems
 
     public static ProblemHttpResult Forbidden(string detail)
         => TypedResults.Problem(detail, statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");
+
+    /// <summary>
+    /// Writes a problem-details answer from middleware, where no endpoint returns a result (limits, throttling,
+    /// authentication challenges): the one writer, through <see cref="IProblemDetailsService"/> as endpoints' answers go.
+    /// </summary>
+    public static Task WriteAsync(HttpContext context, int status, string title, string detail, string? reason = null)
+    {
+        context.Response.StatusCode = status;
+        var problem = new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = status, Title = title, Detail = detail };
+        if (reason is not null)
+        {
+            problem.Extensions["reason"] = reason;
+        }
+
+        var problems = context.RequestServices.GetRequiredService<IProblemDetailsService>();
+        return problems.WriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem }).AsTask();
+    }
 }
 
 /// <summary>Collects field errors; empty means valid.</summary>

@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
 namespace Dot.Api.Infrastructure;
@@ -46,15 +45,7 @@ internal sealed class RequestLimitsMiddleware(RequestDelegate next, IOptions<Req
     }
 
     private static Task RefuseAsync(HttpContext context, int status, string title, string detail)
-    {
-        context.Response.StatusCode = status;
-        var problems = context.RequestServices.GetRequiredService<IProblemDetailsService>();
-        return problems.WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = context,
-            ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail },
-        }).AsTask();
-    }
+        => Problems.WriteAsync(context, status, title, detail);
 }
 
 public static class RequestLimitsExtensions

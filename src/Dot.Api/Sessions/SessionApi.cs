@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
+using Dot.Api.Access;
 using Dot.Api.Audit;
 using Dot.Api.Authentication;
 using Dot.Api.Infrastructure;

@@ -1,6 +1,6 @@
 using System.Security.Claims;
+using Dot.Api.Access;
 using Dot.Api.Authentication;
-using Dot.Api.Users;
 
 namespace Dot.Api.Sessions;
 

@@ -1,7 +1,6 @@
 using Dot.Api.Authentication;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Primitives;
 
 namespace Dot.Api.Sessions;
 
@@ -66,17 +65,7 @@ public static class SessionExtensions
     /// </summary>
     internal static string SelectScheme(HttpContext context)
     {
-        var options = context.RequestServices.GetRequiredService<IOptionsMonitor<ApiTokenOptions>>()
-            .Get(ApiTokenDefaults.AuthenticationScheme);
-        foreach (var header in options.HeaderNames)
-        {
-            if (!StringValues.IsNullOrEmpty(context.Request.Headers[header]))
-            {
-                return ApiTokenDefaults.AuthenticationScheme;
-            }
-        }
-
-        if (context.Request.Query.ContainsKey(options.QueryTokenParameter))
+        if (ApiTokenCredential.Read(context).IsPresent)
         {
             return ApiTokenDefaults.AuthenticationScheme;
         }

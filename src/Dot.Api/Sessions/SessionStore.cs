@@ -1,5 +1,5 @@
+using Dot.Api.Access;
 using Dot.Api.Data;
-using Dot.Api.Users;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 

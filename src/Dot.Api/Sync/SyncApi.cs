@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Dot.Api.Access;
 using Dot.Api.Authentication;
 using Dot.Api.Connections;
 using Dot.Api.Infrastructure;

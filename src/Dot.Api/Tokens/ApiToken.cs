@@ -4,6 +4,9 @@ namespace Dot.Api.Tokens;
 
 public sealed class ApiToken
 {
+    public const int MaxNameLength = 100;
+    public const int MaxDescriptionLength = 500;
+
     public Guid Id { get; set; }
 
     public Guid UserId { get; set; }
@@ -40,25 +43,7 @@ public sealed class ApiToken
     /// <summary>The token that replaced this one by rotation.</summary>
     public Guid? ReplacedBy { get; set; }
 
-    public TokenStatus StatusAt(DateTime now)
-    {
-        if (RevokedAt is not null && RevokedAt <= now)
-        {
-            return TokenStatus.Revoked;
-        }
-
-        if (ExpiresAt is not null && ExpiresAt <= now)
-        {
-            return TokenStatus.Expired;
-        }
-
-        if (GraceEndsAt is not null)
-        {
-            return GraceEndsAt > now ? TokenStatus.Rotating : TokenStatus.Revoked;
-        }
-
-        return TokenStatus.Active;
-    }
+    public TokenStatus StatusAt(DateTime now) => TokenRules.StatusAt(RevokedAt, ExpiresAt, GraceEndsAt, now);
 }
 
 public enum TokenStatus

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
+using Dot.Api.Access;
 using Dot.Api.Data;
-using Dot.Api.Users;
 using Microsoft.Data.Sqlite;
 
 namespace Dot.Api.Tokens;

@@ -1,5 +1,4 @@
 using Dot.Api.Audit;
-using Dot.Api.Authentication;
 using Dot.Api.Data;
 using Dot.Api.Infrastructure;
 using Dot.Api.Users;
@@ -11,8 +10,8 @@ namespace Dot.Api.Tokens;
 /// <summary>Creating, listing, revoking and rotating tokens: the rules of API.md §2, for the API and the CLI alike.</summary>
 public sealed class TokenService(DotDbContext db, TimeProvider time, IOptions<TokenOptions> options, VerifiedTokenCache cache, AuditLog audit)
 {
-    public const int MaxNameLength = 100;
-    public const int MaxDescriptionLength = 500;
+    public const int MaxNameLength = ApiToken.MaxNameLength;
+    public const int MaxDescriptionLength = ApiToken.MaxDescriptionLength;
     public const int MaxDays = 3650;
 
     public DateTime Now => time.GetUtcNow().UtcDateTime;

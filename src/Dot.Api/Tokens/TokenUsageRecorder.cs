@@ -13,7 +13,7 @@ public readonly record struct TokenUsage(DateTime At, System.Net.IPAddress? Addr
 
 /// <summary>
 /// Gathers <c>last_used_*</c> in memory and writes them in batches (API.md §7: within a minute,
-/// without a database write per request). Flushed by <see cref="TokenUsageFlusher"/> and on shutdown.
+/// without a database write per request). Flushed periodically (<see cref="Infrastructure.PeriodicFlusher{T}"/>) and on shutdown.
 /// </summary>
 public sealed partial class TokenUsageRecorder(IServiceScopeFactory scopes, ILogger<TokenUsageRecorder> logger) : IBatchWriter
 {

@@ -1,4 +1,3 @@
-using Dot.Api.Authentication;
 using Dot.Api.Infrastructure;
 using Microsoft.Extensions.Options;
 
@@ -13,6 +12,8 @@ public static class TokensExtensions
         services.AddSingleton<TokenLookup>();
         services.Configure<TokenCacheOptions>(configuration.GetSection(TokenCacheOptions.Section));
         services.AddSingleton<VerifiedTokenCache>();
+        services.AddSingleton<TokenVerifier>();
+        services.AddSingleton<Users.IUserChangeHandler, EvictTokensOfChangedUser>();
         services.AddSingleton<TokenUsageRecorder>();
         services.AddPeriodicFlusher<TokenUsageRecorder>(sp => TimeSpan.FromSeconds(Math.Clamp(
             sp.GetRequiredService<IOptions<TokenOptions>>().Value.UsageFlushSeconds, 1, 60)));

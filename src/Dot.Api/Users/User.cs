@@ -1,7 +1,14 @@
+using Dot.Api.Access;
+
 namespace Dot.Api.Users;
 
 public sealed class User
 {
+    /// <summary>The longest email an address may be (RFC 5321's path limit); its normalized copy too.</summary>
+    public const int MaxEmailLength = 320;
+    public const int MaxNameLength = 200;
+    public const int MaxPasswordHashLength = 500;
+
     public Guid Id { get; set; }
 
     public required string Email { get; set; }

@@ -1,3 +1,5 @@
+using Dot.Api.Access;
+
 namespace Dot.Api.Users;
 
 public sealed record UserDto(

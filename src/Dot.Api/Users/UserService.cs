@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
+using Dot.Api.Access;
 using Dot.Api.Audit;
-using Dot.Api.Authentication;
 using Dot.Api.Data;
 using Dot.Api.Infrastructure;
 using Microsoft.AspNetCore.Identity;
@@ -10,10 +10,11 @@ using Microsoft.EntityFrameworkCore;
 namespace Dot.Api.Users;
 
 /// <summary>Users and their rules (API.md §1), for the API and the CLI alike.</summary>
-public sealed class UserService(DotDbContext db, TimeProvider time, IPasswordHasher<User> hasher, VerifiedTokenCache tokenCache, AuditLog audit)
+public sealed class UserService(DotDbContext db, TimeProvider time, IPasswordHasher<User> hasher, IEnumerable<IUserChangeHandler> changeHandlers,
+    AuditLog audit)
 {
-    public const int MaxEmailLength = 320;
-    public const int MaxNameLength = 200;
+    public const int MaxEmailLength = User.MaxEmailLength;
+    public const int MaxNameLength = User.MaxNameLength;
     public const int MinPasswordLength = 8;
     public const int MaxPasswordLength = 256;
 
@@ -200,7 +201,7 @@ public sealed class UserService(DotDbContext db, TimeProvider time, IPasswordHas
     private string PlaceholderHash()
         => _placeholderHash ??= hasher.HashPassword(Placeholder, Convert.ToHexString(RandomNumberGenerator.GetBytes(16)));
 
-    /// <summary>Whether another enabled admin remains if <paramref name="user"/> stops being one.</summary>
+    /// <summary>Whether another enabled admin remains if the user <paramref name="userId"/> stops being one.</summary>
     public Task<bool> AnotherActiveAdminExistsAsync(Guid userId, CancellationToken cancellationToken)
         => db.Users.AnyAsync(u => u.Id != userId && u.Role == Role.Admin && !u.Disabled, cancellationToken);
 
@@ -233,7 +234,7 @@ public sealed class UserService(DotDbContext db, TimeProvider time, IPasswordHas
         }
 
         await db.SaveChangesAsync(cancellationToken);
-        tokenCache.RemoveUser(user.Id); // role, name or disabled flag changed: the next request re-reads them
+        Changed(user.Id); // role, name or disabled flag changed: the next request re-reads them
     }
 
     public async Task DeleteAsync(User user, CancellationToken cancellationToken)
@@ -241,6 +242,14 @@ public sealed class UserService(DotDbContext db, TimeProvider time, IPasswordHas
         db.Users.Remove(user);
         audit.Add(AuditEventTypes.UserDeleted, user.Id, user.Email);
         await db.SaveChangesAsync(cancellationToken);
-        tokenCache.RemoveUser(user.Id);
+        Changed(user.Id);
+    }
+
+    private void Changed(Guid userId)
+    {
+        foreach (var handler in changeHandlers)
+        {
+            handler.UserChanged(userId);
+        }
     }
 }

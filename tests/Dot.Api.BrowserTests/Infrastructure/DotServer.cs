@@ -1,3 +1,4 @@
+using Dot.Api.Access;
 using Dot.Api.Tokens;
 using Dot.Api.Users;
 using Microsoft.AspNetCore.Hosting;

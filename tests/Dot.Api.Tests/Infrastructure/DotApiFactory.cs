@@ -1,12 +1,12 @@
 using System.Net.Http.Json;
+using Dot.Api.Access;
 using Dot.Api.Infrastructure;
 using Dot.Api.Tokens;
 using Dot.Api.Users;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;

@@ -1,8 +1,7 @@
 using System.Globalization;
 using System.Security.Claims;
-using Dot.Api.Users;
 
-namespace Dot.Api.Authentication;
+namespace Dot.Api.Access;
 
 /// <summary>The claims every Dot principal carries, whatever the scheme.</summary>
 public static class DotClaims
@@ -44,9 +43,9 @@ public static class DotClaims
     public static Role Role(this ClaimsPrincipal principal)
         => Roles.TryParse(principal is DotPrincipal dot ? dot.Me.Role : principal.FindFirstValue(ClaimTypes.Role), out var role)
             ? role
-            : Users.Role.User;
+            : Access.Role.User;
 
-    public static bool IsAdmin(this ClaimsPrincipal principal) => principal.Role() == Users.Role.Admin;
+    public static bool IsAdmin(this ClaimsPrincipal principal) => principal.Role() == Access.Role.Admin;
 }
 
 /// <summary>

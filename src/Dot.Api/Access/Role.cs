@@ -1,4 +1,4 @@
-namespace Dot.Api.Users;
+namespace Dot.Api.Access;
 
 /// <summary>API.md §1. Stored and sent as the lower-case name.</summary>
 public enum Role

@@ -1,6 +1,5 @@
-using Dot.Api.Users;
 
-namespace Dot.Api.Authentication;
+namespace Dot.Api.Access;
 
 /// <summary>Authorization policies named after who may call (API.md §1).</summary>
 public static class Policies

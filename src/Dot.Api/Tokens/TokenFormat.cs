@@ -2,7 +2,7 @@ using System.IO.Hashing;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Dot.Api.Authentication;
+namespace Dot.Api.Tokens;
 
 /// <summary>
 /// The <c>dot-</c> token format (API.md §2): <c>dot-</c>, 56 lowercase hex digits of CSPRNG
@@ -74,6 +74,28 @@ public static class TokenFormat
     }
 
     public static string Hint(string token) => token[..HintLength];
+
+    /// <summary>
+    /// The public hint of a presented credential when it begins like a Dot token (<c>dot-</c> and 6 lowercase hex
+    /// digits), else null: what a refusal may record of a credential, never more.
+    /// </summary>
+    public static string? HintOf(string? credential)
+    {
+        if (credential is null || credential.Length < HintLength || !credential.StartsWith(Prefix, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        for (var i = Prefix.Length; i < HintLength; i++)
+        {
+            if (!char.IsAsciiHexDigitLower(credential[i]))
+            {
+                return null;
+            }
+        }
+
+        return credential[..HintLength];
+    }
 
     private static uint Checksum(ReadOnlySpan<char> chars)
     {

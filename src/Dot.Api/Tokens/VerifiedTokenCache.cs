@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using System.Security.Claims;
-using Dot.Api.Tokens;
+using Dot.Api.Access;
 using Microsoft.Extensions.Options;
 
-namespace Dot.Api.Authentication;
+namespace Dot.Api.Tokens;
 
 /// <summary>SHA-256 of a token as four machine words: a dictionary key that compares without allocating.</summary>
 public readonly record struct TokenHashKey(ulong A, ulong B, ulong C, ulong D)

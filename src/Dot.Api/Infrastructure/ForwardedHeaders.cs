@@ -1,0 +1,45 @@
+using System.Net;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.Options;
+
+namespace Dot.Api.Infrastructure;
+
+/// <summary>
+/// The client address is the connection's, unless the connection is a proxy named in
+/// <c>Dot:ForwardedHeaders:KnownProxies</c>; nobody else's <c>X-Forwarded-For</c> is believed. Throttling, the audit and
+/// last-used data all read the address this gives.
+/// </summary>
+public static class ForwardedHeadersExtensions
+{
+    public const string KnownProxiesKey = "Dot:ForwardedHeaders:KnownProxies";
+
+    public static IServiceCollection AddTrustedForwardedHeaders(this IServiceCollection services, IConfiguration configuration)
+    {
+        var proxies = configuration.GetSection(KnownProxiesKey).Get<string[]>()
+            ?? (configuration[KnownProxiesKey]?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            ?? [];
+        services.Configure<ForwardedHeadersOptions>(o =>
+        {
+            o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            o.KnownProxies.Clear();
+            o.KnownIPNetworks.Clear();
+            o.ForwardLimit = 1;
+            foreach (var proxy in proxies)
+            {
+                o.KnownProxies.Add(IPAddress.TryParse(proxy, out var address)
+                    ? address
+                    : throw new InvalidOperationException($"{KnownProxiesKey}: '{proxy}' is not an IP address."));
+            }
+        });
+        return services;
+    }
+
+    /// <summary>First in the pipeline: the client address and scheme as the configured proxy saw them.</summary>
+    public static IApplicationBuilder UseTrustedForwardedHeaders(this IApplicationBuilder app)
+    {
+        // With no known proxy the middleware would believe every X-Forwarded-For: leave it out.
+        return app.ApplicationServices.GetRequiredService<IOptions<ForwardedHeadersOptions>>().Value.KnownProxies.Count > 0
+            ? app.UseForwardedHeaders()
+            : app;
+    }
+}

@@ -1,0 +1,110 @@
+
+namespace Dot.Api.Tokens;
+
+/// <summary>What a presented token comes to: valid, or the one reason it is not.</summary>
+public enum TokenVerdict
+{
+    Valid,
+    TooLong,
+    Malformed,
+    BadChecksum,
+    Unknown,
+    Expired,
+    Revoked,
+    Disabled,
+}
+
+/// <summary>A verdict, with the verified token when there is one (a known token's entry also when it is refused).</summary>
+public readonly record struct TokenVerification(TokenVerdict Verdict, CachedToken? Entry)
+{
+    public bool IsValid => Verdict == TokenVerdict.Valid;
+}
+
+/// <summary>The status rules of API.md §2, in one place: for the lists (<see cref="ApiToken.StatusAt"/>) and for authentication alike.</summary>
+public static class TokenRules
+{
+    /// <summary>Longer credentials are refused before any hashing.</summary>
+    public const int MaxCredentialLength = 256;
+
+    public static TokenStatus StatusAt(DateTime? revokedAt, DateTime? expiresAt, DateTime? graceEndsAt, DateTime now)
+    {
+        if (revokedAt is not null && revokedAt <= now)
+        {
+            return TokenStatus.Revoked;
+        }
+
+        if (expiresAt is not null && expiresAt <= now)
+        {
+            return TokenStatus.Expired;
+        }
+
+        if (graceEndsAt is not null)
+        {
+            return graceEndsAt > now ? TokenStatus.Rotating : TokenStatus.Revoked;
+        }
+
+        return TokenStatus.Active;
+    }
+}
+
+/// <summary>
+/// Verifies a presented token: length, shape and checksum (no database), then the verified-token cache, then one
+/// lookup by hash on a miss; and the token's status and its owner's disabled flag against the clock on every
+/// request, cached or not. Synchronous on a cache hit.
+/// </summary>
+public sealed class TokenVerifier(TokenLookup lookup, VerifiedTokenCache cache)
+{
+    public ValueTask<TokenVerification> VerifyAsync(string credential, DateTime now, CancellationToken cancellationToken)
+    {
+        if (credential.Length > TokenRules.MaxCredentialLength)
+        {
+            return new(new TokenVerification(TokenVerdict.TooLong, null));
+        }
+
+        switch (TokenFormat.Check(credential))
+        {
+            case TokenShape.Malformed:
+                return new(new TokenVerification(TokenVerdict.Malformed, null));
+            case TokenShape.BadChecksum:
+                return new(new TokenVerification(TokenVerdict.BadChecksum, null));
+        }
+
+        var key = HashKey(credential);
+        return cache.TryGet(key, out var entry)
+            ? new(Judge(entry, now))
+            : LookUpAsync(key, now, cancellationToken);
+    }
+
+    private async ValueTask<TokenVerification> LookUpAsync(TokenHashKey key, DateTime now, CancellationToken cancellationToken)
+    {
+        var found = await lookup.FindAsync(key.ToArray(), cancellationToken);
+        return found is null
+            ? new TokenVerification(TokenVerdict.Unknown, null)
+            : Judge(cache.Add(key, found), now);
+    }
+
+    private static TokenVerification Judge(CachedToken entry, DateTime now)
+    {
+        var token = entry.Token;
+        var verdict = TokenRules.StatusAt(token.RevokedAt, token.ExpiresAt, token.GraceEndsAt, now) switch
+        {
+            TokenStatus.Revoked => TokenVerdict.Revoked,
+            TokenStatus.Expired => TokenVerdict.Expired,
+            _ => token.Disabled ? TokenVerdict.Disabled : TokenVerdict.Valid,
+        };
+        return new TokenVerification(verdict, entry);
+    }
+
+    private static TokenHashKey HashKey(string token)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        TokenFormat.Hash(token, hash);
+        return TokenHashKey.From(hash);
+    }
+}
+
+/// <summary>Users tells Tokens when a user changed: every verified token of theirs is dropped from the cache.</summary>
+internal sealed class EvictTokensOfChangedUser(VerifiedTokenCache cache) : Users.IUserChangeHandler
+{
+    public void UserChanged(Guid userId) => cache.RemoveUser(userId);
+}
