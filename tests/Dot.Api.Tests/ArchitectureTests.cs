@@ -40,6 +40,26 @@ public sealed partial class ArchitectureTests
         Assert.DoesNotContain(mustNotUse, graph[from]);
     }
 
+    /// <summary>Every [LoggerMessage] has an event id no other message of its category uses (a category is the class that logs).</summary>
+    [Fact]
+    public void LoggerEventIdsAreUniquePerCategory()
+    {
+        var messages = typeof(Program).Assembly.GetTypes()
+            .SelectMany(t => t.GetMethods(System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.Public
+                | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.DeclaredOnly))
+            .Select(m => (Method: m, Attribute: m.GetCustomAttributes(typeof(Microsoft.Extensions.Logging.LoggerMessageAttribute), false)
+                .Cast<Microsoft.Extensions.Logging.LoggerMessageAttribute>().SingleOrDefault()))
+            .Where(x => x.Attribute is not null)
+            .ToList();
+        Assert.NotEmpty(messages);
+        var clashes = messages
+            .GroupBy(x => (Category: x.Method.DeclaringType!.DeclaringType ?? x.Method.DeclaringType!, x.Attribute!.EventId))
+            .Where(g => g.Count() > 1)
+            .Select(g => $"{g.Key.Category.Name} event {g.Key.EventId}: {string.Join(", ", g.Select(x => x.Method.Name))}")
+            .ToList();
+        Assert.True(clashes.Count == 0, string.Join("; ", clashes));
+    }
+
     [Fact]
     public void TheReaderSeesACycleWhenThereIsOne()
     {
