@@ -9,7 +9,8 @@ public static class SyncExtensions
 {
     /// <summary>
     /// Sync runs, their worker and its settings (<c>Dot:Sync</c>). Connectors (<see cref="ISyncConnector"/>) are
-    /// registered by whoever provides them; without one for a type, runs of that type fail saying so.
+    /// registered by whoever provides them; without one for a type, runs of that type fail saying so. A run that
+    /// succeeds stores its catalogue through <see cref="Catalog.CatalogStore"/>, so <c>AddCatalog</c> goes with it.
     /// </summary>
     public static IServiceCollection AddSync(this IServiceCollection services, IConfiguration configuration)
     {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using Dot.Api.Catalog;
 using Dot.Api.Connections;
 using Dot.Api.Data;
 using Dot.Api.Logging;
@@ -272,8 +273,8 @@ public sealed partial class SyncWorker(
 
     /// <summary>
     /// Marks the run succeeded (with <paramref name="outcome"/>) or failed (with <paramref name="error"/>) if this
-    /// instance still holds it, and on success lets the <see cref="ISyncSucceededHandler"/>s store what it read, all in
-    /// one transaction: a run is never succeeded without its catalogue, and a run closed elsewhere meanwhile (its
+    /// instance still holds it, and on success stores the catalogue it read in place of the connection's (through
+    /// <see cref="CatalogStore"/>) and tells the <see cref="ISyncSucceededHandler"/>s, all in one transaction: a run is never succeeded without its catalogue, and a run closed elsewhere meanwhile (its
     /// connection deleted) stores nothing. Returns the number of runs closed (0 or 1).
     /// </summary>
     private async Task<int> CloseRunAsync(SyncRun run, SyncOutcome? outcome, string? error, DateTime now)
@@ -295,6 +296,12 @@ public sealed partial class SyncWorker(
                 .SetProperty(r => r.ColumnsCount, columns), CancellationToken.None);
         if (written == 1 && status == SyncStatus.Succeeded && outcome is not null)
         {
+            if (outcome.Catalog is { } catalog)
+            {
+                await scope.ServiceProvider.GetRequiredService<CatalogStore>().ReplaceAsync(
+                    run.ConnectionType, run.ConnectionId, run.Id, now, catalog, CancellationToken.None);
+            }
+
             foreach (var handler in scope.ServiceProvider.GetServices<ISyncSucceededHandler>())
             {
                 await handler.OnSucceededAsync(run, outcome, now, CancellationToken.None);
