@@ -20,6 +20,7 @@ public static class SyncExtensions
         services.AddSingleton<IValidateOptions<SyncOptions>, SyncOptionsValidator>();
         services.AddSingleton<SyncSignal>();
         services.AddScoped<SyncService>();
+        services.AddScoped<SyncRunStore>();
         services.AddScoped<IConnectionDeletionHandler, EndRunsOfDeletedConnection>();
         services.AddHostedService<SyncWorker>();
         return services;
