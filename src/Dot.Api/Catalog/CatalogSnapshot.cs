@@ -2,7 +2,8 @@ namespace Dot.Api.Catalog;
 
 /// <summary>
 /// What a connector found: schemas, their tables and views, their columns. Built with <see cref="CatalogBuilder"/>,
-/// handed back in <see cref="Sync.SyncOutcome.Catalog"/>, and stored by the worker in the transaction that ends the run.
+/// handed back by a connector in its sync outcome, and stored by the sync worker (<see cref="CatalogStore"/>) in the
+/// transaction that ends the run.
 /// The same records are the catalogue endpoint's answer, so what a connector builds is what a reader gets.
 /// </summary>
 public sealed record CatalogSnapshot(IReadOnlyList<CatalogSchema> Schemas)

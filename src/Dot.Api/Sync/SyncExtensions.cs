@@ -9,7 +9,8 @@ public static class SyncExtensions
 {
     /// <summary>
     /// Sync runs, their worker and its settings (<c>Dot:Sync</c>). Connectors (<see cref="ISyncConnector"/>) are
-    /// registered by whoever provides them; without one for a type, runs of that type fail saying so.
+    /// registered by whoever provides them; without one for a type, runs of that type fail saying so. A run that
+    /// succeeds stores its catalogue through <see cref="Catalog.CatalogStore"/>, so <c>AddCatalog</c> goes with it.
     /// </summary>
     public static IServiceCollection AddSync(this IServiceCollection services, IConfiguration configuration)
     {
@@ -19,6 +20,7 @@ public static class SyncExtensions
         services.AddSingleton<IValidateOptions<SyncOptions>, SyncOptionsValidator>();
         services.AddSingleton<SyncSignal>();
         services.AddScoped<SyncService>();
+        services.AddScoped<SyncRunStore>();
         services.AddScoped<IConnectionDeletionHandler, EndRunsOfDeletedConnection>();
         services.AddHostedService<SyncWorker>();
         return services;

@@ -1,15 +1,14 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Dot.Api.Connections;
-using Dot.Api.Data;
 using Dot.Api.Logging;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Dot.Api.Sync;
 
 /// <summary>
-/// Carries out queued runs. Woken by <see cref="SyncSignal"/> when this instance queues one, and every
+/// Carries out queued runs: the loop (polling, signal, concurrency, shutdown) and the connector call; the run table's
+/// changes are <see cref="SyncRunStore"/>'s. Woken by <see cref="SyncSignal"/> when this instance queues one, and every
 /// <c>Dot:Sync:PollSeconds</c> for runs other instances queued. A run is claimed with one conditional
 /// UPDATE (status queued → running), so two workers never take the same run. At start, runs this instance
 /// left running (a crash) are re-queued; on the poll, so are runs whose instance stopped heart-beating.
@@ -100,34 +99,11 @@ public sealed partial class SyncWorker(
         }
     }
 
-    /// <summary>The oldest queued run, taken with a conditional UPDATE; null when none is left.</summary>
+    /// <summary>The oldest queued run, claimed for this instance; null when none is left.</summary>
     private async Task<SyncRun?> TryClaimAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<DotDbContext>();
-        var candidates = await db.SyncRuns.AsNoTracking()
-            .Where(r => r.Status == SyncStatus.Queued)
-            .OrderBy(r => r.RequestedAt)
-            .Select(r => r.Id)
-            .Take(8)
-            .ToListAsync(cancellationToken);
-        foreach (var id in candidates)
-        {
-            var now = Now;
-            var claimed = await db.SyncRuns
-                .Where(r => r.Id == id && r.Status == SyncStatus.Queued)
-                .ExecuteUpdateAsync(s => s
-                    .SetProperty(r => r.Status, SyncStatus.Running)
-                    .SetProperty(r => r.StartedAt, now)
-                    .SetProperty(r => r.ClaimedBy, _options.InstanceName)
-                    .SetProperty(r => r.HeartbeatAt, now), cancellationToken);
-            if (claimed == 1)
-            {
-                return await db.SyncRuns.AsNoTracking().FirstAsync(r => r.Id == id, cancellationToken);
-            }
-        }
-
-        return null;
+        return await scope.ServiceProvider.GetRequiredService<SyncRunStore>().TryClaimAsync(cancellationToken);
     }
 
     private async Task CarryOutAsync(SyncRun run, CancellationToken stoppingToken)
@@ -270,39 +246,11 @@ public sealed partial class SyncWorker(
         }
     }
 
-    /// <summary>
-    /// Marks the run succeeded (with <paramref name="outcome"/>) or failed (with <paramref name="error"/>) if this
-    /// instance still holds it, and on success lets the <see cref="ISyncSucceededHandler"/>s store what it read, all in
-    /// one transaction: a run is never succeeded without its catalogue, and a run closed elsewhere meanwhile (its
-    /// connection deleted) stores nothing. Returns the number of runs closed (0 or 1).
-    /// </summary>
+    /// <summary>Closes the run, storing its catalogue on success (<see cref="SyncRunStore.CloseAsync"/>); 0 when closed elsewhere.</summary>
     private async Task<int> CloseRunAsync(SyncRun run, SyncOutcome? outcome, string? error, DateTime now)
     {
-        var status = error is null ? SyncStatus.Succeeded : SyncStatus.Failed;
-        int? schemas = outcome?.SchemasCount, tables = outcome?.TablesCount, columns = outcome?.ColumnsCount;
         await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<DotDbContext>();
-        await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
-        var written = await db.SyncRuns
-            .Where(r => r.Id == run.Id && r.Status == SyncStatus.Running && r.ClaimedBy == _options.InstanceName)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(r => r.Status, status)
-                .SetProperty(r => r.FinishedAt, now)
-                .SetProperty(r => r.Error, error)
-                .SetProperty(r => r.HeartbeatAt, (DateTime?)null)
-                .SetProperty(r => r.SchemasCount, schemas)
-                .SetProperty(r => r.TablesCount, tables)
-                .SetProperty(r => r.ColumnsCount, columns), CancellationToken.None);
-        if (written == 1 && status == SyncStatus.Succeeded && outcome is not null)
-        {
-            foreach (var handler in scope.ServiceProvider.GetServices<ISyncSucceededHandler>())
-            {
-                await handler.OnSucceededAsync(run, outcome, now, CancellationToken.None);
-            }
-        }
-
-        await transaction.CommitAsync(CancellationToken.None);
-        return written;
+        return await scope.ServiceProvider.GetRequiredService<SyncRunStore>().CloseAsync(run, outcome, error, now);
     }
 
     private async Task RequeueAsync(Guid id)
@@ -310,14 +258,7 @@ public sealed partial class SyncWorker(
         try
         {
             await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<DotDbContext>();
-            await db.SyncRuns
-                .Where(r => r.Id == id && r.Status == SyncStatus.Running && r.ClaimedBy == _options.InstanceName)
-                .ExecuteUpdateAsync(s => s
-                    .SetProperty(r => r.Status, SyncStatus.Queued)
-                    .SetProperty(r => r.StartedAt, (DateTime?)null)
-                    .SetProperty(r => r.ClaimedBy, (string?)null)
-                    .SetProperty(r => r.HeartbeatAt, (DateTime?)null), CancellationToken.None);
+            await scope.ServiceProvider.GetRequiredService<SyncRunStore>().RequeueAsync(id);
             Log.Requeued(logger, id);
         }
         catch (Exception ex)
@@ -335,35 +276,16 @@ public sealed partial class SyncWorker(
             return;
         }
 
-        var now = Now;
         await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<DotDbContext>();
-        await db.SyncRuns
-            .Where(r => ids.Contains(r.Id) && r.Status == SyncStatus.Running && r.ClaimedBy == _options.InstanceName)
-            .ExecuteUpdateAsync(s => s.SetProperty(r => r.HeartbeatAt, now), cancellationToken);
+        await scope.ServiceProvider.GetRequiredService<SyncRunStore>().HeartbeatAsync(ids, cancellationToken);
     }
 
-    /// <summary>
-    /// Puts back in the queue the runs nobody is carrying out any more: at start, those this instance left
-    /// running; always, those whose heartbeat is older than the lease.
-    /// </summary>
+    /// <summary>Re-queues abandoned runs (<see cref="SyncRunStore.RequeueAbandonedAsync"/>), other than this instance's active ones.</summary>
     private async Task RequeueAbandonedAsync(bool startup, CancellationToken cancellationToken)
     {
-        var staleBefore = Now - TimeSpan.FromSeconds(_options.LeaseSeconds);
-        var instance = _options.InstanceName;
         var active = _active.Keys.ToList();
         await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<DotDbContext>();
-        var running = db.SyncRuns.Where(r => r.Status == SyncStatus.Running && !active.Contains(r.Id));
-        var abandoned = startup
-            ? running.Where(r => r.HeartbeatAt == null || r.HeartbeatAt < staleBefore || r.ClaimedBy == instance)
-            : running.Where(r => r.HeartbeatAt == null || r.HeartbeatAt < staleBefore);
-        var requeued = await abandoned
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(r => r.Status, SyncStatus.Queued)
-                .SetProperty(r => r.StartedAt, (DateTime?)null)
-                .SetProperty(r => r.ClaimedBy, (string?)null)
-                .SetProperty(r => r.HeartbeatAt, (DateTime?)null), cancellationToken);
+        var requeued = await scope.ServiceProvider.GetRequiredService<SyncRunStore>().RequeueAbandonedAsync(startup, active, cancellationToken);
         if (requeued > 0)
         {
             Log.Recovered(logger, requeued);

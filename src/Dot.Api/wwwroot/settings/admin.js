@@ -1,0 +1,193 @@
+// Settings / Users: all users, for admins: add one, change a role, disable or enable, copy an API token for one.
+
+import { SessionEnded, call, state } from './api.js';
+import { confirmAction, openDialog } from './dialogs.js';
+import { $, badge, cell, element, localDate } from './format.js';
+import { busy, clearFormError, problemMessage, showFormError } from './forms.js';
+import { actionsMenu } from './menu.js';
+import { defaultLifetimeDays, loadTokens, showSecret } from './tokens.js';
+
+/** Reloads the page's session, when an admin changes their own role: the page sets it to going back to the start. */
+let reload = async () => {};
+
+export function onOwnRoleChanged(handler) {
+  reload = handler;
+}
+
+export async function loadUsers(first) {
+  const status = $('users-status');
+  const error = $('users-error');
+  if (first) {
+    $('users-table').hidden = true;
+    status.textContent = 'Loading users…';
+  }
+  error.hidden = true;
+  try {
+    const users = [];
+    let cursor = null;
+    do {
+      const query = cursor ? `?limit=200&cursor=${encodeURIComponent(cursor)}` : '?limit=200';
+      const page = await call('GET', `/api/users${query}`);
+      users.push(...page.items);
+      cursor = page.next_cursor;
+    } while (cursor);
+    if (first) status.textContent = '';
+    renderUsers(users);
+  } catch (failure) {
+    if (failure instanceof SessionEnded) return;
+    $('users-table').hidden = true;
+    status.textContent = '';
+    error.querySelector('.alert-text').textContent = failure.status === 403
+      ? 'Only admins can see the users.'
+      : `Could not load the users: ${failure.message}`;
+    error.hidden = false;
+  }
+}
+
+function renderUsers(users) {
+  $('users-body').replaceChildren(...users.map(userRow));
+  $('users-table').hidden = false;
+}
+
+function userRow(user) {
+  const self = state.user && user.id === state.user.id;
+  const row = element('tr');
+  row.dataset.userId = user.id;
+  row.dataset.email = user.email;
+  const email = element('span', null, user.email);
+  if (self) email.append(element('span', 'sub', '(you)'));
+  row.append(
+    cell(email),
+    cell(user.name),
+    cell(badge(user.role, `role-${user.role}`)),
+    cell(user.disabled ? badge('disabled', 'revoked') : badge('active', 'active')),
+  );
+  const items = [
+    { label: 'Copy API Token', action: (opener) => copyTokenFor(user, opener) },
+    { label: 'Change role…', action: (opener) => openRoleDialog(user, opener) },
+  ];
+  if (!self) {
+    items.push(user.disabled
+      ? { label: 'Enable user', action: (opener) => setDisabled(user, false, opener) }
+      : { label: 'Disable user', action: (opener) => setDisabled(user, true, opener) });
+  }
+  const actions = element('td', 'actions');
+  actions.append(actionsMenu(`Actions for ${user.email}`, items));
+  row.append(actions);
+  return row;
+}
+
+async function copyTokenFor(user, opener) {
+  const today = localDate(new Date());
+  const body = {
+    user_id: user.id,
+    name: `API token ${today}`,
+    description: `Created for ${user.email} by ${state.user.email} in Settings / Users.`,
+    expires_in_days: defaultLifetimeDays(),
+  };
+  try {
+    const created = await call('POST', '/api/tokens', body);
+    showSecret(created, user, opener);
+    if (state.user && user.id === state.user.id) await loadTokens(false);
+  } catch (error) {
+    if (error instanceof SessionEnded) return;
+    showUsersError(`Could not create a token for ${user.email}: ${error.message}`);
+  }
+}
+
+function setDisabled(user, disabled, opener) {
+  confirmAction({
+    title: disabled ? `Disable ${user.email}?` : `Enable ${user.email}?`,
+    text: disabled
+      ? 'They are signed out and every one of their tokens stops working at once, until an admin enables them again.'
+      : 'They can sign in again, and their tokens that have not expired or been revoked work again.',
+    okLabel: disabled ? 'Disable' : 'Enable',
+    opener,
+    fallback: $('users-title'),
+    action: async () => {
+      await call('PATCH', `/api/users/${user.id}`, { disabled });
+      $('users-status').textContent = `${user.email} is now ${disabled ? 'disabled' : 'enabled'}.`;
+      await loadUsers(false);
+    },
+  });
+}
+
+function showUsersError(message) {
+  const error = $('users-error');
+  error.querySelector('.alert-text').textContent = message;
+  error.hidden = false;
+}
+
+// Change role: a small dialog, so a keyboard user browsing the options changes nothing by accident.
+let roleTarget = null;
+
+function openRoleDialog(user, opener) {
+  roleTarget = user;
+  $('role-dialog-title').textContent = `Change the role of ${user.email}`;
+  $('role-select').value = user.role;
+  clearFormError($('role-form'));
+  openDialog($('role-dialog'), opener, $('users-title'));
+  $('role-select').focus();
+}
+
+$('role-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const dialog = $('role-dialog');
+  const user = roleTarget;
+  clearFormError(form);
+  const role = $('role-select').value;
+  if (!user || role === user.role) {
+    dialog.close();
+    return;
+  }
+  busy(form, async () => {
+    try {
+      await call('PATCH', `/api/users/${user.id}`, { role });
+      dialog.close();
+      if (state.user && user.id === state.user.id) {
+        await reload();
+        return;
+      }
+      $('users-status').textContent = `${user.email} is now ${role}.`;
+      await loadUsers(false);
+    } catch (error) {
+      if (error instanceof SessionEnded) return;
+      showFormError(form, error.message);
+    }
+  });
+});
+
+$('add-user').addEventListener('click', () => {
+  const form = $('user-form');
+  form.reset();
+  clearFormError(form);
+  openDialog($('user-dialog'), $('add-user'));
+  $('user-email').focus();
+});
+
+$('user-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  clearFormError(form);
+  const body = {
+    email: $('user-email').value.trim(),
+    name: $('user-name').value.trim() || null,
+    role: $('user-role').value,
+    password: $('user-password').value || null,
+  };
+  busy(form, async () => {
+    try {
+      await call('POST', '/api/users', body);
+      $('user-dialog').close();
+      $('users-status').textContent = `${body.email} was added as ${body.role}.`;
+      await loadUsers(false);
+    } catch (error) {
+      if (error instanceof SessionEnded) return;
+      showFormError(form, problemMessage(error), error.problem && error.problem.errors,
+        { email: 'user-email', name: 'user-name', role: 'user-role', password: 'user-password' });
+    }
+  });
+});
+
+$('users-retry').addEventListener('click', () => loadUsers(true));

@@ -1,0 +1,53 @@
+// Settings / Users: a form's error alert (with the field errors of a 422) and its busy state.
+
+import { $, element } from './format.js';
+
+export function clearFormError(form) {
+  const box = form.querySelector('.form-error');
+  box.hidden = true;
+  box.replaceChildren();
+  for (const field of form.querySelectorAll('[aria-invalid]')) field.removeAttribute('aria-invalid');
+}
+
+/** Shows a message, and the field errors of a 422, in the form's alert; marks and focuses the first bad field. */
+export function showFormError(form, message, fieldErrors, fieldMap) {
+  const box = form.querySelector('.form-error');
+  const lines = [];
+  let first = null;
+  if (fieldErrors) {
+    for (const [field, messages] of Object.entries(fieldErrors)) {
+      lines.push(...messages);
+      const input = (fieldMap && fieldMap[field] && $(fieldMap[field])) || form.elements.namedItem(field);
+      if (input && input.setAttribute) {
+        input.setAttribute('aria-invalid', 'true');
+        first = first || input;
+      }
+    }
+  }
+  const text = document.createElement('p');
+  text.textContent = lines.length ? 'Please correct:' : message;
+  box.replaceChildren(text);
+  if (lines.length) {
+    const list = document.createElement('ul');
+    for (const line of lines) list.append(element('li', null, line));
+    box.append(list);
+  }
+  box.hidden = false;
+  if (first) first.focus();
+}
+
+export function problemMessage(error) {
+  return error.problem && error.problem.errors ? null : error.message;
+}
+
+export async function busy(form, work) {
+  const buttons = form.querySelectorAll('button');
+  for (const button of buttons) button.disabled = true;
+  form.setAttribute('aria-busy', 'true');
+  try {
+    await work();
+  } finally {
+    for (const button of buttons) button.disabled = false;
+    form.removeAttribute('aria-busy');
+  }
+}
