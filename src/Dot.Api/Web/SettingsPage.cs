@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace Dot.Api.Web;
 
 /// <summary>
-/// The Settings / Users page: static HTML, one script and one style sheet from <c>wwwroot/settings</c>,
+/// The Settings / Users page: static HTML, ES modules and one style sheet from <c>wwwroot/settings</c>,
 /// no build step. It signs in with the session cookie and calls the same /api endpoints as any client.
 /// </summary>
 internal static class SettingsPage
