@@ -90,6 +90,32 @@ public sealed class HealthAndSwaggerTests
         }
     }
 
+    /// <summary>Each operation lists the problem statuses its handler's typed results can answer (API.md §8).</summary>
+    [Theory]
+    [InlineData("/api/tokens", "post", "201 401 403 422")]
+    [InlineData("/api/tokens/{id}/rotate", "post", "201 401 403 404 409 422")]
+    [InlineData("/api/tokens/{id}", "delete", "204 401 403 404")]
+    [InlineData("/api/users/{id}", "patch", "200 401 403 404 409 422")]
+    [InlineData("/api/users", "post", "201 401 403 409 422")]
+    [InlineData("/api/sync/{connection_type}/{connection_id}", "post", "202 401 403 404 413 422")]
+    [InlineData("/api/connections", "post", "201 401 403 409 422")]
+    [InlineData("/api/chats/{chat_id}/messages", "post", "201 401 403 404 422")]
+    [InlineData("/healthz", "get", "200 503")]
+    [InlineData("/api/session/sign-in", "post", "200 401 403 422 429")]
+    public async Task SwaggerDeclaresEveryStatusAnOperationCanAnswer(string path, string method, string statuses)
+    {
+        await using var factory = new DotApiFactory();
+        var doc = await (await factory.CreateClient().GetAsync("/swagger/v1/swagger.json")).JsonAsync();
+
+        var responses = doc.GetProperty("paths").GetProperty(path).GetProperty(method).GetProperty("responses");
+        var declared = responses.EnumerateObject().Select(r => r.Name).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(statuses.Split(' '), declared);
+        foreach (var problem in responses.EnumerateObject().Where(r => r.Name[0] is '4' or '5' && r.Value.TryGetProperty("content", out _)))
+        {
+            Assert.True(problem.Value.GetProperty("content").TryGetProperty("application/problem+json", out _), $"{path} {problem.Name}");
+        }
+    }
+
     [Fact]
     public async Task SwaggerCanBeSwitchedOff()
     {

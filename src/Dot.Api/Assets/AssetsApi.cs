@@ -36,7 +36,7 @@ internal static class AssetsApi
         return group;
     }
 
-    private static async Task<Results<Ok<ImportExternalAssetResponse>, ProblemHttpResult>> ImportAsync(
+    private static async Task<Results<Ok<ImportExternalAssetResponse>, InvalidProblem>> ImportAsync(
         ImportExternalAssetRequest request, AssetService assets, CancellationToken ct)
     {
         var errors = new FieldErrors();
@@ -50,7 +50,7 @@ internal static class AssetsApi
         return TypedResults.Ok(new ImportExternalAssetResponse(created ? "created" : "updated", stored.ToDto()));
     }
 
-    private static async Task<Results<Ok<Page<ExternalAssetDto>>, ProblemHttpResult>> ListAsync(
+    private static async Task<Results<Ok<Page<ExternalAssetDto>>, InvalidProblem>> ListAsync(
         string? subtype, string? folder, string? active, int? limit, string? cursor, AssetService assets, CancellationToken ct)
     {
         var errors = new FieldErrors();
@@ -78,7 +78,7 @@ internal static class AssetsApi
         return TypedResults.Ok(new Page<ExternalAssetDto>(page.Take(take).Select(a => a.ToDto()).ToList(), next));
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string id, AssetService assets, CancellationToken ct)
+    private static async Task<Results<NoContent, NotFoundProblem>> DeleteAsync(string id, AssetService assets, CancellationToken ct)
         => await assets.DeleteAsync(id, ct)
             ? TypedResults.NoContent()
             : Problems.NotFound("No external asset with that id.");

@@ -27,7 +27,7 @@ internal static class AuditApi
         return group;
     }
 
-    private static async Task<Results<Ok<Page<AuditEventDto>>, ProblemHttpResult>> ListAsync(
+    private static async Task<Results<Ok<Page<AuditEventDto>>, InvalidProblem>> ListAsync(
         string? type, [FromQuery(Name = "user_id")] string? userId, string? from, string? to, int? limit, string? cursor,
         DotDbContext db, CancellationToken ct)
     {

@@ -26,7 +26,7 @@ internal static class CatalogApi
         return group;
     }
 
-    private static async Task<Results<Ok<CatalogDto>, ProblemHttpResult>> GetAsync(
+    private static async Task<Results<Ok<CatalogDto>, NotFoundProblem>> GetAsync(
         string type, string id, ConnectionService connections, CatalogStore catalogs, CancellationToken ct)
     {
         if (!ConnectionTypes.IsKnown(type) || !ConnectionTypes.IsSlug(id) || !await connections.ExistsAsync(type, id, ct))

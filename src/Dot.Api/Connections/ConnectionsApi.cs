@@ -44,7 +44,7 @@ internal static class ConnectionsApi
         return group;
     }
 
-    private static async Task<Results<Ok<Page<ConnectionDto>>, ProblemHttpResult>> ListAsync(
+    private static async Task<Results<Ok<Page<ConnectionDto>>, InvalidProblem>> ListAsync(
         int? limit, string? cursor, string? type, ConnectionService connections, CancellationToken ct)
     {
         var errors = new FieldErrors();
@@ -74,14 +74,14 @@ internal static class ConnectionsApi
         return TypedResults.Ok(new Page<ConnectionDto>(page.Take(take).Select(c => c.ToResponse()).ToList(), next));
     }
 
-    private static async Task<Results<Ok<ConnectionDto>, ProblemHttpResult>> GetAsync(
+    private static async Task<Results<Ok<ConnectionDto>, NotFoundProblem>> GetAsync(
         string type, string id, ConnectionService connections, CancellationToken ct)
     {
         var connection = await connections.FindAsync(type, id, ct);
         return connection is null ? Problems.NotFound("No connection with that type and id.") : TypedResults.Ok(connection.ToResponse());
     }
 
-    private static async Task<Results<Created<ConnectionDto>, ProblemHttpResult>> CreateAsync(
+    private static async Task<Results<Created<ConnectionDto>, InvalidProblem, ConflictProblem>> CreateAsync(
         CreateConnectionRequest request, ClaimsPrincipal caller, ConnectionService connections, CancellationToken ct)
     {
         var errors = new FieldErrors();
@@ -97,7 +97,7 @@ internal static class ConnectionsApi
             : TypedResults.Created($"/api/connections/{connection.Type}/{connection.Id}", connection.ToResponse());
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
+    private static async Task<Results<NoContent, NotFoundProblem>> DeleteAsync(
         string type, string id, ConnectionService connections, CancellationToken ct)
         => await connections.DeleteAsync(type, id, ct)
             ? TypedResults.NoContent()

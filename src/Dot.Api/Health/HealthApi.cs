@@ -1,4 +1,5 @@
 using Dot.Api.Data;
+using Dot.Api.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
@@ -23,7 +24,7 @@ internal static class HealthApi
         return group;
     }
 
-    private static async Task<Results<Ok<HealthDto>, ProblemHttpResult>> ReadyAsync(DotDbContext db, CancellationToken ct)
+    private static async Task<Results<Ok<HealthDto>, UnavailableProblem>> ReadyAsync(DotDbContext db, CancellationToken ct)
     {
         try
         {
@@ -32,8 +33,7 @@ internal static class HealthApi
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            return TypedResults.Problem("The database does not answer.", statusCode: StatusCodes.Status503ServiceUnavailable,
-                title: "Not ready");
+            return Problems.Unavailable("The database does not answer.");
         }
     }
 }

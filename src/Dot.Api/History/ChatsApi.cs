@@ -46,7 +46,7 @@ internal static class ChatsApi
         return group;
     }
 
-    private static async Task<Results<Created<ChatDto>, ProblemHttpResult>> CreateAsync(
+    private static async Task<Results<Created<ChatDto>, InvalidProblem>> CreateAsync(
         CreateChatRequest request, ClaimsPrincipal caller, ChatService chats, CancellationToken ct)
     {
         var errors = new FieldErrors();
@@ -60,7 +60,7 @@ internal static class ChatsApi
         return TypedResults.Created($"/api/chats/{chat.Id}", chat.ToDto());
     }
 
-    private static async Task<Results<Created<MessageDto>, ProblemHttpResult>> PostMessageAsync(
+    private static async Task<Results<Created<MessageDto>, InvalidProblem, ForbiddenProblem, NotFoundProblem>> PostMessageAsync(
         [FromRoute(Name = "chat_id")] Guid chatId, PostMessageRequest request, ClaimsPrincipal caller, ChatService chats,
         CancellationToken ct)
     {
@@ -86,7 +86,7 @@ internal static class ChatsApi
         return TypedResults.Created($"/api/chats/{chat.Id}", message.ToDto());
     }
 
-    private static async Task<Results<Ok<ChatDetailDto>, ProblemHttpResult>> GetAsync(
+    private static async Task<Results<Ok<ChatDetailDto>, NotFoundProblem>> GetAsync(
         [FromRoute(Name = "chat_id")] Guid chatId, ClaimsPrincipal caller, ChatService chats, CancellationToken ct)
     {
         var chat = await chats.FindWithContentAsync(chatId, ct);
@@ -95,7 +95,7 @@ internal static class ChatsApi
             : TypedResults.Ok(chat.ToDetailDto());
     }
 
-    private static async Task<Results<Ok<ChatLabelsDto>, ProblemHttpResult>> AddLabelsAsync(
+    private static async Task<Results<Ok<ChatLabelsDto>, InvalidProblem, NotFoundProblem>> AddLabelsAsync(
         AddLabelsRequest request, ClaimsPrincipal caller, ChatService chats, CancellationToken ct)
     {
         var errors = new FieldErrors();

@@ -29,7 +29,7 @@ internal static class HistoryApi
         return group;
     }
 
-    private static Results<HistoryExportResult, ProblemHttpResult> Export(
+    private static Results<HistoryExportResult, InvalidProblem> Export(
         [FromQuery(Name = "start_date")] string? startDate, [FromQuery(Name = "end_date")] string? endDate,
         string? format, TimeProvider time)
     {

@@ -10,7 +10,6 @@ using Dot.Api.Users;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 
 namespace Dot.Api.Sessions;
@@ -56,7 +55,7 @@ internal static partial class SessionApi
         return TypedResults.Ok(Describe(context, antiforgery, setup.Value, setupRequired));
     }
 
-    private static async Task<Results<Ok<SessionDto>, ProblemHttpResult>> SignInAsync(SignInRequest request, HttpContext context,
+    private static async Task<Results<Ok<SessionDto>, InvalidProblem, RefusalProblem>> SignInAsync(SignInRequest request, HttpContext context,
         UserService users, SessionStore sessions, IAntiforgery antiforgery, IOptions<SetupOptions> setup, ILoggerFactory loggers,
         FailureThrottle throttle, AuthFailureAudit failures, CancellationToken ct)
     {
@@ -65,7 +64,7 @@ internal static partial class SessionApi
         if (throttle.RetryAfterSeconds(address) is { } retryAfter)
         {
             context.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return Refusal(StatusCodes.Status429TooManyRequests, $"Too many failed attempts from this address; try again in {retryAfter} seconds.", "throttled");
+            return Problems.Refusal(StatusCodes.Status429TooManyRequests, $"Too many failed attempts from this address; try again in {retryAfter} seconds.", "throttled");
         }
 
         var errors = new FieldErrors();
@@ -93,13 +92,13 @@ internal static partial class SessionApi
             throttle.RecordFailure(address);
             failures.Record(address, "invalid_credentials", null);
             Log.SignInRefused(logger, "invalid_credentials");
-            return Refusal(StatusCodes.Status401Unauthorized, "Wrong email or password.", "invalid_credentials");
+            return Problems.Refusal(StatusCodes.Status401Unauthorized, "Wrong email or password.", "invalid_credentials");
         }
 
         if (user.Disabled)
         {
             Log.SignInRefused(logger, "disabled_user");
-            return Refusal(StatusCodes.Status403Forbidden, "This account is disabled: ask an admin to enable it.", "disabled_user");
+            return Problems.Refusal(StatusCodes.Status403Forbidden, "This account is disabled: ask an admin to enable it.", "disabled_user");
         }
 
         await StartSessionAsync(context, sessions, user, ct);
@@ -123,7 +122,7 @@ internal static partial class SessionApi
         return TypedResults.NoContent();
     }
 
-    private static async Task<Results<Created<SessionDto>, ProblemHttpResult>> SetupAsync(SetupRequest request, HttpContext context,
+    private static async Task<Results<Created<SessionDto>, InvalidProblem, ConflictProblem, RefusalProblem>> SetupAsync(SetupRequest request, HttpContext context,
         UserService users, SessionStore sessions, IAntiforgery antiforgery, IOptions<SetupOptions> setup, ILoggerFactory loggers,
         CancellationToken ct)
     {
@@ -136,7 +135,7 @@ internal static partial class SessionApi
         if (RefuseSetup(context, setup.Value, request.SetupKey) is { } refusal)
         {
             Log.SetupRefused(logger, refusal.Reason);
-            return Refusal(StatusCodes.Status403Forbidden, refusal.Detail, refusal.Reason);
+            return Problems.Refusal(StatusCodes.Status403Forbidden, refusal.Detail, refusal.Reason);
         }
 
         var errors = new FieldErrors();
@@ -211,10 +210,6 @@ internal static partial class SessionApi
         return new SessionDto(user, setupRequired, setupRequired && (setup.KeyRequired || IsLoopback(context)),
             setupRequired && setup.KeyRequired, tokens.RequestToken!, SessionDefaults.AntiforgeryHeaderName);
     }
-
-    private static ProblemHttpResult Refusal(int status, string detail, string reason)
-        => TypedResults.Problem(detail, statusCode: status, title: ReasonPhrases.GetReasonPhrase(status),
-            extensions: new Dictionary<string, object?> { ["reason"] = reason });
 
     private static partial class Log
     {

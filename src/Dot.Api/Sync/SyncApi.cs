@@ -37,7 +37,7 @@ internal static partial class SyncApi
         return group;
     }
 
-    private static async Task<Results<Accepted<SyncTriggeredDto>, ProblemHttpResult>> TriggerAsync(
+    private static async Task<Results<Accepted<SyncTriggeredDto>, InvalidProblem, NotFoundProblem, TooLargeProblem>> TriggerAsync(
         [FromRoute(Name = "connection_type")] string connectionType,
         [FromRoute(Name = "connection_id")] string connectionId,
         HttpRequest request,
@@ -55,8 +55,7 @@ internal static partial class SyncApi
         // The body is never bound: read to its end, counted, dropped.
         if (!await RequestBodies.DrainAsync(request, RequestBodies.OneMebibyte, ct))
         {
-            return TypedResults.Problem("The request body is larger than 1 MiB; this endpoint ignores bodies, so send a smaller one or none.",
-                statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request body too large.");
+            return Problems.TooLarge("The request body is larger than 1 MiB; this endpoint ignores bodies, so send a smaller one or none.");
         }
 
         if (!ConnectionTypes.IsSlug(connectionId) || !await connections.ExistsAsync(connectionType, connectionId, ct))
@@ -78,7 +77,7 @@ internal static partial class SyncApi
         return TypedResults.Accepted($"/api/sync/runs/{run.Id}", run.ToTriggeredDto());
     }
 
-    private static async Task<Results<Ok<SyncRunDto>, ProblemHttpResult>> GetRunAsync(
+    private static async Task<Results<Ok<SyncRunDto>, NotFoundProblem>> GetRunAsync(
         [FromRoute(Name = "sync_id")] Guid syncId, SyncService sync, CancellationToken ct)
     {
         var run = await sync.FindAsync(syncId, ct);

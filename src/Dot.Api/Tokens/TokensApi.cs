@@ -53,7 +53,7 @@ internal static class TokensApi
             return next(context);
         });
 
-    private static async Task<Results<Ok<Page<TokenDto>>, ProblemHttpResult>> ListAsync(
+    private static async Task<Results<Ok<Page<TokenDto>>, ForbiddenProblem, NotFoundProblem>> ListAsync(
         [FromQuery(Name = "user_id")] string? userId, ClaimsPrincipal caller, TokenService tokens, TokenUsageRecorder usage, CancellationToken ct)
     {
         var ownerId = caller.UserId();
@@ -77,7 +77,7 @@ internal static class TokensApi
         return TypedResults.Ok(new Page<TokenDto>(items, null));
     }
 
-    private static async Task<Results<Created<CreatedTokenDto>, ProblemHttpResult>> CreateAsync(
+    private static async Task<Results<Created<CreatedTokenDto>, InvalidProblem, ForbiddenProblem>> CreateAsync(
         CreateTokenRequest request, ClaimsPrincipal caller, TokenService tokens, CancellationToken ct)
     {
         var callerId = caller.UserId();
@@ -119,7 +119,7 @@ internal static class TokensApi
         return TypedResults.Created($"/api/tokens/{token.Id}", token.ToCreatedDto(tokens.Now, plaintext));
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(
+    private static async Task<Results<NoContent, ForbiddenProblem, NotFoundProblem>> RevokeAsync(
         Guid id, ClaimsPrincipal caller, TokenService tokens, CancellationToken ct)
     {
         var token = await tokens.FindAsync(id, ct);
@@ -137,7 +137,7 @@ internal static class TokensApi
         return TypedResults.NoContent();
     }
 
-    private static async Task<Results<Created<CreatedTokenDto>, ProblemHttpResult>> RotateAsync(
+    private static async Task<Results<Created<CreatedTokenDto>, InvalidProblem, ForbiddenProblem, NotFoundProblem, ConflictProblem>> RotateAsync(
         Guid id, RotateTokenRequest? request, ClaimsPrincipal caller, TokenService tokens, CancellationToken ct)
     {
         var grace = request?.GracePeriodMinutes ?? 0;

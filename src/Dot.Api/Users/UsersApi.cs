@@ -34,7 +34,7 @@ internal static class UsersApi
         return group;
     }
 
-    private static async Task<Results<Ok<Page<UserDto>>, ProblemHttpResult>> ListAsync(
+    private static async Task<Results<Ok<Page<UserDto>>, InvalidProblem>> ListAsync(
         int? limit, string? cursor, UserService users, CancellationToken ct)
     {
         var errors = new FieldErrors();
@@ -49,7 +49,7 @@ internal static class UsersApi
         return TypedResults.Ok(new Page<UserDto>(page.Take(take).Select(u => u.ToDto()).ToList(), next));
     }
 
-    private static async Task<Results<Created<UserDto>, ProblemHttpResult>> CreateAsync(
+    private static async Task<Results<Created<UserDto>, InvalidProblem, ConflictProblem>> CreateAsync(
         CreateUserRequest request, UserService users, CancellationToken ct)
     {
         var errors = new FieldErrors();
@@ -68,7 +68,7 @@ internal static class UsersApi
             : TypedResults.Created($"/api/users/{user.Id}", user.ToDto());
     }
 
-    private static async Task<Results<Ok<UserDto>, ProblemHttpResult>> UpdateAsync(
+    private static async Task<Results<Ok<UserDto>, InvalidProblem, NotFoundProblem, ConflictProblem>> UpdateAsync(
         Guid id, UpdateUserRequest request, UserService users, CancellationToken ct)
     {
         var errors = new FieldErrors();
@@ -88,7 +88,7 @@ internal static class UsersApi
         return await users.UnderAdminsLockAsync(() => ApplyUpdateAsync(id, request, role, users, ct), ct);
     }
 
-    private static async Task<Results<Ok<UserDto>, ProblemHttpResult>> ApplyUpdateAsync(
+    private static async Task<Results<Ok<UserDto>, InvalidProblem, NotFoundProblem, ConflictProblem>> ApplyUpdateAsync(
         Guid id, UpdateUserRequest request, Role? role, UserService users, CancellationToken ct)
     {
         var user = await users.FindAsync(id, ct);
@@ -128,11 +128,11 @@ internal static class UsersApi
         return TypedResults.Ok(user.ToDto());
     }
 
-    private static Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
+    private static Task<Results<NoContent, NotFoundProblem, ConflictProblem>> DeleteAsync(
         Guid id, UserService users, CancellationToken ct)
         => users.UnderAdminsLockAsync(() => ApplyDeleteAsync(id, users, ct), ct);
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> ApplyDeleteAsync(Guid id, UserService users, CancellationToken ct)
+    private static async Task<Results<NoContent, NotFoundProblem, ConflictProblem>> ApplyDeleteAsync(Guid id, UserService users, CancellationToken ct)
     {
         var user = await users.FindAsync(id, ct);
         if (user is null)
