@@ -51,10 +51,10 @@ internal static class AssetsApi
     }
 
     private static async Task<Results<Ok<Page<ExternalAssetDto>>, InvalidProblem>> ListAsync(
-        string? subtype, string? folder, string? active, int? limit, string? cursor, AssetService assets, CancellationToken ct)
+        string? subtype, string? folder, string? active, [AsParameters] PageRequest paging, AssetService assets, CancellationToken ct)
     {
         var errors = new FieldErrors();
-        var (take, after) = KeyCursor.Read(limit, cursor, errors);
+        var (take, after) = paging.Read(Page.Text, errors);
         bool? isActive = null;
         if (active is not null)
         {
@@ -73,9 +73,8 @@ internal static class AssetsApi
             return errors.ToProblem();
         }
 
-        var page = await assets.ListAsync(subtype, folder, isActive, take + 1, after, ct);
-        var next = page.Count > take ? KeyCursor.Encode(page[take - 1].Id) : null;
-        return TypedResults.Ok(new Page<ExternalAssetDto>(page.Take(take).Select(a => a.ToDto()).ToList(), next));
+        var rows = await assets.ListAsync(subtype, folder, isActive, take + 1, after?.Value, ct);
+        return TypedResults.Ok(Page.From(rows, take, a => a.ToDto(), Page.Text, a => new TextKey(a.Id)));
     }
 
     private static async Task<Results<NoContent, NotFoundProblem>> DeleteAsync(string id, AssetService assets, CancellationToken ct)

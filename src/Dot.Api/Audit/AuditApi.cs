@@ -28,11 +28,11 @@ internal static class AuditApi
     }
 
     private static async Task<Results<Ok<Page<AuditEventDto>>, InvalidProblem>> ListAsync(
-        string? type, [FromQuery(Name = "user_id")] string? userId, string? from, string? to, int? limit, string? cursor,
+        string? type, [FromQuery(Name = "user_id")] string? userId, string? from, string? to, [AsParameters] PageRequest paging,
         DotDbContext db, CancellationToken ct)
     {
         var errors = new FieldErrors();
-        var (take, after) = Cursor.Read(limit, cursor, errors);
+        var (take, after) = paging.Read(Page.TimeAndId, errors);
         if (type is not null && !AuditEventTypes.All.Contains(type))
         {
             errors.Add("type", $"type must be one of: {string.Join(", ", AuditEventTypes.All.Order())}.");
@@ -81,14 +81,13 @@ internal static class AuditApi
 
         if (after is { } c)
         {
-            query = query.Where(e => e.OccurredAt < c.CreatedAt || (e.OccurredAt == c.CreatedAt && e.Id < c.Id));
+            query = query.Where(e => e.OccurredAt < c.At || (e.OccurredAt == c.At && e.Id < c.Id));
         }
 
-        var page = await query.OrderByDescending(e => e.OccurredAt).ThenByDescending(e => e.Id).Take(take + 1)
+        var rows = await query.OrderByDescending(e => e.OccurredAt).ThenByDescending(e => e.Id).Take(take + 1)
             .Select(e => new AuditEventDto(e.Id, e.Type, e.OccurredAt, e.ActorId, e.SubjectUserId, e.Target, e.Address, e.Detail, e.Count))
             .ToListAsync(ct);
-        var next = page.Count > take ? new Cursor(page[take - 1].OccurredAt, page[take - 1].Id).Encode() : null;
-        return TypedResults.Ok(new Page<AuditEventDto>(page.Take(take).ToList(), next));
+        return TypedResults.Ok(Page.From(rows, take, e => e, Page.TimeAndId, e => (e.OccurredAt, e.Id)));
     }
 
     private static DateTime? ParseTime(string? text, string field, FieldErrors errors)

@@ -1,5 +1,3 @@
-using System.Buffers.Text;
-using System.Text;
 using System.Text.Json;
 using Dot.Api.Audit;
 using Dot.Api.Data;
@@ -123,31 +121,13 @@ public sealed class ConnectionService(
         return true;
     }
 
-    /// <summary>An opaque page cursor: base64url of "type/id".</summary>
-    public static string EncodeCursor(Connection last)
-        => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(last.Key));
-
-    public static bool TryDecodeCursor(string? text, out (string Type, string Id)? after)
-    {
-        after = null;
-        if (string.IsNullOrEmpty(text))
+    /// <summary>The list's sort key (type, id) as cursor parts: a known type and a slug, or not a cursor of ours.</summary>
+    public static readonly KeysetKey<(string Type, string Id)> PageKey = new(
+        k => [k.Type, k.Id],
+        static (string[] parts, out (string Type, string Id) key) =>
         {
-            return true;
-        }
-
-        try
-        {
-            var parts = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(text)).Split('/');
-            if (parts.Length == 2 && ConnectionTypes.IsKnown(parts[0]) && ConnectionTypes.IsSlug(parts[1]))
-            {
-                after = (parts[0], parts[1]);
-                return true;
-            }
-        }
-        catch (FormatException)
-        {
-        }
-
-        return false;
-    }
+            var ok = parts.Length == 2 && ConnectionTypes.IsKnown(parts[0]) && ConnectionTypes.IsSlug(parts[1]);
+            key = ok ? (parts[0], parts[1]) : default;
+            return ok;
+        });
 }

@@ -45,18 +45,10 @@ internal static class ConnectionsApi
     }
 
     private static async Task<Results<Ok<Page<ConnectionDto>>, InvalidProblem>> ListAsync(
-        int? limit, string? cursor, string? type, ConnectionService connections, CancellationToken ct)
+        [AsParameters] PageRequest paging, string? type, ConnectionService connections, CancellationToken ct)
     {
         var errors = new FieldErrors();
-        if (limit is < 1 or > Cursor.MaxLimit)
-        {
-            errors.Add("limit", $"limit must be between 1 and {Cursor.MaxLimit}.");
-        }
-
-        if (!ConnectionService.TryDecodeCursor(cursor, out var after))
-        {
-            errors.Add("cursor", "cursor is not one this server gave out.");
-        }
+        var (take, after) = paging.Read(ConnectionService.PageKey, errors);
 
         if (type is not null && !ConnectionTypes.IsKnown(type))
         {
@@ -68,10 +60,8 @@ internal static class ConnectionsApi
             return errors.ToProblem();
         }
 
-        var take = limit ?? Cursor.DefaultLimit;
-        var page = await connections.ListAsync(type, take + 1, after, ct);
-        var next = page.Count > take ? ConnectionService.EncodeCursor(page[take - 1]) : null;
-        return TypedResults.Ok(new Page<ConnectionDto>(page.Take(take).Select(c => c.ToResponse()).ToList(), next));
+        var rows = await connections.ListAsync(type, take + 1, after, ct);
+        return TypedResults.Ok(Page.From(rows, take, c => c.ToResponse(), ConnectionService.PageKey, c => (c.Type, c.Id)));
     }
 
     private static async Task<Results<Ok<ConnectionDto>, NotFoundProblem>> GetAsync(

@@ -83,12 +83,13 @@ public sealed class UserService(DotDbContext db, TimeProvider time, IPasswordHas
         return db.Users.FirstOrDefaultAsync(u => u.NormalizedEmail == normalized, cancellationToken);
     }
 
-    public async Task<List<User>> ListAsync(int limit, Cursor? after, CancellationToken cancellationToken)
+    /// <summary>Oldest first, from after the key (created_at, id) <paramref name="after"/>.</summary>
+    public async Task<List<User>> ListAsync(int limit, (DateTime At, Guid Id)? after, CancellationToken cancellationToken)
     {
         var query = db.Users.AsNoTracking();
         if (after is { } c)
         {
-            query = query.Where(u => u.CreatedAt > c.CreatedAt || (u.CreatedAt == c.CreatedAt && u.Id.CompareTo(c.Id) > 0));
+            query = query.Where(u => u.CreatedAt > c.At || (u.CreatedAt == c.At && u.Id.CompareTo(c.Id) > 0));
         }
 
         return await query.OrderBy(u => u.CreatedAt).ThenBy(u => u.Id).Take(limit).ToListAsync(cancellationToken);

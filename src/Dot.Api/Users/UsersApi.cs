@@ -35,18 +35,17 @@ internal static class UsersApi
     }
 
     private static async Task<Results<Ok<Page<UserDto>>, InvalidProblem>> ListAsync(
-        int? limit, string? cursor, UserService users, CancellationToken ct)
+        [AsParameters] PageRequest paging, UserService users, CancellationToken ct)
     {
         var errors = new FieldErrors();
-        var (take, after) = Cursor.Read(limit, cursor, errors);
+        var (take, after) = paging.Read(Page.TimeAndId, errors);
         if (!errors.IsEmpty)
         {
             return errors.ToProblem();
         }
 
-        var page = await users.ListAsync(take + 1, after, ct);
-        var next = page.Count > take ? new Cursor(page[take - 1].CreatedAt, page[take - 1].Id).Encode() : null;
-        return TypedResults.Ok(new Page<UserDto>(page.Take(take).Select(u => u.ToDto()).ToList(), next));
+        var rows = await users.ListAsync(take + 1, after, ct);
+        return TypedResults.Ok(Page.From(rows, take, u => u.ToDto(), Page.TimeAndId, u => (u.CreatedAt, u.Id)));
     }
 
     private static async Task<Results<Created<UserDto>, InvalidProblem, ConflictProblem>> CreateAsync(
