@@ -48,6 +48,18 @@ internal sealed partial class ErrorHandler(IProblemDetailsService problems, ILog
         if (bad.InnerException is JsonException json)
         {
             var field = FieldName(json.Path);
+            if (UnknownField(json) is { } unknown)
+            {
+                return new HttpValidationProblemDetails(new Dictionary<string, string[]>
+                {
+                    [unknown] = [$"{unknown} is not a field of this request (fields are snake_case; check the spelling)."],
+                })
+                {
+                    Status = StatusCodes.Status422UnprocessableEntity,
+                    Title = "One or more fields are invalid.",
+                };
+            }
+
             if (json.Message.Contains("could not be converted", StringComparison.Ordinal) && field is not null)
             {
                 return new HttpValidationProblemDetails(new Dictionary<string, string[]>
@@ -93,6 +105,31 @@ internal sealed partial class ErrorHandler(IProblemDetailsService problems, ILog
                     : "The request could not be read.",
             },
         };
+    }
+
+    /// <summary>
+    /// The field a body sent that its type does not have, as the client wrote it, with the path to it
+    /// (<c>external_asset.viewCount</c>); null for other JSON errors. System.Text.Json names it in its message,
+    /// "The JSON property 'x' could not be mapped to any .NET member contained in type 'T'.", and the path to its parent.
+    /// </summary>
+    private static string? UnknownField(JsonException json)
+    {
+        const string Start = "The JSON property '";
+        var message = json.Message;
+        if (!message.StartsWith(Start, StringComparison.Ordinal) || !message.Contains("could not be mapped", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var end = message.IndexOf("' could not be mapped", Start.Length, StringComparison.Ordinal);
+        if (end < 0)
+        {
+            return null;
+        }
+
+        var name = message[Start.Length..end];
+        var parent = FieldName(json.Path);
+        return parent is null || parent == name || parent.EndsWith("." + name, StringComparison.Ordinal) ? parent ?? name : $"{parent}.{name}";
     }
 
     /// <summary>"$.external_asset.view_count" → "external_asset.view_count".</summary>
