@@ -16,6 +16,7 @@ internal static class AssetsApi
         group.MapPost("/import_and_overwrite_external_asset", ImportAsync)
             .AllowApiTokenInQuery()
             .WithName("ImportExternalAsset")
+            .WithExampleBody(new ImportExternalAssetRequest(new ExternalAssetInput("looker/dashboards/42", "dashboard", "Finance", "Revenue", "Monthly revenue by region", "https://looker.example.com/dashboards/42", true, 17, new DateTime(2026, 11, 30, 9, 15, 0, DateTimeKind.Utc), null)))
             .WithSummary("Insert or overwrite an external asset")
             .WithDescription("Inserts the asset with external_asset.id, or overwrites the stored one: every field is replaced, "
                 + "and a field left out becomes null (active: true, view_count: 0). id and name are required; url must be an "

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Dot.Api.Access;
 using Dot.Api.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
+using System.Text.Json;
 
 namespace Dot.Api.Connections;
 
@@ -30,6 +31,7 @@ internal static class ConnectionsApi
             .ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .WithName("CreateConnection")
+            .WithExampleBody(new CreateConnectionRequest("postgres", "warehouse", "Analytics warehouse", JsonSerializer.SerializeToElement(new { host = "db.internal.example.com", port = 5432, database = "analytics", user = "dot_reader", ssl_mode = "require" }), JsonSerializer.SerializeToElement(new { password = "the-reader-password" })))
             .WithSummary("Create a connection")
             .WithDescription("type (postgres, redshift, snowflake, mssql, bigquery, databricks, looker, dbt) and id (a slug: 1–64 of a–z, 0–9, '-', '_') "
                 + "are required; name defaults to the id. settings: an object of strings, numbers and booleans, stored as given. "

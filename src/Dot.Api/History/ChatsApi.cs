@@ -23,11 +23,13 @@ internal static class ChatsApi
 
         group.MapPost("/chats", CreateAsync)
             .WithName("CreateChat")
+            .WithExampleBody(new CreateChatRequest("Revenue questions"))
             .WithSummary("Record a conversation")
             .WithDescription("body {title} (1–200 characters); the caller is its author.");
 
         group.MapPost("/chats/{chat_id:guid}/messages", PostMessageAsync)
             .WithName("PostChatMessage")
+            .WithExampleBody(new PostMessageRequest("user", "What was revenue last month, by region?"))
             .WithSummary("Record a message of a conversation")
             .WithDescription("body {role: user or assistant, content (1–100000 characters)}. Only the chat's author and admins; "
                 + "a modeler gets 403 on another user's chat, a user 404.");
@@ -39,6 +41,7 @@ internal static class ChatsApi
 
         group.MapPost("/add_label_to_chat", AddLabelsAsync)
             .WithName("AddLabelToChat")
+            .WithExampleBody(new AddLabelsRequest(Guid.Parse("0198f4b2-7c1d-7a00-9e55-3d4c2b1a0f00"), ["finance", "monthly"]))
             .WithSummary("Add labels to a conversation")
             .WithDescription("body {chat_id, labels: [..]}. Labels are a set: they are trimmed, and adding one the chat has "
                 + "changes nothing. 1–100 characters each, no ';', at most 50 per chat. Answers all the chat's labels.");

@@ -31,6 +31,7 @@ internal static partial class SessionApi
         group.MapPost("/sign-in", SignInAsync)
             .RequireSessionAntiforgery()
             .WithName("SignIn")
+            .WithExampleBody(new SignInRequest("ada@example.com", "correct horse battery staple"))
             .WithSummary("Sign in with email and password")
             .WithDescription("Sets the session cookie. A wrong password and an unknown email get the same 401. Needs the X-CSRF-TOKEN header from GET /api/session.");
 
@@ -42,6 +43,7 @@ internal static partial class SessionApi
         group.MapPost("/setup", SetupAsync)
             .RequireSessionAntiforgery()
             .WithName("CreateFirstAdmin")
+            .WithExampleBody(new SetupRequest("ada@example.com", "Ada Lovelace", "correct horse battery staple", null))
             .WithSummary("First run: create the first admin")
             .WithDescription("Only while no user exists (409 after), and only from a loopback address unless Dot:Setup:Key is configured, in which case setup_key must match (403 otherwise). Signs the new admin in.");
 

@@ -1,5 +1,7 @@
 using Dot.Api.Authentication;
+using Dot.Api.Infrastructure;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 using Swashbuckle.AspNetCore.SwaggerGen;
 
@@ -14,6 +16,11 @@ internal static class SwaggerExtensions
     public static IServiceCollection AddDotSwagger(this IServiceCollection services)
     {
         services.AddEndpointsApiExplorer();
+
+        // Schemas from the JSON options the endpoints read and write (snake_case, enums as strings): without this,
+        // Swashbuckle describes minimal APIs with MVC's camelCase defaults, and Try it out sends fields the API refuses.
+        services.AddTransient<ISerializerDataContractResolver>(sp => new JsonSerializerDataContractResolver(
+            sp.GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions));
         services.AddSwaggerGen(o =>
         {
             o.SwaggerDoc("v1", new OpenApiInfo
@@ -44,6 +51,7 @@ internal static class SwaggerExtensions
                 Description = "The token owner's email or user id, beside api_token.",
             });
             o.OperationFilter<ApiTokenOperationFilter>();
+            o.OperationFilter<ExampleBodyOperationFilter>();
         });
         return services;
     }
@@ -133,5 +141,27 @@ internal sealed class ApiTokenOperationFilter : IOperationFilter
         operation.Responses ??= new OpenApiResponses();
         operation.Responses.TryAdd("401", new OpenApiResponse { Description = "Missing, malformed, unknown, expired or revoked credential (problem details say which)." });
         operation.Responses.TryAdd("403", new OpenApiResponse { Description = "The caller's role may not call this endpoint." });
+    }
+}
+
+/// <summary>
+/// Puts an endpoint's <see cref="ExampleBodyMetadata"/> into its request body, serialized with the endpoints' own JSON
+/// options, so Swagger UI's Try it out starts from a body the endpoint accepts.
+/// </summary>
+internal sealed class ExampleBodyOperationFilter(IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json) : IOperationFilter
+{
+    public void Apply(OpenApiOperation operation, OperationFilterContext context)
+    {
+        if (context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<ExampleBodyMetadata>().FirstOrDefault() is not { } example
+            || operation.RequestBody?.Content is not { } content)
+        {
+            return;
+        }
+
+        var node = System.Text.Json.JsonSerializer.SerializeToNode(example.Value, example.Value.GetType(), json.Value.SerializerOptions);
+        foreach (var media in content.Values)
+        {
+            media.Example = node?.DeepClone();
+        }
     }
 }

@@ -26,6 +26,7 @@ internal static class TokensApi
 
         group.MapPost("/", CreateAsync)
             .WithName("CreateToken")
+            .WithExampleBody(new CreateTokenRequest("ci", "GitHub Actions deploys", 90, null, null))
             .WithSummary("Create a token")
             .WithDescription("Give expires_in_days (1–3650) or expires_at, or neither for a token that never expires. The plaintext token is in this response only.")
             .CarriesSecret();
@@ -37,6 +38,7 @@ internal static class TokensApi
 
         group.MapPost("/{id:guid}/rotate", RotateAsync)
             .WithName("RotateToken")
+            .WithExampleBody(new RotateTokenRequest(60))
             .WithSummary("Rotate a token")
             .WithDescription("A new secret with the same name, description and lifetime length; the old one keeps working for grace_period_minutes (0–10080, default 0).")
             .CarriesSecret();

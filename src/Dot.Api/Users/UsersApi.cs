@@ -19,11 +19,13 @@ internal static class UsersApi
 
         group.MapPost("/", CreateAsync)
             .WithName("CreateUser")
+            .WithExampleBody(new CreateUserRequest("ada@example.com", "Ada Lovelace", "modeler", "correct horse battery staple"))
             .WithSummary("Create a user")
             .WithDescription("email and role are required; name defaults to the email's local part; password (8–256 characters) is optional and only used by the web pages.");
 
         group.MapPatch("/{id:guid}", UpdateAsync)
             .WithName("UpdateUser")
+            .WithExampleBody(new UpdateUserRequest("Ada King", "admin", false, null))
             .WithSummary("Change a user's role, name, disabled flag or password")
             .WithDescription("Takes effect on the user's tokens at their next request. The last enabled admin cannot be demoted, disabled or deleted.");
 
