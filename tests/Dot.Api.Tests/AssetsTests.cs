@@ -154,7 +154,7 @@ public sealed class AssetsTests
     [InlineData("""{"external_asset": {"id": "a", "name": "n", "active": "yes"}}""", "external_asset.active")]
     [InlineData("""{"external_asset": {"id": 12, "name": "n"}}""", "external_asset.id")]
     [InlineData("""{"external_asset": {"id": "a", "name": "n", "last_accessed_at": "yesterday"}}""", "external_asset.last_accessed_at")]
-    [InlineData("""{"asset": {"id": "a", "name": "n"}}""", "external_asset")]
+    [InlineData("""{"asset": {"id": "a", "name": "n"}}""", "asset")] // not a field: named, not silently ignored
     public async Task InvalidAssetAnswers422ByField(string json, string field)
     {
         await using var factory = new DotApiFactory();
