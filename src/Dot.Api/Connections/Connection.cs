@@ -7,6 +7,8 @@ namespace Dot.Api.Connections;
 /// </summary>
 public sealed class Connection
 {
+    public const int MaxNameLength = 200;
+
     public required string Type { get; set; }
 
     public required string Id { get; set; }

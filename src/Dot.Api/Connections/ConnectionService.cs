@@ -22,7 +22,6 @@ public sealed class ConnectionService(
     AuditLog audit)
 {
     /// <summary>The longest name (and the column's width); the rules are <see cref="ConnectionValidation"/>'s.</summary>
-    public const int MaxNameLength = ConnectionValidation.MaxNameLength;
 
     /// <summary>
     /// <see cref="ConnectionValidation.Validate"/>, then the rules of the <see cref="IConnectionSettingsRule"/>s (this

@@ -19,7 +19,7 @@ public interface IConnectionSettingsRule
 /// </summary>
 public static class ConnectionValidation
 {
-    public const int MaxNameLength = 200;
+    public const int MaxNameLength = Connection.MaxNameLength;
     public const int MaxKeyLength = 100;
     public const int MaxSettings = 100;
     public const int MaxSettingLength = 4000;

@@ -13,7 +13,7 @@ internal sealed class ConnectionConfiguration : IEntityTypeConfiguration<Connect
         builder.Ignore(c => c.Key);
         builder.Property(c => c.Type).HasMaxLength(16).IsRequired();
         builder.Property(c => c.Id).HasMaxLength(ConnectionTypes.MaxIdLength).IsRequired();
-        builder.Property(c => c.Name).HasMaxLength(ConnectionService.MaxNameLength).IsRequired();
+        builder.Property(c => c.Name).HasMaxLength(Connection.MaxNameLength).IsRequired();
         builder.Property(c => c.Settings).IsRequired();
         builder.Property(c => c.SecretNames).IsRequired();
         builder.Property(c => c.Secrets);
