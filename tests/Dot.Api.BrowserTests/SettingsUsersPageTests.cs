@@ -108,7 +108,20 @@ public sealed partial class SettingsUsersPageTests(BrowserFixture browser)
         await Expect(confirm).ToBeVisibleAsync();
         await confirm.GetByRole(AriaRole.Button, new() { Name = "Revoke", Exact = true }).ClickAsync();
         await Expect(confirm).ToBeHiddenAsync();
-        await Expect(row.Locator("td").Nth(6)).ToHaveTextAsync("revoked");
+
+        // The confirmation stays on the page; the token moves to the collapsed section of revoked and expired ones.
+        await Expect(page.Locator("#tokens-status")).ToHaveTextAsync("Token \"CI deploy\" revoked. You have no active tokens.");
+        await Expect(row).ToHaveCountAsync(0);
+        var inactive = page.Locator("#tokens-inactive");
+        await Expect(inactive).ToBeVisibleAsync();
+        await Expect(inactive).ToHaveJSPropertyAsync("open", false);
+        await Expect(inactive.Locator("summary")).ToHaveTextAsync("Revoked and expired tokens (1)");
+        var revokedRow = inactive.Locator("tbody tr", new() { HasText = "CI deploy" });
+        await Expect(revokedRow).ToBeHiddenAsync();
+        await inactive.Locator("summary").ClickAsync();
+        await Expect(revokedRow).ToBeVisibleAsync();
+        await Expect(revokedRow.Locator("td").Nth(6)).ToHaveTextAsync("revoked");
+        await Expect(revokedRow.GetByRole(AriaRole.Button)).ToHaveCountAsync(0);
 
         var refused = await api.GetAsync("/api/auth/me");
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
@@ -146,6 +159,9 @@ public sealed partial class SettingsUsersPageTests(BrowserFixture browser)
 
         await bob.GetByRole(AriaRole.Button, new() { Name = "Actions for bob@example.com" }).ClickAsync();
         await page.GetByRole(AriaRole.Menuitem, new() { Name = "Copy API Token" }).ClickAsync();
+        var form = page.GetByRole(AriaRole.Dialog, new() { Name = "Copy API Token" });
+        await Expect(form.GetByLabel("Name")).ToHaveValueAsync(new Regex("^API token \\d{4}-\\d{2}-\\d{2}$"));
+        await form.GetByRole(AriaRole.Button, new() { Name = "Create and copy" }).ClickAsync();
 
         var secretDialog = page.GetByRole(AriaRole.Dialog, new() { Name = "New token for Bob Modeler" });
         await Expect(secretDialog).ToBeVisibleAsync();
@@ -172,7 +188,8 @@ public sealed partial class SettingsUsersPageTests(BrowserFixture browser)
         await Expect(bob.Locator("td").Nth(2)).ToHaveTextAsync("user");
         Assert.Equal("user", (await (await api.GetAsync("/api/auth/me")).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("role").GetString());
 
-        await Expect(page.Locator("#tokens-body tr")).ToHaveCountAsync(3);
+        await Expect(page.Locator("#tokens-body tr")).ToHaveCountAsync(2);
+        await Expect(page.Locator("#tokens-inactive-body tr")).ToHaveCountAsync(1);
         await Expect(page.Locator("#tokens-body tr", new() { HasText = "dbt Cloud webhook" })).ToContainTextAsync("via header");
         await page.Locator("#users-status").EvaluateAsync("e => e.textContent = ''");
         await SaveScreenshotAsync(page);

@@ -92,7 +92,7 @@ public sealed class HealthAndSwaggerTests
 
     /// <summary>Each operation lists the problem statuses its handler's typed results can answer (API.md §8).</summary>
     [Theory]
-    [InlineData("/api/tokens", "post", "201 401 403 422")]
+    [InlineData("/api/tokens", "post", "201 401 403 409 422")]
     [InlineData("/api/tokens/{id}/rotate", "post", "201 401 403 404 409 422")]
     [InlineData("/api/tokens/{id}", "delete", "204 401 403 404")]
     [InlineData("/api/users/{id}", "patch", "200 401 403 404 409 422")]

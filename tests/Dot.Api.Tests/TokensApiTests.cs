@@ -156,6 +156,48 @@ public sealed class TokensApiTests
     }
 
     [Fact]
+    public async Task DuplicateActiveTokenNameIs409UntilTheFirstIsRevokedAndRotationKeepsTheName()
+    {
+        await using var factory = new DotApiFactory();
+        var (_, _, client) = await factory.CreateCallerAsync("dup@example.com");
+
+        var first = await client.PostAsJsonAsync("/api/tokens", new { name = "deploy", expires_in_days = 30 });
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        var firstId = (await first.JsonAsync()).GetProperty("id").GetGuid();
+
+        var again = await client.PostAsJsonAsync("/api/tokens", new { name = " DEPLOY ", expires_in_days = 7 });
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+        Assert.Contains("deploy", (await again.JsonAsync()).GetProperty("detail").GetString(), StringComparison.OrdinalIgnoreCase);
+
+        var rotated = await client.PostAsJsonAsync($"/api/tokens/{firstId}/rotate", new { grace_period_minutes = 60 });
+        Assert.Equal(HttpStatusCode.Created, rotated.StatusCode);
+        Assert.Equal("deploy", (await rotated.JsonAsync()).GetProperty("name").GetString());
+        Assert.Equal(HttpStatusCode.Conflict,
+            (await client.PostAsJsonAsync("/api/tokens", new { name = "deploy", expires_in_days = 7 })).StatusCode);
+
+        foreach (var token in (await (await client.GetAsync("/api/tokens")).JsonAsync()).GetProperty("items").EnumerateArray()
+            .Where(t => t.GetProperty("name").GetString() == "deploy"))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/api/tokens/{token.GetProperty("id").GetGuid()}")).StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.Created,
+            (await client.PostAsJsonAsync("/api/tokens", new { name = "Deploy", expires_in_days = 7 })).StatusCode);
+    }
+
+    [Fact]
+    public async Task AnExpiredTokenDoesNotHoldItsName()
+    {
+        await using var factory = new DotApiFactory();
+        var (_, _, client) = await factory.CreateCallerAsync("exp@example.com");
+        Assert.Equal(HttpStatusCode.Created, (await client.PostAsJsonAsync("/api/tokens", new { name = "nightly", expires_in_days = 1 })).StatusCode);
+
+        factory.Time.Advance(TimeSpan.FromDays(1));
+
+        Assert.Equal(HttpStatusCode.Created, (await client.PostAsJsonAsync("/api/tokens", new { name = "nightly", expires_in_days = 1 })).StatusCode);
+    }
+
+    [Fact]
     public async Task RevokingAnUnknownTokenIs404()
     {
         await using var factory = new DotApiFactory();

@@ -20,6 +20,9 @@ public sealed class WriteLock
     /// <summary>The first-run setup, allowed only while no user exists.</summary>
     public const string FirstRun = "first_run";
 
+    /// <summary>Creating a token, allowed only while its owner has no active or rotating token of that name.</summary>
+    public const string TokenNames = "token_names";
+
     public required string Name { get; set; }
 
     /// <summary>How many times the lock was taken: the upsert must change the row to hold its lock.</summary>

@@ -92,6 +92,42 @@ public sealed class TokenService(DotDbContext db, TimeProvider time, IOptions<To
         }
     }
 
+    /// <summary>
+    /// Creates a token unless its owner already has an active or rotating token of that name (compared
+    /// case-insensitively; revoked and expired ones do not count): then null, and nothing is written. The check and
+    /// the insert hold <see cref="WriteLock.TokenNames"/>, so two creates of one name at once make one token.
+    /// </summary>
+    public async Task<(ApiToken Token, string Plaintext)?> TryCreateAsync(Guid ownerId, Guid? createdBy, string name,
+        string? description, DateTime? expiresAt, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.BeginLockedAsync(WriteLock.TokenNames, cancellationToken);
+        if (await NameInUseAsync(ownerId, name, cancellationToken))
+        {
+            return null;
+        }
+
+        var created = await CreateAsync(ownerId, createdBy, name, description, expiresAt, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return created;
+    }
+
+    /// <summary>Whether the owner has an active or rotating token of that name, case-insensitively.</summary>
+    public async Task<bool> NameInUseAsync(Guid ownerId, string name, CancellationToken cancellationToken)
+    {
+        var now = Now;
+        var wanted = name.Trim();
+        var live = await db.ApiTokens.AsNoTracking()
+            .Where(t => t.UserId == ownerId && t.RevokedAt == null && (t.ExpiresAt == null || t.ExpiresAt > now))
+            .Select(t => new { t.Name, t.RevokedAt, t.ExpiresAt, t.GraceEndsAt })
+            .ToListAsync(cancellationToken);
+        return live.Any(t => string.Equals(t.Name, wanted, StringComparison.OrdinalIgnoreCase)
+            && TokenRules.StatusAt(t.RevokedAt, t.ExpiresAt, t.GraceEndsAt, now) is TokenStatus.Active or TokenStatus.Rotating);
+    }
+
+    /// <summary>
+    /// Creates a token without the name check of <see cref="TryCreateAsync"/>: for a rotation's successor, which
+    /// keeps the name of the token it replaces, and for callers that check names themselves.
+    /// </summary>
     public async Task<(ApiToken Token, string Plaintext)> CreateAsync(Guid ownerId, Guid? createdBy, string name,
         string? description, DateTime? expiresAt, CancellationToken cancellationToken)
     {

@@ -28,7 +28,7 @@ internal static class TokensApi
             .WithName("CreateToken")
             .WithExampleBody(new CreateTokenRequest("ci", "GitHub Actions deploys", 90, null, null))
             .WithSummary("Create a token")
-            .WithDescription("Give expires_in_days (1–3650) or expires_at, or neither for a token that never expires. The plaintext token is in this response only.")
+            .WithDescription("Give expires_in_days (1–3650) or expires_at, or neither for a token that never expires. The plaintext token is in this response only. 409 when the owner already has an active or rotating token of that name (case-insensitive).")
             .CarriesSecret();
 
         group.MapDelete("/{id:guid}", RevokeAsync)
@@ -79,7 +79,7 @@ internal static class TokensApi
         return TypedResults.Ok(new Page<TokenDto>(items, null));
     }
 
-    private static async Task<Results<Created<CreatedTokenDto>, InvalidProblem, ForbiddenProblem>> CreateAsync(
+    private static async Task<Results<Created<CreatedTokenDto>, InvalidProblem, ForbiddenProblem, ConflictProblem>> CreateAsync(
         CreateTokenRequest request, ClaimsPrincipal caller, TokenService tokens, CancellationToken ct)
     {
         var callerId = caller.UserId();
@@ -117,7 +117,11 @@ internal static class TokensApi
             return errors.ToProblem();
         }
 
-        var (token, plaintext) = await tokens.CreateAsync(ownerId, callerId, request.Name!, request.Description, expiresAt, ct);
+        if (await tokens.TryCreateAsync(ownerId, callerId, request.Name!, request.Description, expiresAt, ct) is not ({ } token, { } plaintext))
+        {
+            return Problems.Conflict($"There is already an active token named \"{request.Name!.Trim()}\"; names are unique among a user's active and rotating tokens (revoked and expired ones do not count).");
+        }
+
         return TypedResults.Created($"/api/tokens/{token.Id}", token.ToCreatedDto(tokens.Now, plaintext));
     }
 

@@ -1,11 +1,12 @@
-// Settings / Users: all users, for admins: add one, change a role, disable or enable, copy an API token for one.
+// Settings / Users: all users, for admins: add one, change a role, disable or enable, set a password, see and
+// revoke or rotate their tokens, copy an API token for one.
 
 import { SessionEnded, call, state } from './api.js';
 import { confirmAction, openDialog } from './dialogs.js';
-import { $, badge, cell, element, localDate } from './format.js';
+import { $, badge, cell, element } from './format.js';
 import { busy, clearFormError, problemMessage, showFormError } from './forms.js';
 import { actionsMenu } from './menu.js';
-import { defaultLifetimeDays, loadTokens, showSecret } from './tokens.js';
+import { openTokenDialog, openUserTokens } from './tokens.js';
 
 /** Reloads the page's session, when an admin changes their own role: the page sets it to going back to the start. */
 let reload = async () => {};
@@ -57,42 +58,32 @@ function userRow(user) {
   const email = element('span', null, user.email);
   if (self) email.append(element('span', 'sub', '(you)'));
   row.append(
-    cell(email),
-    cell(user.name),
-    cell(badge(user.role, `role-${user.role}`)),
-    cell(user.disabled ? badge('disabled', 'revoked') : badge('active', 'active')),
+    cell(email, null, 'Email'),
+    cell(user.name, null, 'Name'),
+    cell(badge(user.role, `role-${user.role}`), null, 'Role'),
+    cell(user.disabled ? badge('disabled', 'revoked') : badge('active', 'active'), null, 'Status'),
+    cell(user.has_password ? 'set' : 'none', user.has_password ? null : 'muted', 'Password'),
   );
   const items = [
-    { label: 'Copy API Token', action: (opener) => copyTokenFor(user, opener) },
+    { label: 'Copy API Token', action: (opener) => openTokenDialog(user, opener) },
     { label: 'Change role…', action: (opener) => openRoleDialog(user, opener) },
   ];
   if (!self) {
+    items.push({ label: user.has_password ? 'Change password…' : 'Set password…', action: (opener) => openPasswordDialog(user, opener) });
     items.push(user.disabled
       ? { label: 'Enable user', action: (opener) => setDisabled(user, false, opener) }
       : { label: 'Disable user', action: (opener) => setDisabled(user, true, opener) });
   }
   const actions = element('td', 'actions');
-  actions.append(actionsMenu(`Actions for ${user.email}`, items));
+  const wrap = element('div', 'row-actions');
+  const tokens = element('button', 'button-quiet', 'Tokens');
+  tokens.type = 'button';
+  tokens.setAttribute('aria-label', `Tokens of ${user.email}`);
+  tokens.addEventListener('click', () => openUserTokens(user, tokens));
+  wrap.append(tokens, actionsMenu(`Actions for ${user.email}`, items));
+  actions.append(wrap);
   row.append(actions);
   return row;
-}
-
-async function copyTokenFor(user, opener) {
-  const today = localDate(new Date());
-  const body = {
-    user_id: user.id,
-    name: `API token ${today}`,
-    description: `Created for ${user.email} by ${state.user.email} in Settings / Users.`,
-    expires_in_days: defaultLifetimeDays(),
-  };
-  try {
-    const created = await call('POST', '/api/tokens', body);
-    showSecret(created, user, opener);
-    if (state.user && user.id === state.user.id) await loadTokens(false);
-  } catch (error) {
-    if (error instanceof SessionEnded) return;
-    showUsersError(`Could not create a token for ${user.email}: ${error.message}`);
-  }
 }
 
 function setDisabled(user, disabled, opener) {
@@ -110,12 +101,6 @@ function setDisabled(user, disabled, opener) {
       await loadUsers(false);
     },
   });
-}
-
-function showUsersError(message) {
-  const error = $('users-error');
-  error.querySelector('.alert-text').textContent = message;
-  error.hidden = false;
 }
 
 // Change role: a small dialog, so a keyboard user browsing the options changes nothing by accident.
@@ -184,10 +169,59 @@ $('user-form').addEventListener('submit', (event) => {
       await loadUsers(false);
     } catch (error) {
       if (error instanceof SessionEnded) return;
+      if (error.status === 409) {
+        showFormError(form, null, { email: [`A user with the email ${body.email} already exists.`] }, { email: 'user-email' });
+        return;
+      }
       showFormError(form, problemMessage(error), error.problem && error.problem.errors,
-        { email: 'user-email', name: 'user-name', role: 'user-role', password: 'user-password' });
+        { email: 'user-email', name: 'user-name', role: 'user-role', password: 'user-password' },
+        { email: 'Email', name: 'Name', role: 'Role', password: 'Password' });
     }
   });
+});
+
+// Set password: for this page's sign-in; the user's web sessions end, their tokens keep working.
+let passwordTarget = null;
+
+function openPasswordDialog(user, opener) {
+  passwordTarget = user;
+  const form = $('password-form');
+  form.reset();
+  clearFormError(form);
+  $('password-dialog-title').textContent = `${user.has_password ? 'Change the password' : 'Set a password'} for ${user.email}`;
+  $('password-username').value = user.email;
+  openDialog($('password-dialog'), opener, $('users-title'));
+  $('password-value').focus();
+}
+
+$('password-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const user = passwordTarget;
+  clearFormError(form);
+  const password = $('password-value').value;
+  if (!user) return;
+  if (password.length < 8) {
+    showFormError(form, null, { password: ['The password needs at least 8 characters.'] }, { password: 'password-value' });
+    return;
+  }
+  busy(form, async () => {
+    try {
+      await call('PATCH', `/api/users/${user.id}`, { password });
+      $('password-value').value = '';
+      $('password-dialog').close();
+      $('users-status').textContent = `The password of ${user.email} is set. They sign in to this page with it.`;
+      await loadUsers(false);
+    } catch (error) {
+      if (error instanceof SessionEnded) return;
+      showFormError(form, problemMessage(error), error.problem && error.problem.errors,
+        { password: 'password-value' }, { password: 'New password' });
+    }
+  });
+});
+
+$('password-dialog').addEventListener('close', () => {
+  $('password-value').value = '';
 });
 
 $('users-retry').addEventListener('click', () => loadUsers(true));

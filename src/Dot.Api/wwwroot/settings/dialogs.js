@@ -16,8 +16,12 @@ for (const dialog of document.querySelectorAll('dialog')) {
   dialog.addEventListener('close', () => {
     const target = returnTo.get(dialog);
     returnTo.delete(dialog);
-    if (!target || document.querySelector('dialog[open]')) return;
+    if (!target) return;
     const back = target.opener && target.opener.isConnected && !target.opener.closest('[hidden]') ? target.opener : target.fallback;
+    // Under another dialog still open (a user's tokens), focus goes back only to something inside that one; a
+    // dialog that replaces this one (the secret after a form) sets focus itself.
+    const open = [...document.querySelectorAll('dialog[open]')].pop();
+    if (open && !(back && open.contains(back))) return;
     if (back) back.focus();
   });
   for (const button of dialog.querySelectorAll('[data-close]')) {

@@ -9,14 +9,31 @@ export function clearFormError(form) {
   for (const field of form.querySelectorAll('[aria-invalid]')) field.removeAttribute('aria-invalid');
 }
 
-/** Shows a message, and the field errors of a 422, in the form's alert; marks and focuses the first bad field. */
-export function showFormError(form, message, fieldErrors, fieldMap) {
+/**
+ * An API message in the form's words: each API field name in it (expires_in_days) becomes the form's label
+ * (Expiration); a message that names no label is prefixed with its field's label ("Name: …").
+ */
+export function inFormWords(field, message, labels) {
+  if (!labels) return message;
+  let text = message;
+  for (const [name, label] of Object.entries(labels)) {
+    text = text.replace(new RegExp(`\\b${name}\\b`, 'g'), label);
+  }
+  const own = labels[field];
+  return own && !text.includes(own) ? `${own}: ${text}` : text;
+}
+
+/**
+ * Shows a message, and the field errors of a 422, in the form's alert; marks and focuses the first bad field.
+ * `fieldMap` maps an API field to its input's id; `labels` maps it to the label the form shows for it.
+ */
+export function showFormError(form, message, fieldErrors, fieldMap, labels) {
   const box = form.querySelector('.form-error');
   const lines = [];
   let first = null;
   if (fieldErrors) {
     for (const [field, messages] of Object.entries(fieldErrors)) {
-      lines.push(...messages);
+      lines.push(...messages.map((line) => inFormWords(field, line, labels)));
       const input = (fieldMap && fieldMap[field] && $(fieldMap[field])) || form.elements.namedItem(field);
       if (input && input.setAttribute) {
         input.setAttribute('aria-invalid', 'true');

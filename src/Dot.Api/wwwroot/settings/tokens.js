@@ -1,10 +1,18 @@
-// Settings / Users: the signed-in user's API tokens, and a new token's secret, shown once. The secret lives
-// only in the "shown once" dialog: never in storage, a cookie or the URL, and it is cleared when the dialog closes.
+// Settings / Users: token lists (the signed-in user's, and for admins any user's), with create, rotate and
+// revoke, and a new token's secret, shown once. The secret lives only in the "shown once" dialog (and, for
+// Copy API Token, the clipboard): never in storage, a cookie or the URL, and it is cleared when the dialog closes.
 
-import { SessionEnded, call } from './api.js';
+import { SessionEnded, call, state } from './api.js';
 import { confirmAction, openDialog } from './dialogs.js';
-import { $, addDays, badge, cell, dateTimeFormat, element, localDate, timeElement } from './format.js';
+import { $, absoluteTimeElement, addDays, badge, cell, dateTimeFormat, element, localDate, timeElement } from './format.js';
 import { busy, clearFormError, problemMessage, showFormError } from './forms.js';
+
+/** A token that expires within this long is marked "expires soon". */
+const SOON_MS = 7 * 24 * 3600 * 1000;
+
+/** The token form's words for the API's fields, so that its errors speak them. */
+const TOKEN_LABELS = { name: 'Name', description: 'Description', expires_in_days: 'Expiration', expires_at: 'Expiration', user_id: 'User' };
+const TOKEN_INPUTS = { name: 'token-name', description: 'token-description', expires_in_days: 'token-expiration', expires_at: 'token-date' };
 
 /** The server's token policy (GET /api/tokens/policy); null when it could not be read. */
 let policy = null;
@@ -18,7 +26,7 @@ export async function loadPolicy() {
   }
 }
 
-export function defaultLifetimeDays() {
+function defaultLifetimeDays() {
   const max = policy ? policy.max_lifetime_days : null;
   return max === null || max === undefined ? 30 : Math.min(30, max);
 }
@@ -46,74 +54,149 @@ $('token-expiration').addEventListener('change', () => {
   $('token-date-field').hidden = $('token-expiration').value !== 'date';
 });
 
-export async function loadTokens(first) {
-  const status = $('tokens-status');
-  const error = $('tokens-error');
-  if (first) {
-    $('tokens-table').hidden = true;
-    status.textContent = 'Loading tokens…';
+// ---------------------------------------------------------------- token lists
+
+/**
+ * A token list in `host`, cloned from the page's template: a status line, the active and rotating tokens, and
+ * the revoked and expired ones apart, in a collapsed section. `owner` null means the signed-in user.
+ */
+function tokenList(host, fallback) {
+  host.replaceChildren($('token-list-template').content.cloneNode(true));
+  const part = (name) => host.querySelector(`.${name}`);
+  const list = {
+    owner: null,
+    fallback,
+    status: part('tokens-status'),
+    error: part('tokens-error'),
+    activeWrap: part('tokens-active-wrap'),
+    activeBody: part('tokens-active-body'),
+    inactive: part('tokens-inactive'),
+    inactiveBody: part('tokens-inactive-body'),
+    inactiveCount: part('tokens-inactive-count'),
+  };
+  list.load = (first, notice) => loadList(list, first, notice);
+  part('tokens-retry').addEventListener('click', () => list.load(true));
+  return list;
+}
+
+const ownTokens = tokenList($('tokens-list'), $('tokens-title'));
+// The ids tests and the docs know the signed-in user's list by.
+ownTokens.status.id = 'tokens-status';
+ownTokens.error.id = 'tokens-error';
+ownTokens.activeWrap.querySelector('table').id = 'tokens-table';
+ownTokens.activeBody.id = 'tokens-body';
+ownTokens.inactive.id = 'tokens-inactive';
+ownTokens.inactiveBody.id = 'tokens-inactive-body';
+ownTokens.activeWrap.querySelector('caption').textContent = 'Your API tokens';
+
+const userTokens = tokenList($('user-tokens-list'), $('user-tokens-title'));
+userTokens.inactive.id = 'user-tokens-inactive';
+
+export function loadTokens(first, notice) {
+  return ownTokens.load(first, notice);
+}
+
+/** Reloads every list that shows this owner's tokens (null: the signed-in user). */
+async function reloadFor(ownerId, except, notice) {
+  const self = state.user ? state.user.id : null;
+  const work = [];
+  if (ownTokens !== except && (ownerId === null || ownerId === self)) work.push(ownTokens.load(false, notice));
+  if (userTokens !== except && $('user-tokens-dialog').open && userTokens.owner
+    && (userTokens.owner.id === ownerId || (ownerId === null && userTokens.owner.id === self))) {
+    work.push(userTokens.load(false, notice));
   }
-  error.hidden = true;
+  await Promise.all(work);
+}
+
+async function loadList(list, first, notice) {
+  if (first) {
+    list.activeWrap.hidden = true;
+    list.inactive.hidden = true;
+    list.inactive.open = false;
+    list.status.textContent = 'Loading tokens…';
+  }
+  list.error.hidden = true;
+  const path = list.owner ? `/api/tokens?user_id=${encodeURIComponent(list.owner.id)}` : '/api/tokens';
   try {
-    const page = await call('GET', '/api/tokens');
-    renderTokens(page.items);
+    const page = await call('GET', path);
+    renderList(list, page.items, notice);
   } catch (failure) {
     if (failure instanceof SessionEnded) return;
-    $('tokens-table').hidden = true;
-    status.textContent = '';
-    error.querySelector('.alert-text').textContent = `Could not load your tokens: ${failure.message}`;
-    error.hidden = false;
+    list.activeWrap.hidden = true;
+    list.inactive.hidden = true;
+    list.status.textContent = '';
+    list.error.querySelector('.alert-text').textContent = list.owner
+      ? `Could not load the tokens of ${list.owner.email}: ${failure.message}`
+      : `Could not load your tokens: ${failure.message}`;
+    list.error.hidden = false;
   }
 }
 
-function renderTokens(items) {
-  const body = $('tokens-body');
-  const table = $('tokens-table');
-  const status = $('tokens-status');
-  if (!items.length) {
-    body.replaceChildren();
-    table.hidden = true;
-    status.textContent = 'You have no tokens yet. Create one to call the API from scripts, notebooks or CI.';
-    return;
+const isLive = (token) => token.status === 'active' || token.status === 'rotating';
+
+function renderList(list, items, notice) {
+  const now = Date.now();
+  const live = items.filter(isLive);
+  const gone = items.filter((token) => !isLive(token));
+  list.activeBody.replaceChildren(...live.map((token) => tokenRow(list, token, now)));
+  list.activeWrap.hidden = !live.length;
+  list.inactiveBody.replaceChildren(...gone.map((token) => tokenRow(list, token, now)));
+  list.inactiveCount.textContent = String(gone.length);
+  list.inactive.hidden = !gone.length;
+  let empty = '';
+  if (!live.length) {
+    const who = list.owner ? `${list.owner.email} has` : 'You have';
+    empty = gone.length
+      ? `${who} no active tokens.`
+      : `${who} no tokens yet.${list.owner ? '' : ' Create one to call the API from scripts, notebooks or CI.'}`;
   }
-  status.textContent = '';
-  body.replaceChildren(...items.map(tokenRow));
-  table.hidden = false;
+  // A message about what was just done (revoked, rotated) stays until the next change of the list.
+  list.status.textContent = [notice, empty].filter(Boolean).join(' ');
 }
 
-function tokenRow(token) {
+function tokenRow(list, token, now) {
   const row = element('tr');
   row.dataset.tokenId = token.id;
   row.append(
-    cell(token.name, 'strong'),
-    cell(token.description, 'muted'),
-    cell(element('code', null, `${token.hint}…`)),
-    cell(timeElement(token.created_at)),
-    cell(token.expires_at ? timeElement(token.expires_at) : 'Never'),
-    cell(lastUsed(token)),
-    cell(badge(token.status, token.status)),
+    cell(token.name, 'strong', 'Name'),
+    cell(token.description, 'muted', 'Description'),
+    cell(element('code', null, `${token.hint}…`), null, 'Token'),
+    cell(timeElement(token.created_at), null, 'Created'),
+    cell(expires(token, now), null, 'Expires'),
+    cell(lastUsed(token), null, 'Last used'),
+    cell(status(token), null, 'Status'),
   );
   const actions = element('td', 'actions');
-  if (token.status === 'active' || token.status === 'rotating') {
-    const revoke = element('button', 'button-danger-quiet', 'Revoke');
-    revoke.type = 'button';
-    revoke.setAttribute('aria-label', `Revoke token ${token.name}`);
-    revoke.addEventListener('click', () => confirmAction({
-      title: 'Revoke this token?',
-      text: `"${token.name}" stops working at once: anything that uses it gets 401 from its next request. This cannot be undone.`,
-      okLabel: 'Revoke',
-      opener: revoke,
-      fallback: $('tokens-title'),
-      action: async () => {
-        await call('DELETE', `/api/tokens/${token.id}`);
-        $('tokens-status').textContent = `Token "${token.name}" revoked.`;
-        await loadTokens(false);
-      },
-    }));
-    actions.append(revoke);
-  }
+  const buttons = element('div', 'row-actions');
+  if (token.status === 'active') buttons.append(rotateButton(list, token));
+  if (isLive(token)) buttons.append(revokeButton(list, token));
+  if (buttons.childElementCount) actions.append(buttons);
   row.append(actions);
   return row;
+}
+
+function expires(token, now) {
+  if (!token.expires_at) return 'Never';
+  const wrap = element('span', 'expires');
+  wrap.append(timeElement(token.expires_at));
+  const left = new Date(token.expires_at).getTime() - now;
+  if (isLive(token) && left > 0 && left <= SOON_MS) {
+    const soon = badge('expires soon', 'soon');
+    soon.title = 'This token stops working within 7 days: rotate it, or create a new one.';
+    wrap.append(' ', soon);
+  }
+  return wrap;
+}
+
+function status(token) {
+  const wrap = element('span');
+  wrap.append(badge(token.status, token.status));
+  if (token.status === 'rotating' && token.grace_ends_at) {
+    const until = element('span', 'sub', 'old secret works until ');
+    until.append(absoluteTimeElement(token.grace_ends_at));
+    wrap.append(until);
+  }
+  return wrap;
 }
 
 function lastUsed(token) {
@@ -126,31 +209,125 @@ function lastUsed(token) {
   return wrap;
 }
 
-$('create-token').addEventListener('click', () => {
+function revokeButton(list, token) {
+  const revoke = element('button', 'button-danger-quiet', 'Revoke');
+  revoke.type = 'button';
+  revoke.setAttribute('aria-label', `Revoke token ${token.name}`);
+  const whose = list.owner ? ` (${list.owner.email})` : '';
+  revoke.addEventListener('click', () => confirmAction({
+    title: 'Revoke this token?',
+    text: `"${token.name}"${whose} stops working at once: anything that uses it gets 401 from its next request. This cannot be undone.`,
+    okLabel: 'Revoke',
+    opener: revoke,
+    fallback: list.fallback,
+    action: async () => {
+      await call('DELETE', `/api/tokens/${token.id}`);
+      const notice = `Token "${token.name}" revoked.`;
+      await list.load(false, notice);
+      await reloadFor(token.user_id, list);
+    },
+  }));
+  return revoke;
+}
+
+// ---------------------------------------------------------------- rotate
+
+let rotating = null;
+
+function rotateButton(list, token) {
+  const rotate = element('button', 'button-quiet', 'Rotate');
+  rotate.type = 'button';
+  rotate.setAttribute('aria-label', `Rotate token ${token.name}`);
+  rotate.addEventListener('click', () => {
+    rotating = { list, token, opener: rotate };
+    const form = $('rotate-form');
+    form.reset();
+    clearFormError(form);
+    $('rotate-title').textContent = `Rotate "${token.name}"?`;
+    $('rotate-text').textContent = `A new secret replaces the one that starts ${token.hint}…, with the same name, description`
+      + `${list.owner ? ', owner' : ''} and lifetime length. The new secret is shown once.`;
+    openDialog($('rotate-dialog'), rotate, list.fallback);
+    $('rotate-grace').focus();
+  });
+  return rotate;
+}
+
+$('rotate-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  clearFormError(form);
+  if (!rotating) return;
+  const { list, token, opener } = rotating;
+  const grace = Number($('rotate-grace').value);
+  busy(form, async () => {
+    try {
+      const created = await call('POST', `/api/tokens/${token.id}/rotate`, { grace_period_minutes: grace });
+      $('rotate-dialog').close();
+      const until = dateTimeFormat.format(new Date(Date.now() + grace * 60_000));
+      const old = grace ? `The old secret works until ${until}.` : 'The old secret has stopped working.';
+      showSecret(created, list.owner, opener, { note: `"${created.name}" was rotated: this is its new secret. ${old}` });
+      await list.load(false, `Token "${token.name}" rotated. ${old}`);
+      await reloadFor(token.user_id, list);
+    } catch (error) {
+      if (error instanceof SessionEnded) return;
+      showFormError(form, error.status === 409
+        ? 'This token was rotated or revoked meanwhile: only an active token can be rotated.'
+        : error.message);
+      await list.load(false);
+    }
+  });
+});
+
+// ---------------------------------------------------------------- create, and Copy API Token for a user
+
+/** Whose token the token dialog creates: null for the signed-in user, or a user (Copy API Token). */
+let tokenFor = null;
+let tokenOpener = null;
+
+/** Opens the token form: for yourself (Create New Token), or, for an admin, for `owner` (Copy API Token). */
+export function openTokenDialog(owner, opener) {
+  tokenFor = owner;
+  tokenOpener = opener;
   const form = $('token-form');
   form.reset();
   clearFormError(form);
   fillExpirationChoices();
-  openDialog($('token-dialog'), $('create-token'));
+  $('token-dialog-title').textContent = owner ? 'Copy API Token' : 'Create New Token';
+  $('token-dialog-owner').textContent = owner
+    ? `A new token for ${owner.email}: it acts with their role. It is copied to your clipboard when it is made.`
+    : '';
+  $('token-dialog-owner').hidden = !owner;
+  $('token-submit').textContent = owner ? 'Create and copy' : 'Create token';
+  if (owner) {
+    $('token-name').value = `API token ${localDate(new Date())}`;
+    $('token-description').value = `Created for ${owner.email} by ${state.user.email} in Settings / Users.`;
+  }
+  openDialog($('token-dialog'), opener, owner ? $('users-title') : $('tokens-title'));
   $('token-name').focus();
-});
+  if (owner) $('token-name').select();
+}
+
+$('create-token').addEventListener('click', () => openTokenDialog(null, $('create-token')));
 
 $('token-form').addEventListener('submit', (event) => {
   event.preventDefault();
   const form = event.currentTarget;
   clearFormError(form);
+  const owner = tokenFor;
+  const opener = tokenOpener;
   const name = $('token-name').value.trim();
   const description = $('token-description').value.trim();
   const expiration = $('token-expiration').value;
   const body = { name, description: description || null };
+  if (owner) body.user_id = owner.id;
   if (!name) {
-    showFormError(form, null, { name: ['Give the token a name, such as "dbt webhook" or "CI".'] }, { name: 'token-name' });
+    showFormError(form, null, { name: ['Give the token a name, such as "dbt webhook" or "CI".'] }, TOKEN_INPUTS);
     return;
   }
   if (expiration === 'date') {
     const day = $('token-date').value;
     if (!day) {
-      showFormError(form, null, { expires_at: ['Pick the day the token expires.'] }, { expires_at: 'token-date' });
+      showFormError(form, null, { expires_at: ['Pick the day the token expires.'] }, TOKEN_INPUTS);
       return;
     }
     body.expires_at = new Date(`${day}T23:59:59`).toISOString();
@@ -161,30 +338,47 @@ $('token-form').addEventListener('submit', (event) => {
     try {
       const created = await call('POST', '/api/tokens', body);
       $('token-dialog').close();
-      showSecret(created, null, $('create-token'));
-      await loadTokens(false);
+      if (owner) {
+        showSecret(created, owner, opener, { copying: true });
+        await copySecret();
+      } else {
+        showSecret(created, null, opener);
+      }
+      await reloadFor(created.user_id, null);
     } catch (error) {
       if (error instanceof SessionEnded) return;
-      showFormError(form, problemMessage(error), error.problem && error.problem.errors,
-        { name: 'token-name', description: 'token-description', expires_in_days: 'token-expiration', expires_at: 'token-date' });
+      if (error.status === 409) {
+        const who = owner ? `${owner.email} already has` : 'You already have';
+        showFormError(form, null, { name: [`${who} an active token named "${name}". Choose another name, or revoke or rotate that token.`] }, TOKEN_INPUTS);
+        return;
+      }
+      showFormError(form, problemMessage(error), error.problem && error.problem.errors, TOKEN_INPUTS, TOKEN_LABELS);
     }
   });
 });
 
-$('tokens-retry').addEventListener('click', () => loadTokens(true));
+// ---------------------------------------------------------------- a user's tokens (admins)
+
+/** Opens the tokens of `user` in a dialog, with rotate and revoke on each. */
+export function openUserTokens(user, opener) {
+  userTokens.owner = user;
+  $('user-tokens-title').textContent = `Tokens of ${user.email}`;
+  openDialog($('user-tokens-dialog'), opener, $('users-title'));
+  $('user-tokens-title').focus();
+  return userTokens.load(true);
+}
 
 // ---------------------------------------------------------------- the secret, shown once
 
-export function showSecret(created, owner, opener) {
+export function showSecret(created, owner, opener, { note, copying } = {}) {
   $('secret-title').textContent = owner ? `New token for ${owner.name}` : 'Your new token';
   const expires = created.expires_at ? `It expires ${dateTimeFormat.format(new Date(created.expires_at))}.` : 'It never expires.';
-  $('secret-owner').textContent = owner
-    ? `"${created.name}" for ${owner.email}: it acts with their role. ${expires}`
-    : `"${created.name}". ${expires}`;
+  const about = owner ? `"${created.name}" for ${owner.email}: it acts with their role.` : `"${created.name}".`;
+  $('secret-owner').textContent = note ? `${note} ${expires}` : `${about} ${expires}`;
   $('secret-owner').hidden = false;
   $('secret-value').value = created.token;
-  $('copy-status').textContent = '';
-  openDialog($('secret-dialog'), opener, $('tokens-title'));
+  $('copy-status').textContent = copying ? 'Copying to the clipboard…' : '';
+  openDialog($('secret-dialog'), opener, owner ? $('users-title') : $('tokens-title'));
   $('copy-secret').focus();
 }
 
@@ -193,7 +387,8 @@ $('secret-dialog').addEventListener('close', () => {
   $('copy-status').textContent = '';
 });
 
-$('copy-secret').addEventListener('click', async () => {
+/** Copies the secret with the clipboard API; where that fails, selects it for Ctrl+C and says so. */
+async function copySecret() {
   const input = $('secret-value');
   const status = $('copy-status');
   try {
@@ -208,8 +403,12 @@ $('copy-secret').addEventListener('click', async () => {
     } catch {
       copied = false;
     }
-    status.textContent = copied ? 'Copied to the clipboard.' : 'Selected: press Ctrl+C (⌘C on a Mac) to copy.';
+    status.textContent = copied
+      ? 'Copied to the clipboard.'
+      : 'Could not copy it automatically. It is selected: press Ctrl+C (⌘C on a Mac) to copy.';
   }
-});
+}
+
+$('copy-secret').addEventListener('click', copySecret);
 
 $('secret-value').addEventListener('focus', (event) => event.currentTarget.select());

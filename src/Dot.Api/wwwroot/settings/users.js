@@ -71,6 +71,7 @@ function showSetup(session) {
   $('setup-key-field').hidden = !session.setup_key_required;
   $('setup-not-allowed').hidden = session.setup_allowed;
   $('setup-form').hidden = !session.setup_allowed;
+  $('setup-cli-hint').hidden = !session.setup_allowed; // the refusal names the command itself
   if (session.setup_allowed) $('setup-email').focus();
 }
 
@@ -139,7 +140,8 @@ $('setup-form').addEventListener('submit', (event) => {
         return;
       }
       showFormError(form, problemMessage(error), error.problem && error.problem.errors,
-        { email: 'setup-email', name: 'setup-name', password: 'setup-password' });
+        { email: 'setup-email', name: 'setup-name', password: 'setup-password', setup_key: 'setup-key' },
+        { email: 'Email', name: 'Name', password: 'Password', setup_key: 'Setup key' });
     }
   });
 });
