@@ -46,6 +46,7 @@ builder.Services.AddTrustedForwardedHeaders(builder.Configuration);
 builder.Services.AddAuthenticationThrottle(builder.Configuration);
 builder.Services.AddDotAuthorization();
 builder.Services.AddDotSwagger();
+builder.AddServerStart();
 
 // Parsed once the features have registered their commands; usage and bad arguments end here, before the database.
 var command = start.IsCommand ? CliHost.ParseOrExit(start) : null;
@@ -83,8 +84,7 @@ app.MapSessions();
 app.MapSettingsPage();
 app.MapContributedEndpoints();
 
-await app.RunAsync();
-return 0;
+return await app.RunDotServerAsync();
 
 /// <summary>The entry point, visible to the tests' <c>WebApplicationFactory&lt;Program&gt;</c>.</summary>
 public partial class Program;
