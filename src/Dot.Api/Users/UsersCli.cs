@@ -16,11 +16,6 @@ internal static class UsersCli
     private static readonly Option<string> Name = CliCommands.Text("--name", "The display name (default: the email).");
     private static readonly Option<bool> PasswordStdin = CliCommands.Flag("--password-stdin", "Read the password from the first line of standard input.");
     private static readonly Option<bool> Service = CliCommands.Flag("--service", "A service account, without a password (not built yet).");
-    private static readonly Option<bool> PasswordStdinRequired = new("--password-stdin")
-    {
-        Description = "Read the password from the first line of standard input (required).",
-        Required = true,
-    };
 
     public static void Register() => CliCommands.Register("users", root =>
     {
@@ -28,7 +23,7 @@ internal static class UsersCli
         users.Verb("add", "Add a user; prints its id.", AddAsync, Email, RoleName, Name, PasswordStdin, Service);
         users.Verb("list", "One line per user: id, email, role, disabled, has_password.", ListAsync);
         users.Verb("set-password", "Set a user's password, read from standard input; their web sessions end.", SetPasswordAsync,
-            Email, PasswordStdinRequired);
+            Email, PasswordStdin);
     });
 
     private static async Task<int> AddAsync(ParseResult parse, CliContext cli, CancellationToken ct)
@@ -77,6 +72,11 @@ internal static class UsersCli
     private static async Task<int> SetPasswordAsync(ParseResult parse, CliContext cli, CancellationToken ct)
     {
         var email = parse.GetRequiredValue(Email);
+        if (!parse.GetValue(PasswordStdin))
+        {
+            throw new CliUsageException("--password-stdin is required: the password is read from standard input only.");
+        }
+
         var errors = new FieldErrors();
         var password = await ReadPasswordAsync(cli, errors, ct);
         CliCommands.ThrowIfInvalid(errors);
