@@ -18,10 +18,10 @@ using Dot.Api.Tokens;
 using Dot.Api.Users;
 using Dot.Api.Web;
 
-// `dot-api users …`, `tokens …`, `connections …`: an admin command against the same database; anything else serves.
-var isCommand = CliArguments.IsCommand(args);
-var builder = WebApplication.CreateBuilder(ContentRoot.BuilderOptions(isCommand ? [] : args.SkipWhile(a => a == "serve").ToArray()));
-if (isCommand)
+// `dot-api users …`, `tokens …`, `help …`: an admin command against the same database; `serve`, host options or nothing serve.
+var start = CliStart.From(args);
+var builder = WebApplication.CreateBuilder(ContentRoot.BuilderOptions(start.HostArgs));
+if (start.IsCommand)
 {
     builder.Logging.ForCommandLine();
 }
@@ -46,9 +46,10 @@ builder.Services.AddTrustedForwardedHeaders(builder.Configuration);
 builder.Services.AddAuthenticationThrottle(builder.Configuration);
 builder.Services.AddDotAuthorization();
 builder.Services.AddDotSwagger();
+builder.AddServerStart();
 
-// Parsed once the features have registered their verbs (connections add).
-var command = isCommand ? CliHost.ParseOrExit(args) : null;
+// Parsed once the features have registered their commands; usage and bad arguments end here, before the database.
+var command = start.IsCommand ? CliHost.ParseOrExit(start) : null;
 
 var app = builder.Build();
 await app.Services.MigrateDotDatabaseAsync();
@@ -83,8 +84,7 @@ app.MapSessions();
 app.MapSettingsPage();
 app.MapContributedEndpoints();
 
-await app.RunAsync();
-return 0;
+return await app.RunDotServerAsync();
 
 /// <summary>The entry point, visible to the tests' <c>WebApplicationFactory&lt;Program&gt;</c>.</summary>
 public partial class Program;

@@ -33,6 +33,9 @@ public sealed partial class ArchitectureTests
     [InlineData("Catalog", "Sync")]
     [InlineData("Audit", "Authentication")]
     [InlineData("Infrastructure", "Authentication")]
+    [InlineData("Cli", "Users")]
+    [InlineData("Cli", "Tokens")]
+    [InlineData("Cli", "Connections")]
     public void ArrowsPointOneWay(string from, string mustNotUse)
     {
         var graph = ReadGraph();

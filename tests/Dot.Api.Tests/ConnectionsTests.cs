@@ -392,21 +392,16 @@ public sealed class ConnectionsTests
     internal static async Task<(int Code, string Stdout, string Stderr)> RunCliWithStdinAsync(DotApiFactory factory, string stdin,
         params string[] args)
     {
-        var services = factory.Services; // builds the host, which registers the features' verbs
+        var services = factory.Services; // builds the host, which registers the features' commands
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
-        CliArguments command;
-        try
+        var command = CliHost.Parse(args, stdout, stderr);
+        if (command.ExitCode is { } exit)
         {
-            command = CliRunner.Parse(args);
-        }
-        catch (CliUsageException ex)
-        {
-            await stderr.WriteLineAsync($"error: {ex.Message}");
-            return (2, stdout.ToString(), stderr.ToString());
+            return (exit, stdout.ToString(), stderr.ToString());
         }
 
-        var code = await CliRunner.RunAsync(command, services, stdout, stderr, new StringReader(stdin));
+        var code = await CliHost.RunAsync(command, services, stdout, stderr, new StringReader(stdin));
         return (code, stdout.ToString(), stderr.ToString());
     }
 }

@@ -83,6 +83,13 @@ public sealed class SessionTests
         await AssertProblemAsync(unknown, HttpStatusCode.Unauthorized, "invalid_credentials");
         await AssertProblemAsync(noPassword, HttpStatusCode.Unauthorized, "invalid_credentials");
         Assert.Equal((await wrong.JsonAsync()).GetProperty("detail").GetString(), (await unknown.JsonAsync()).GetProperty("detail").GetString());
+        const string Refusal = "Wrong email or password. A user without a password gets one with "
+            + "`dot-api users set-password --email E --password-stdin`, or from an admin on this page.";
+        foreach (var response in new[] { wrong, unknown, noPassword })
+        {
+            Assert.Equal(Refusal, (await response.JsonAsync()).GetProperty("detail").GetString());
+        }
+
         Assert.False(wrong.Headers.Contains("Set-Cookie") && wrong.Headers.GetValues("Set-Cookie").Any(c => c.StartsWith("dot_session=", StringComparison.Ordinal)));
         Assert.Equal(HttpStatusCode.Unauthorized, (await session.Http.GetAsync("/api/auth/me")).StatusCode);
     }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json;
 using Dot.Api.Cli;
 using Dot.Api.Infrastructure;
@@ -11,45 +12,39 @@ namespace Dot.Api.Connections;
 /// </summary>
 internal static class ConnectionsCli
 {
-    private static readonly Lock Gate = new();
-    private static bool _registered;
+    private static readonly Option<string> Type = CliCommands.Text("--type", "The connector type, e.g. postgres or dbt.", required: true);
+    private static readonly Option<string> Id = CliCommands.Text("--id", "The connection's id, unique for its type.", required: true);
+    private static readonly Option<string> Name = CliCommands.Text("--name", "The display name.");
+    private static readonly Option<string> SettingsJson = CliCommands.Text("--settings-json", "The settings, as a JSON object.");
+    private static readonly Option<string> SecretsJson = CliCommands.Text("--secrets-json", "The secrets, as a JSON object; - reads them from standard input.");
 
-    /// <summary>Adds the verb to <see cref="CliRunner"/>; once per process, whatever the number of hosts built.</summary>
-    public static void Register()
-    {
-        lock (Gate)
-        {
-            if (!_registered)
-            {
-                CliRunner.Register("connections add",
-                    new HashSet<string>(["type", "id", "name", "settings-json", "secrets-json"], StringComparer.Ordinal), AddAsync);
-                _registered = true;
-            }
-        }
-    }
+    /// <summary>Adds <c>connections add</c> to the command line; once per process, whatever the number of hosts built.</summary>
+    public static void Register() => CliCommands.Register("connections", root =>
+        root.Group("connections", "Connections to the systems Dot syncs from.")
+            .Verb("add", "Add a connection; prints type/id.", AddAsync, Type, Id, Name, SettingsJson, SecretsJson));
 
-    private static async Task<int> AddAsync(CliArguments args, IServiceProvider services, TextWriter stdout, CancellationToken ct)
+    private static async Task<int> AddAsync(ParseResult parse, CliContext cli, CancellationToken ct)
     {
-        var type = args.Required("type");
-        var id = args.Required("id");
-        var name = args.Optional("name");
-        var settingsText = args.Optional("settings-json");
-        var secretsText = args.Optional("secrets-json");
+        var type = parse.GetRequiredValue(Type);
+        var id = parse.GetRequiredValue(Id);
+        var name = parse.GetValue(Name);
+        var settingsText = parse.GetValue(SettingsJson);
+        var secretsText = parse.GetValue(SecretsJson);
         if (secretsText == "-")
         {
-            secretsText = await (CliRunner.StdinOf(services) ?? TextReader.Null).ReadToEndAsync(ct);
+            secretsText = await cli.Stdin.ReadToEndAsync(ct);
         }
 
         var settings = ParseJson(settingsText, "--settings-json");
         var secrets = ParseJson(secretsText, "--secrets-json");
         var errors = new FieldErrors();
-        var connections = services.GetRequiredService<ConnectionService>();
+        var connections = cli.Get<ConnectionService>();
         var draft = connections.Check(type, id, name, settings, secrets, errors);
-        CliRunner.ThrowIfInvalid(errors);
+        CliCommands.ThrowIfInvalid(errors);
 
         var connection = await connections.CreateAsync(draft!, null, ct)
             ?? throw new CliRefusedException($"a {type} connection with id '{id}' already exists.");
-        await stdout.WriteLineAsync(connection.Key);
+        await cli.Stdout.WriteLineAsync(connection.Key);
         return 0;
     }
 

@@ -17,6 +17,13 @@ namespace Dot.Api.Sessions;
 /// <summary>Sign-in, sign-out and the first run, for the Settings / Users page.</summary>
 internal static partial class SessionApi
 {
+    /// <summary>
+    /// The one answer to a wrong email, a wrong password or a user without a password, so it does not tell which; it
+    /// says how a user without a password gets one.
+    /// </summary>
+    public const string WrongEmailOrPassword = "Wrong email or password. A user without a password gets one with "
+        + "`dot-api users set-password --email E --password-stdin`, or from an admin on this page.";
+
     public static RouteGroupBuilder MapSessions(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/session")
@@ -94,7 +101,7 @@ internal static partial class SessionApi
             throttle.RecordFailure(address);
             failures.Record(address, "invalid_credentials", null);
             Log.SignInRefused(logger, "invalid_credentials");
-            return Problems.Refusal(StatusCodes.Status401Unauthorized, "Wrong email or password.", "invalid_credentials");
+            return Problems.Refusal(StatusCodes.Status401Unauthorized, WrongEmailOrPassword, "invalid_credentials");
         }
 
         if (user.Disabled)

@@ -78,9 +78,12 @@ internal static class SwaggerExtensions
     /// </summary>
     public const string LogoStyleHash = "sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w=";
 
+    /// <summary><c>Dot:Swagger:Enabled</c>, true unless set false.</summary>
+    public static bool IsEnabled(IConfiguration configuration) => configuration.GetValue("Dot:Swagger:Enabled", true);
+
     public static WebApplication UseDotSwagger(this WebApplication app)
     {
-        if (app.Configuration.GetValue("Dot:Swagger:Enabled", true))
+        if (IsEnabled(app.Configuration))
         {
             app.Use((context, next) =>
             {

@@ -179,7 +179,7 @@ public sealed class TokenService(DotDbContext db, TimeProvider time, IOptions<To
     /// Null when the token was rotated or revoked meanwhile: of two rotations at once, the database lets one
     /// mark the old token replaced (a conditional update checked for one row), and the other makes nothing.
     /// </summary>
-    public async Task<(ApiToken Token, string Plaintext)?> RotateAsync(ApiToken old, Guid rotatedBy, TimeSpan grace,
+    public async Task<(ApiToken Token, string Plaintext)?> RotateAsync(ApiToken old, Guid? rotatedBy, TimeSpan grace,
         CancellationToken cancellationToken)
     {
         var now = Now;

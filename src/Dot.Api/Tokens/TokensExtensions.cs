@@ -15,6 +15,7 @@ public static class TokensExtensions
         services.AddSingleton<TokenVerifier>();
         services.AddSingleton<Users.IUserChangeHandler, EvictTokensOfChangedUser>();
         services.AddSingleton<TokenUsageRecorder>();
+        TokensCli.Register();
         services.AddPeriodicFlusher<TokenUsageRecorder>(sp => TimeSpan.FromSeconds(Math.Clamp(
             sp.GetRequiredService<IOptions<TokenOptions>>().Value.UsageFlushSeconds, 1, 60)));
         return services;

@@ -8,6 +8,7 @@ public static class UsersExtensions
     {
         services.AddScoped<UserService>();
         services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
+        UsersCli.Register();
         return services;
     }
 }

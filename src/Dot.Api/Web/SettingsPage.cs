@@ -25,8 +25,14 @@ internal static class SettingsPage
         return app;
     }
 
+    /// <summary>The page, and <c>GET /</c> sending a newcomer's browser to it (302).</summary>
     public static RouteHandlerBuilder MapSettingsPage(this IEndpointRouteBuilder routes)
-        => routes.MapGet(Route, Results<VirtualFileHttpResult, NotFound> (HttpContext context, IWebHostEnvironment environment) =>
+    {
+        routes.MapGet("/", () => TypedResults.Redirect(Route))
+            .AllowAnonymous()
+            .ExcludeFromDescription()
+            .WithName("Home");
+        return routes.MapGet(Route, Results<VirtualFileHttpResult, NotFound> (HttpContext context, IWebHostEnvironment environment) =>
             {
                 AddSecurityHeaders(context.Response);
 
@@ -43,6 +49,7 @@ internal static class SettingsPage
             .AllowAnonymous()
             .ExcludeFromDescription()
             .WithName("SettingsUsersPage");
+    }
 
     public static void AddSecurityHeaders(HttpResponse response)
     {

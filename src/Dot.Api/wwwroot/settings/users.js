@@ -111,7 +111,7 @@ $('signin-form').addEventListener('submit', (event) => {
         return;
       }
       $('signin-password').value = '';
-      showFormError(form, error.status === 401 ? 'Wrong email or password.' : error.message);
+      showFormError(form, error.message);
       $('signin-password').focus();
     }
   });
