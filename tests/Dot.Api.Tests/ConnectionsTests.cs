@@ -376,13 +376,14 @@ public sealed class ConnectionsTests
             using var copy = new MemoryStream();
             stream.CopyTo(copy);
             var bytes = copy.ToArray();
-            Assert.True(bytes.Length > 0);
             Assert.Equal(-1, bytes.AsSpan().IndexOf(Encoding.UTF8.GetBytes(text)));
             Assert.Equal(-1, bytes.AsSpan().IndexOf(Encoding.Unicode.GetBytes(text)));
-            found++;
+
+            // The write-ahead log may be checkpointed to nothing as the last connection closes: an empty file says nothing.
+            found += bytes.Length > 0 ? 1 : 0;
         }
 
-        Assert.True(found > 0, "no database file was read");
+        Assert.True(found > 0, "no database file with content was read");
     }
 
     /// <summary>Runs an admin command in-process as <c>dot-api</c> would: parse (exit 2 on bad arguments), then run.</summary>
