@@ -172,24 +172,33 @@ public sealed class TokenService(DotDbContext db, TimeProvider time, IOptions<To
         cache.Remove(token.Hash);
     }
 
+    /// <summary>What a refused rotation answers, for the API and the CLI alike.</summary>
+    public const string NotActiveForRotation = "This token is not active (revoked, rotated or expired, perhaps meanwhile): only an active token can be rotated.";
+
     /// <summary>
     /// A new secret with the same name, description, owner and lifetime length — clamped to
     /// <c>Dot:Tokens:MaxLifetimeDays</c> as it is now, so a never-expiring token rotated under a maximum gets
     /// that maximum; the old one keeps working for <paramref name="grace"/> (status <c>rotating</c>), then stops.
-    /// Null when the token was rotated or revoked meanwhile: of two rotations at once, the database lets one
-    /// mark the old token replaced (a conditional update checked for one row), and the other makes nothing.
+    /// Null when the token is not active — revoked, rotated or expired, before or meanwhile: the one rule, decided by
+    /// the database (a conditional update checked for one row), so of two rotations at once the other makes nothing.
     /// </summary>
     public async Task<(ApiToken Token, string Plaintext)?> RotateAsync(ApiToken old, Guid? rotatedBy, TimeSpan grace,
         CancellationToken cancellationToken)
     {
         var now = Now;
+        if (old.StatusAt(now) != TokenStatus.Active)
+        {
+            return null;
+        }
+
         var expiresAt = RotatedExpiry(old, now);
         DateTime? revokedAt = grace <= TimeSpan.Zero ? now : null;
         DateTime? graceEndsAt = grace <= TimeSpan.Zero ? null : now + grace;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var (token, plaintext) = await CreateAsync(old.UserId, rotatedBy, old.Name, old.Description, expiresAt, cancellationToken);
         var claimed = await db.ApiTokens
-            .Where(t => t.Id == old.Id && t.ReplacedBy == null && t.RevokedAt == null && t.GraceEndsAt == null)
+            .Where(t => t.Id == old.Id && t.ReplacedBy == null && t.RevokedAt == null && t.GraceEndsAt == null
+                && (t.ExpiresAt == null || t.ExpiresAt > now))
             .ExecuteUpdateAsync(set => set
                 .SetProperty(t => t.ReplacedBy, token.Id)
                 .SetProperty(t => t.RevokedAt, revokedAt)

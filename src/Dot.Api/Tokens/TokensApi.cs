@@ -163,14 +163,9 @@ internal static class TokensApi
             return Problems.Forbidden("Only the token's owner or an admin may rotate it.");
         }
 
-        if (token.StatusAt(tokens.Now) != TokenStatus.Active)
-        {
-            return Problems.Conflict("Only an active token can be rotated.");
-        }
-
         if (await tokens.RotateAsync(token, caller.UserId(), TimeSpan.FromMinutes(grace), ct) is not ({ } rotated, { } plaintext))
         {
-            return Problems.Conflict("The token was rotated or revoked meanwhile; only an active token can be rotated.");
+            return Problems.Conflict(TokenService.NotActiveForRotation);
         }
 
         return TypedResults.Created($"/api/tokens/{rotated.Id}", rotated.ToCreatedDto(tokens.Now, plaintext));

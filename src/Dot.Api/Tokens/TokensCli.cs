@@ -104,14 +104,9 @@ internal static class TokensCli
 
         var tokens = cli.Get<TokenService>();
         var token = await tokens.FindAsync(id, ct) ?? throw new CliRefusedException($"no token with id {id}.");
-        if (token.StatusAt(tokens.Now) != TokenStatus.Active)
-        {
-            throw new CliRefusedException($"only an active token can be rotated; {id} is {token.StatusAt(tokens.Now).ToString().ToLowerInvariant()}.");
-        }
-
         if (await tokens.RotateAsync(token, null, grace, ct) is not ({ }, { } plaintext))
         {
-            throw new CliRefusedException("the token was rotated or revoked meanwhile; only an active token can be rotated.");
+            throw new CliRefusedException($"{id}: {TokenService.NotActiveForRotation}");
         }
 
         await cli.Stdout.WriteLineAsync(plaintext);
