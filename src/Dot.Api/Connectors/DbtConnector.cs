@@ -134,7 +134,7 @@ internal sealed partial class DbtConnector(IHttpClientFactory httpClients, IOpti
         {
             response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
         }
-        catch (HttpRequestException ex) when (Find<ConnectorTargetRefusedException>(ex) is { } refused)
+        catch (HttpRequestException ex) when (ExceptionChain.Find<ConnectorTargetRefusedException>(ex) is { } refused)
         {
             throw new SyncFailedException($"refused to connect to {where}: {refused.Message}", ex);
         }
@@ -186,12 +186,12 @@ internal sealed partial class DbtConnector(IHttpClientFactory httpClients, IOpti
     /// </summary>
     private static string Cause(Exception ex)
     {
-        if (Find<SocketException>(ex) is { } socket)
+        if (ExceptionChain.Find<SocketException>(ex) is { } socket)
         {
             return socket.Message;
         }
 
-        var error = Find<HttpRequestException>(ex)?.HttpRequestError ?? Find<HttpIOException>(ex)?.HttpRequestError ?? HttpRequestError.Unknown;
+        var error = ExceptionChain.Find<HttpRequestException>(ex)?.HttpRequestError ?? ExceptionChain.Find<HttpIOException>(ex)?.HttpRequestError ?? HttpRequestError.Unknown;
         return error switch
         {
             HttpRequestError.NameResolutionError => "the host name does not resolve",
@@ -204,20 +204,6 @@ internal sealed partial class DbtConnector(IHttpClientFactory httpClients, IOpti
             HttpRequestError.ConfigurationLimitExceeded => "the answer's headers are larger than this server accepts",
             _ => "the request failed",
         };
-    }
-
-    private static T? Find<T>(Exception? ex)
-        where T : Exception
-    {
-        for (; ex is not null; ex = ex.InnerException)
-        {
-            if (ex is T found)
-            {
-                return found;
-            }
-        }
-
-        return null;
     }
 
     /// <summary>

@@ -167,7 +167,7 @@ internal sealed partial class PostgresConnector(ConnectorNetwork network, ILogge
                 await OpenAsync(connection, target, deadline, linked.Token, ct);
                 return connection;
             }
-            catch (SyncFailedException ex) when (i + 1 < candidates.Count && Find<SocketException>(ex) is not null)
+            catch (SyncFailedException ex) when (i + 1 < candidates.Count && ExceptionChain.Find<SocketException>(ex) is not null)
             {
                 // That address does not answer: the next one of the same name (an IPv6 and an IPv4 address), or the next host.
                 await connection.DisposeAsync();
@@ -224,7 +224,7 @@ internal sealed partial class PostgresConnector(ConnectorNetwork network, ILogge
     /// </summary>
     internal static SyncFailedException Failure(Exception ex, PostgresTarget target, bool connecting)
     {
-        var postgres = Find<PostgresException>(ex);
+        var postgres = ExceptionChain.Find<PostgresException>(ex);
         var message = postgres?.SqlState switch
         {
             PostgresErrorCodes.InvalidPassword
@@ -240,14 +240,14 @@ internal sealed partial class PostgresConnector(ConnectorNetwork network, ILogge
             not null => $"PostgreSQL at {target.Endpoint} answered {postgres.SqlState}: {postgres.MessageText}",
             null => null,
         };
-        if (message is null && Find<TimeoutException>(ex) is not null)
+        if (message is null && ExceptionChain.Find<TimeoutException>(ex) is not null)
         {
             message = connecting
                 ? $"could not connect to {target.Endpoint}: no answer within {target.ConnectTimeoutSeconds} s (connect_timeout_seconds)"
                 : $"timed out after {target.CommandTimeoutSeconds} s reading the catalogue at {target.Endpoint} (command_timeout_seconds)";
         }
 
-        if (message is null && Find<SocketException>(ex) is { } socket)
+        if (message is null && ExceptionChain.Find<SocketException>(ex) is { } socket)
         {
             message = $"could not connect to {target.Endpoint}: {socket.Message}";
         }
@@ -261,20 +261,6 @@ internal sealed partial class PostgresConnector(ConnectorNetwork network, ILogge
             ? $"could not connect to {target.Endpoint}: {ex.GetBaseException().Message}"
             : $"reading the catalogue at {target.Endpoint} failed: {ex.GetBaseException().Message}";
         return new SyncFailedException(message, ex);
-    }
-
-    private static T? Find<T>(Exception? ex)
-        where T : Exception
-    {
-        for (; ex is not null; ex = ex.InnerException)
-        {
-            if (ex is T found)
-            {
-                return found;
-            }
-        }
-
-        return null;
     }
 
     private static partial class Log
