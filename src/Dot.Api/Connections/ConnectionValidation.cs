@@ -19,7 +19,6 @@ public interface IConnectionSettingsRule
 /// </summary>
 public static class ConnectionValidation
 {
-    public const int MaxNameLength = Connection.MaxNameLength;
     public const int MaxKeyLength = 100;
     public const int MaxSettings = 100;
     public const int MaxSettingLength = 4000;
@@ -54,9 +53,9 @@ public static class ConnectionValidation
             errors.Add("id", $"id must be 1 to {ConnectionTypes.MaxIdLength} lowercase letters, digits, '-' or '_' (such as my-bg-id).");
         }
 
-        if (name is not null && (string.IsNullOrWhiteSpace(name) || name.Length > MaxNameLength || name.Any(char.IsControl)))
+        if (name is not null && (string.IsNullOrWhiteSpace(name) || name.Length > Connection.MaxNameLength || name.Any(char.IsControl)))
         {
-            errors.Add("name", $"name must be 1 to {MaxNameLength} characters, without control characters.");
+            errors.Add("name", $"name must be 1 to {Connection.MaxNameLength} characters, without control characters.");
         }
 
         var settingValues = ReadSettings(settings, errors);

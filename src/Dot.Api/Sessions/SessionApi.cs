@@ -93,7 +93,7 @@ internal static partial class SessionApi
         }
 
         var logger = loggers.CreateLogger(typeof(SessionApi));
-        var user = request.Password!.Length > UserService.MaxPasswordLength || request.Email!.Length > UserService.MaxEmailLength
+        var user = request.Password!.Length > UserService.MaxPasswordLength || request.Email!.Length > User.MaxEmailLength
             ? null
             : await users.CheckPasswordAsync(request.Email, request.Password, ct);
         if (user is null)

@@ -10,8 +10,6 @@ namespace Dot.Api.Tokens;
 /// <summary>Creating, listing, revoking and rotating tokens: the rules of API.md §2, for the API and the CLI alike.</summary>
 public sealed class TokenService(DotDbContext db, TimeProvider time, IOptions<TokenOptions> options, VerifiedTokenCache cache, AuditLog audit)
 {
-    public const int MaxNameLength = ApiToken.MaxNameLength;
-    public const int MaxDescriptionLength = ApiToken.MaxDescriptionLength;
     public const int MaxDays = 3650;
 
     public DateTime Now => time.GetUtcNow().UtcDateTime;
@@ -81,14 +79,14 @@ public sealed class TokenService(DotDbContext db, TimeProvider time, IOptions<To
         {
             errors.Add("name", "name is required.");
         }
-        else if (name.Length > MaxNameLength || name.Any(char.IsControl))
+        else if (name.Length > ApiToken.MaxNameLength || name.Any(char.IsControl))
         {
-            errors.Add("name", $"name must be at most {MaxNameLength} characters, without control characters.");
+            errors.Add("name", $"name must be at most {ApiToken.MaxNameLength} characters, without control characters.");
         }
 
-        if (description is not null && (description.Length > MaxDescriptionLength || description.Any(char.IsControl)))
+        if (description is not null && (description.Length > ApiToken.MaxDescriptionLength || description.Any(char.IsControl)))
         {
-            errors.Add("description", $"description must be at most {MaxDescriptionLength} characters, without control characters (line breaks included).");
+            errors.Add("description", $"description must be at most {ApiToken.MaxDescriptionLength} characters, without control characters (line breaks included).");
         }
     }
 

@@ -13,8 +13,6 @@ namespace Dot.Api.Users;
 public sealed class UserService(DotDbContext db, TimeProvider time, IPasswordHasher<User> hasher, IEnumerable<IUserChangeHandler> changeHandlers,
     AuditLog audit)
 {
-    public const int MaxEmailLength = User.MaxEmailLength;
-    public const int MaxNameLength = User.MaxNameLength;
     public const int MinPasswordLength = 8;
     public const int MaxPasswordLength = 256;
 
@@ -28,7 +26,7 @@ public sealed class UserService(DotDbContext db, TimeProvider time, IPasswordHas
 
         var trimmed = email.Trim();
         var at = trimmed.IndexOf('@', StringComparison.Ordinal);
-        if (trimmed.Length > MaxEmailLength || at <= 0 || at != trimmed.LastIndexOf('@') || at == trimmed.Length - 1
+        if (trimmed.Length > User.MaxEmailLength || at <= 0 || at != trimmed.LastIndexOf('@') || at == trimmed.Length - 1
             || trimmed.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
         {
             errors.Add("email", "email must be an address such as someone@example.com.");
@@ -37,9 +35,9 @@ public sealed class UserService(DotDbContext db, TimeProvider time, IPasswordHas
 
     public static void ValidateName(string? name, FieldErrors errors)
     {
-        if (name is not null && (name.Length > MaxNameLength || name.Any(char.IsControl)))
+        if (name is not null && (name.Length > User.MaxNameLength || name.Any(char.IsControl)))
         {
-            errors.Add("name", $"name must be at most {MaxNameLength} characters, without control characters.");
+            errors.Add("name", $"name must be at most {User.MaxNameLength} characters, without control characters.");
         }
     }
 
