@@ -13,7 +13,7 @@ internal static class BenchDatabase
 
     public static async Task<SqliteConnection> OpenForSeedingAsync(string connectionString)
     {
-        await using (var db = new DotDbContext(new DbContextOptionsBuilder<DotDbContext>().UseSqlite(connectionString).Options))
+        await using (var db = new Dot.Api.Data.Sqlite.SqliteDotDbContext(new DbContextOptionsBuilder<Dot.Api.Data.Sqlite.SqliteDotDbContext>().UseSqlite(connectionString).Options))
         {
             await db.Database.MigrateAsync();
         }

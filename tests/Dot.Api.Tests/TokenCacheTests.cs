@@ -1,6 +1,5 @@
 using System.Net;
 using Dot.Api.Access;
-using Dot.Api.Data;
 using Dot.Api.Tests.Infrastructure;
 using Dot.Api.Tokens;
 using Microsoft.EntityFrameworkCore;
@@ -63,7 +62,7 @@ public sealed class TokenCacheTests
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/auth/me")).StatusCode);
 
         // Another instance (or the CLI) revokes it in the shared database, behind this instance's back.
-        await using (var db = new DotDbContext(new DbContextOptionsBuilder<DotDbContext>().UseSqlite($"Data Source={factory.DatabasePath}").Options))
+        await using (var db = factory.OpenStore())
         {
             await db.ApiTokens.Where(t => t.Id == id).ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, factory.Time.GetUtcNow().UtcDateTime));
         }

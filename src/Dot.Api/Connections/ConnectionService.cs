@@ -102,22 +102,24 @@ public sealed class ConnectionService(
     /// <summary>Deletes a connection and tells the <see cref="IConnectionDeletionHandler"/>s, in one transaction; false when there was none.</summary>
     public async Task<bool> DeleteAsync(string type, string id, CancellationToken cancellationToken)
     {
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var deleted = await db.Connections.Where(c => c.Type == type && c.Id == id).ExecuteDeleteAsync(cancellationToken);
-        if (deleted == 0)
+        return await db.TransactAsync(async (transaction, ct) =>
         {
-            return false;
-        }
+            var deleted = await db.Connections.Where(c => c.Type == type && c.Id == id).ExecuteDeleteAsync(ct);
+            if (deleted == 0)
+            {
+                return false;
+            }
 
-        foreach (var handler in deletionHandlers)
-        {
-            await handler.OnDeletedAsync(type, id, cancellationToken);
-        }
+            foreach (var handler in deletionHandlers)
+            {
+                await handler.OnDeletedAsync(type, id, ct);
+            }
 
-        audit.Add(AuditEventTypes.ConnectionDeleted, null, $"{type}/{id}");
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return true;
+            audit.Add(AuditEventTypes.ConnectionDeleted, null, $"{type}/{id}");
+            await db.SaveChangesAsync(ct);
+            await transaction.CommitAsync(ct);
+            return true;
+        }, cancellationToken);
     }
 
     /// <summary>The list's sort key (type, id) as cursor parts: a known type and a slug, or not a cursor of ours.</summary>

@@ -1,30 +1,105 @@
+using Dot.Api.Data.Postgres;
+using Dot.Api.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 
 namespace Dot.Api.Data;
+
+/// <summary>The store a server uses: <c>Dot:Database:Provider</c> = <c>sqlite</c> (default) or <c>postgres</c>.</summary>
+public enum DatabaseProvider
+{
+    Sqlite,
+    Postgres,
+}
 
 public static class DataExtensions
 {
     public const string ConnectionStringName = "Dot";
     public const string DefaultConnectionString = "Data Source=dot.db";
+    public const string ProviderKey = "Dot:Database:Provider";
 
     public static string ConnectionString(IConfiguration configuration)
         => configuration.GetConnectionString(ConnectionStringName) ?? DefaultConnectionString;
 
+    /// <summary>The configured provider; a value other than the two is refused at start with what to write instead.</summary>
+    public static DatabaseProvider Provider(IConfiguration configuration) => configuration[ProviderKey]?.Trim().ToLowerInvariant() switch
+    {
+        null or "" or "sqlite" => DatabaseProvider.Sqlite,
+        "postgres" or "postgresql" or "npgsql" => DatabaseProvider.Postgres,
+        var other => throw new InvalidOperationException($"{ProviderKey} is '{other}': use 'sqlite' (the default) or 'postgres'."),
+    };
+
     public static IServiceCollection AddDotData(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddDbContext<DotDbContext>(o => o.UseSqlite(ConnectionString(configuration)));
+        var provider = Provider(configuration);
+        var connectionString = ConnectionString(configuration);
+        services.AddSingleton(new DotStore(provider, connectionString));
+        if (provider == DatabaseProvider.Postgres)
+        {
+            if (connectionString == DefaultConnectionString)
+            {
+                throw new InvalidOperationException(
+                    $"{ProviderKey} is 'postgres' but ConnectionStrings:Dot is not set: give an Npgsql connection string (Host=…;Database=…;Username=…;Password=…).");
+            }
+
+            // One data source for the process: EF Core, the token lookup and the change listener share its pool.
+            services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
+            services.AddDbContext<DotDbContext, PostgresDotDbContext>((sp, o) => o.UseNpgsql(
+                sp.GetRequiredService<NpgsqlDataSource>(),
+                npgsql => npgsql.EnableRetryOnFailure(maxRetryCount: 3, maxRetryDelay: TimeSpan.FromSeconds(1), errorCodesToAdd: null)));
+        }
+        else
+        {
+            services.AddDbContext<DotDbContext, SqliteDotDbContext>(o => o.UseSqlite(connectionString));
+        }
+
         return services;
     }
 
-    /// <summary>Applies the checked-in migrations and puts SQLite in WAL mode (readers never wait for the writer).</summary>
+    /// <summary>
+    /// Applies the provider's checked-in migrations (SQLite is then put in WAL mode: readers never wait for the writer).
+    /// On PostgreSQL several instances may start at once on an empty database: a session advisory lock lets one
+    /// migrate while the others wait, then find nothing left to apply.
+    /// </summary>
     public static async Task MigrateDotDatabaseAsync(this IServiceProvider services, CancellationToken cancellationToken = default)
     {
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<DotDbContext>();
-        await db.Database.MigrateAsync(cancellationToken);
-        if (db.Database.IsSqlite())
+        if (db.Database.IsNpgsql())
         {
-            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+            await MigratePostgresAsync(scope.ServiceProvider.GetRequiredService<NpgsqlDataSource>(), db, cancellationToken);
+            return;
+        }
+
+        await db.Database.MigrateAsync(cancellationToken);
+        await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+    }
+
+    /// <summary>Any 64-bit number, the same in every instance: the advisory lock that makes migrating one instance's job.</summary>
+    private const long MigrationLockKey = 0x446f_7441_7069_4d67; // "DotApiMg"
+
+    private static async Task MigratePostgresAsync(NpgsqlDataSource dataSource, DotDbContext db, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using (var take = new NpgsqlCommand($"SELECT pg_advisory_lock({MigrationLockKey})", connection))
+        {
+            await take.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        try
+        {
+            await db.Database.MigrateAsync(cancellationToken);
+        }
+        finally
+        {
+            await using var release = new NpgsqlCommand($"SELECT pg_advisory_unlock({MigrationLockKey})", connection);
+            await release.ExecuteNonQueryAsync(CancellationToken.None);
         }
     }
+}
+
+/// <summary>Which store this process uses, for the few places that speak to it below EF Core.</summary>
+public sealed record DotStore(DatabaseProvider Provider, string ConnectionString)
+{
+    public bool IsPostgres => Provider == DatabaseProvider.Postgres;
 }

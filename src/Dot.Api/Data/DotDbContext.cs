@@ -13,7 +13,13 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace Dot.Api.Data;
 
-public sealed class DotDbContext(DbContextOptions<DotDbContext> options) : DbContext(options), IDataProtectionKeyContext
+/// <summary>
+/// The one model of the store. Each provider has a context type of its own (<see cref="Sqlite.SqliteDotDbContext"/>,
+/// <see cref="Postgres.PostgresDotDbContext"/>) only so that each has its own checked-in migrations, generated from
+/// this model (EF Core's "migrations with multiple providers", one context type per provider). Services ask for
+/// <see cref="DotDbContext"/>; <see cref="DataExtensions.AddDotData"/> registers the chosen provider's.
+/// </summary>
+public abstract class DotDbContext(DbContextOptions options) : DbContext(options), IDataProtectionKeyContext
 {
     public DbSet<User> Users => Set<User>();
 

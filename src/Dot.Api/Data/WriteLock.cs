@@ -1,6 +1,5 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
-using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Dot.Api.Data;
 
@@ -41,22 +40,13 @@ internal sealed class WriteLockConfiguration : IEntityTypeConfiguration<WriteLoc
 
 public static class WriteLockExtensions
 {
-    /// <summary>Begins a transaction holding the lock <paramref name="name"/> until it commits or is disposed.</summary>
-    public static async Task<IDbContextTransaction> BeginLockedAsync(this DotDbContext db, string name, CancellationToken cancellationToken)
-    {
-        var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        try
-        {
-            await db.Database.ExecuteSqlAsync($"""
-                INSERT INTO write_locks ("Name", "Taken") VALUES ({name}, 1)
-                ON CONFLICT ("Name") DO UPDATE SET "Taken" = write_locks."Taken" + 1
-                """, cancellationToken);
-            return transaction;
-        }
-        catch
-        {
-            await transaction.DisposeAsync();
-            throw;
-        }
-    }
+    /// <summary>
+    /// Takes the lock <paramref name="name"/> in the current transaction (its first statement) until it commits or
+    /// rolls back. Use it through <see cref="Transactions.TransactAsync{T}"/>'s <c>lockName</c>.
+    /// </summary>
+    public static async Task TakeWriteLockAsync(this DotDbContext db, string name, CancellationToken cancellationToken)
+        => await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO write_locks ("Name", "Taken") VALUES ({name}, 1)
+            ON CONFLICT ("Name") DO UPDATE SET "Taken" = write_locks."Taken" + 1
+            """, cancellationToken);
 }

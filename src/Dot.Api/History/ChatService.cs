@@ -135,24 +135,26 @@ public sealed class ChatService(DotDbContext db, TimeProvider time)
     /// </summary>
     public async Task<List<string>?> AddLabelsAsync(Guid chatId, IReadOnlyList<string> labels, CancellationToken cancellationToken)
     {
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await db.Chats.Where(c => c.Id == chatId).ExecuteUpdateAsync(set => set.SetProperty(c => c.Title, c => c.Title), cancellationToken);
-        var existing = await LabelsAsync(chatId, cancellationToken);
-        var added = labels.Where(l => !existing.Contains(l, StringComparer.Ordinal)).ToList();
-        if (existing.Count + added.Count > ChatLabel.MaxPerChat)
+        return await db.TransactAsync(async (transaction, ct) =>
         {
-            return null;
-        }
+            await db.Chats.Where(c => c.Id == chatId).ExecuteUpdateAsync(set => set.SetProperty(c => c.Title, c => c.Title), ct);
+            var existing = await LabelsAsync(chatId, ct);
+            var added = labels.Where(l => !existing.Contains(l, StringComparer.Ordinal)).ToList();
+            if (existing.Count + added.Count > ChatLabel.MaxPerChat)
+            {
+                return null;
+            }
 
-        if (added.Count > 0)
-        {
-            var now = Now;
-            db.ChatLabels.AddRange(added.Select(l => new ChatLabel { ChatId = chatId, Label = l, CreatedAt = now }));
-            await db.SaveChangesAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-        }
+            if (added.Count > 0)
+            {
+                var now = Now;
+                db.ChatLabels.AddRange(added.Select(l => new ChatLabel { ChatId = chatId, Label = l, CreatedAt = now }));
+                await db.SaveChangesAsync(ct);
+                await transaction.CommitAsync(ct);
+            }
 
-        return existing.Concat(added).Order(StringComparer.Ordinal).ToList();
+            return existing.Concat(added).Order(StringComparer.Ordinal).ToList();
+        }, cancellationToken);
     }
 
     private Task<List<string>> LabelsAsync(Guid chatId, CancellationToken cancellationToken)

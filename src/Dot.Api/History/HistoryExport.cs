@@ -49,9 +49,24 @@ public sealed partial class HistoryExporter(DotDbContext db, ILogger<HistoryExpo
     internal const int ChatsPerBatch = 256;
     private const int FlushEveryBytes = 32 * 1024;
 
-    internal async Task ExportAsync(ExportWindow window, HistoryWriter writer, CancellationToken cancellationToken)
+    /// <summary>
+    /// The export in the execution strategy: a transient failure before the first byte is written starts it again;
+    /// after that it is not retried (the client has part of it).
+    /// </summary>
+    internal Task ExportAsync(ExportWindow window, HistoryWriter writer, CancellationToken cancellationToken)
+    {
+        var began = false;
+        return db.RunOnceStartedAsync(async ct =>
+        {
+            await ExportOnceAsync(window, writer, () => began = true, ct);
+            return true;
+        }, () => began, cancellationToken);
+    }
+
+    private async Task ExportOnceAsync(ExportWindow window, HistoryWriter writer, Action beginning, CancellationToken cancellationToken)
     {
         await using var snapshot = await BeginSnapshotAsync(cancellationToken);
+        beginning();
         writer.Start();
         long conversations = 0, messages = 0, flushedAt = 0;
         Guid? after = null;

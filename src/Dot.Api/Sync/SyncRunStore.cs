@@ -61,32 +61,34 @@ internal sealed class SyncRunStore(
     {
         var status = error is null ? SyncStatus.Succeeded : SyncStatus.Failed;
         int? schemas = outcome?.SchemasCount, tables = outcome?.TablesCount, columns = outcome?.ColumnsCount;
-        await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
-        var written = await db.SyncRuns
-            .Where(r => r.Id == run.Id && r.Status == SyncStatus.Running && r.ClaimedBy == _options.InstanceName)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(r => r.Status, status)
-                .SetProperty(r => r.FinishedAt, now)
-                .SetProperty(r => r.Error, error)
-                .SetProperty(r => r.HeartbeatAt, (DateTime?)null)
-                .SetProperty(r => r.SchemasCount, schemas)
-                .SetProperty(r => r.TablesCount, tables)
-                .SetProperty(r => r.ColumnsCount, columns), CancellationToken.None);
-        if (written == 1 && status == SyncStatus.Succeeded && outcome is not null)
+        return await db.TransactAsync(async (transaction, _) =>
         {
-            if (outcome.Catalog is { } catalog)
+            var written = await db.SyncRuns
+                .Where(r => r.Id == run.Id && r.Status == SyncStatus.Running && r.ClaimedBy == _options.InstanceName)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(r => r.Status, status)
+                    .SetProperty(r => r.FinishedAt, now)
+                    .SetProperty(r => r.Error, error)
+                    .SetProperty(r => r.HeartbeatAt, (DateTime?)null)
+                    .SetProperty(r => r.SchemasCount, schemas)
+                    .SetProperty(r => r.TablesCount, tables)
+                    .SetProperty(r => r.ColumnsCount, columns), CancellationToken.None);
+            if (written == 1 && status == SyncStatus.Succeeded && outcome is not null)
             {
-                await catalogs.ReplaceAsync(run.ConnectionType, run.ConnectionId, run.Id, now, catalog, CancellationToken.None);
+                if (outcome.Catalog is { } catalog)
+                {
+                    await catalogs.ReplaceAsync(run.ConnectionType, run.ConnectionId, run.Id, now, catalog, CancellationToken.None);
+                }
+
+                foreach (var handler in succeededHandlers)
+                {
+                    await handler.OnSucceededAsync(run, outcome, now, CancellationToken.None);
+                }
             }
 
-            foreach (var handler in succeededHandlers)
-            {
-                await handler.OnSucceededAsync(run, outcome, now, CancellationToken.None);
-            }
-        }
-
-        await transaction.CommitAsync(CancellationToken.None);
-        return written;
+            await transaction.CommitAsync(CancellationToken.None);
+            return written;
+        }, CancellationToken.None);
     }
 
     /// <summary>Puts a run this instance holds back in the queue (a shutdown interrupted it). Not cancellable.</summary>

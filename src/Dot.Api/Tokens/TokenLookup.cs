@@ -1,7 +1,10 @@
 using System.Collections.Concurrent;
 using Dot.Api.Access;
 using Dot.Api.Data;
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
+using Npgsql;
+using NpgsqlTypes;
 
 namespace Dot.Api.Tokens;
 
@@ -19,14 +22,16 @@ public sealed record VerifiedToken(
     bool Disabled);
 
 /// <summary>
-/// Finds a token by its hash for the cache's miss path: one prepared statement on one of a few
-/// connections kept open, no DI scope and no DbContext per lookup. The columns are those of the
-/// EF model (<see cref="Data.ApiTokenConfiguration"/>, <see cref="Data.UserConfiguration"/>); the
-/// tests that authenticate through HTTP cover both, so a model change that breaks this fails them.
+/// Finds a token by its hash for the cache's miss path: one prepared statement, no DI scope and no DbContext per
+/// lookup, on either store. On SQLite it runs on one of a few connections kept open; on PostgreSQL on the process's
+/// <see cref="NpgsqlDataSource"/> pool, prepared once per physical connection (Npgsql keeps a prepared statement
+/// across a pooled connection's close and open). The columns are those of the EF model
+/// (<see cref="Data.ApiTokenConfiguration"/>, <see cref="Data.UserConfiguration"/>); the tests that authenticate
+/// through HTTP cover both stores, so a model change that breaks this fails them.
 /// </summary>
-public sealed class TokenLookup(IConfiguration configuration) : IDisposable
+public sealed class TokenLookup : IDisposable
 {
-    private const string Sql = """
+    private const string SqliteSql = """
         SELECT t."Id", t."Name", t."ExpiresAt", t."RevokedAt", t."GraceEndsAt",
                u."Id", u."Email", u."Name", u."Role", u."Disabled"
         FROM "api_tokens" AS t
@@ -35,10 +40,19 @@ public sealed class TokenLookup(IConfiguration configuration) : IDisposable
         LIMIT 1
         """;
 
+    private static readonly string PostgresSql = SqliteSql.Replace("$hash", "$1", StringComparison.Ordinal);
+
     private static readonly int MaxIdle = Math.Max(4, Environment.ProcessorCount * 2);
-    private readonly string _connectionString = DataExtensions.ConnectionString(configuration);
+    private readonly string _connectionString;
+    private readonly NpgsqlDataSource? _postgres;
     private readonly ConcurrentBag<Lease> _idle = [];
     private long _lookups;
+
+    public TokenLookup(DotStore store, IServiceProvider services)
+    {
+        _connectionString = store.ConnectionString;
+        _postgres = store.IsPostgres ? services.GetRequiredService<NpgsqlDataSource>() : null;
+    }
 
     /// <summary>How many times the database was asked for a token since start: what the cache saves, made visible.</summary>
     public long Lookups => Interlocked.Read(ref _lookups);
@@ -47,6 +61,11 @@ public sealed class TokenLookup(IConfiguration configuration) : IDisposable
     {
         cancellationToken.ThrowIfCancellationRequested();
         Interlocked.Increment(ref _lookups);
+        if (_postgres is not null)
+        {
+            return FindPostgresAsync(_postgres, hash, cancellationToken);
+        }
+
         var lease = _idle.TryTake(out var idle) ? idle : new Lease(_connectionString);
         try
         {
@@ -62,6 +81,32 @@ public sealed class TokenLookup(IConfiguration configuration) : IDisposable
             throw;
         }
     }
+
+    private static async Task<VerifiedToken?> FindPostgresAsync(NpgsqlDataSource dataSource, byte[] hash, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(PostgresSql, connection);
+        command.Parameters.Add(new NpgsqlParameter<byte[]> { NpgsqlDbType = NpgsqlDbType.Bytea, TypedValue = hash });
+        await command.PrepareAsync(cancellationToken);
+        await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SingleRow, cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
+    }
+
+    /// <summary>One row of <see cref="SqliteSql"/>, from either provider's reader.</summary>
+    private static VerifiedToken Read(DbDataReader reader) => new(
+        reader.GetGuid(0),
+        reader.GetString(1),
+        Utc(reader, 2),
+        Utc(reader, 3),
+        Utc(reader, 4),
+        reader.GetGuid(5),
+        reader.GetString(6),
+        reader.GetString(7),
+        Roles.TryParse(reader.GetString(8), out var role) ? role : Role.User,
+        reader.GetBoolean(9));
+
+    private static DateTime? Utc(DbDataReader reader, int ordinal)
+        => reader.IsDBNull(ordinal) ? null : DateTime.SpecifyKind(reader.GetDateTime(ordinal), DateTimeKind.Utc);
 
     private void Return(Lease lease)
     {
@@ -94,7 +139,7 @@ public sealed class TokenLookup(IConfiguration configuration) : IDisposable
             _connection = new SqliteConnection(connectionString);
             _connection.Open();
             _command = _connection.CreateCommand();
-            _command.CommandText = Sql;
+            _command.CommandText = SqliteSql;
             _hash = _command.Parameters.Add("$hash", SqliteType.Blob);
             _command.Prepare();
         }
@@ -103,26 +148,8 @@ public sealed class TokenLookup(IConfiguration configuration) : IDisposable
         {
             _hash.Value = hash;
             using var reader = _command.ExecuteReader();
-            if (!reader.Read())
-            {
-                return null;
-            }
-
-            return new VerifiedToken(
-                reader.GetGuid(0),
-                reader.GetString(1),
-                Utc(reader, 2),
-                Utc(reader, 3),
-                Utc(reader, 4),
-                reader.GetGuid(5),
-                reader.GetString(6),
-                reader.GetString(7),
-                Roles.TryParse(reader.GetString(8), out var role) ? role : Role.User,
-                reader.GetBoolean(9));
+            return reader.Read() ? Read(reader) : null;
         }
-
-        private static DateTime? Utc(SqliteDataReader reader, int ordinal)
-            => reader.IsDBNull(ordinal) ? null : DateTime.SpecifyKind(reader.GetDateTime(ordinal), DateTimeKind.Utc);
 
         public void Dispose()
         {

@@ -98,15 +98,17 @@ public sealed class TokenService(DotDbContext db, TimeProvider time, IOptions<To
     public async Task<(ApiToken Token, string Plaintext)?> TryCreateAsync(Guid ownerId, Guid? createdBy, string name,
         string? description, DateTime? expiresAt, CancellationToken cancellationToken)
     {
-        await using var transaction = await db.BeginLockedAsync(WriteLock.TokenNames, cancellationToken);
-        if (await NameInUseAsync(ownerId, name, cancellationToken))
+        return await db.TransactAsync<(ApiToken Token, string Plaintext)?>(async (transaction, ct) =>
         {
-            return null;
-        }
+            if (await NameInUseAsync(ownerId, name, ct))
+            {
+                return null;
+            }
 
-        var created = await CreateAsync(ownerId, createdBy, name, description, expiresAt, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return created;
+            var created = await CreateAsync(ownerId, createdBy, name, description, expiresAt, ct);
+            await transaction.CommitAsync(ct);
+            return created;
+        }, cancellationToken, lockName: WriteLock.TokenNames);
     }
 
     /// <summary>Whether the owner has an active or rotating token of that name, case-insensitively.</summary>
@@ -192,25 +194,34 @@ public sealed class TokenService(DotDbContext db, TimeProvider time, IOptions<To
         var expiresAt = RotatedExpiry(old, now);
         DateTime? revokedAt = grace <= TimeSpan.Zero ? now : null;
         DateTime? graceEndsAt = grace <= TimeSpan.Zero ? null : now + grace;
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var (token, plaintext) = await CreateAsync(old.UserId, rotatedBy, old.Name, old.Description, expiresAt, cancellationToken);
-        var claimed = await db.ApiTokens
-            .Where(t => t.Id == old.Id && t.ReplacedBy == null && t.RevokedAt == null && t.GraceEndsAt == null
-                && (t.ExpiresAt == null || t.ExpiresAt > now))
-            .ExecuteUpdateAsync(set => set
-                .SetProperty(t => t.ReplacedBy, token.Id)
-                .SetProperty(t => t.RevokedAt, revokedAt)
-                .SetProperty(t => t.GraceEndsAt, graceEndsAt), cancellationToken);
-        if (claimed != 1)
+        var rotated = await db.TransactAsync<(ApiToken Token, string Plaintext)?>(async (transaction, ct) =>
         {
-            // Rolled back with the transaction: the successor and its audit event are not kept.
-            db.ChangeTracker.Clear();
+            var (token, plaintext) = await CreateAsync(old.UserId, rotatedBy, old.Name, old.Description, expiresAt, ct);
+            var claimed = await db.ApiTokens
+                .Where(t => t.Id == old.Id && t.ReplacedBy == null && t.RevokedAt == null && t.GraceEndsAt == null
+                    && (t.ExpiresAt == null || t.ExpiresAt > now))
+                .ExecuteUpdateAsync(set => set
+                    .SetProperty(t => t.ReplacedBy, token.Id)
+                    .SetProperty(t => t.RevokedAt, revokedAt)
+                    .SetProperty(t => t.GraceEndsAt, graceEndsAt), ct);
+            if (claimed != 1)
+            {
+                // Rolled back with the transaction: the successor and its audit event are not kept.
+                db.ChangeTracker.Clear();
+                return null;
+            }
+
+            audit.Add(AuditEventTypes.TokenRotated, old.UserId, old.Id.ToString(), $"{old.Hint} → {token.Hint}, grace {grace.TotalMinutes:0} min");
+            await db.SaveChangesAsync(ct);
+            await transaction.CommitAsync(ct);
+            return (token, plaintext);
+        }, cancellationToken);
+        if (rotated is not { } done)
+        {
             return null;
         }
 
-        audit.Add(AuditEventTypes.TokenRotated, old.UserId, old.Id.ToString(), $"{old.Hint} → {token.Hint}, grace {grace.TotalMinutes:0} min");
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        var (token, plaintext) = done;
         (old.ReplacedBy, old.RevokedAt, old.GraceEndsAt) = (token.Id, revokedAt, graceEndsAt);
         cache.Remove(old.Hash);
         return (token, plaintext);

@@ -174,15 +174,17 @@ public sealed class UserService(DotDbContext db, TimeProvider time, IPasswordHas
     /// </summary>
     public async Task<User?> CreateFirstAdminAsync(string email, string? name, string password, CancellationToken cancellationToken)
     {
-        await using var transaction = await db.BeginLockedAsync(WriteLock.FirstRun, cancellationToken);
-        if (await db.Users.AnyAsync(cancellationToken))
+        return await db.TransactAsync(async (transaction, ct) =>
         {
-            return null;
-        }
+            if (await db.Users.AnyAsync(ct))
+            {
+                return null;
+            }
 
-        var user = await CreateAsync(email, name, Role.Admin, password, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return user;
+            var user = await CreateAsync(email, name, Role.Admin, password, ct);
+            await transaction.CommitAsync(ct);
+            return user;
+        }, cancellationToken, lockName: WriteLock.FirstRun);
     }
 
     /// <summary>
@@ -210,13 +212,13 @@ public sealed class UserService(DotDbContext db, TimeProvider time, IPasswordHas
     /// and writing are one transaction that no other such change interleaves with, so two admins disabling
     /// each other at once leave one of them enabled.
     /// </summary>
-    public async Task<T> UnderAdminsLockAsync<T>(Func<Task<T>> change, CancellationToken cancellationToken)
-    {
-        await using var transaction = await db.BeginLockedAsync(WriteLock.Admins, cancellationToken);
-        var result = await change();
-        await transaction.CommitAsync(cancellationToken);
-        return result;
-    }
+    public Task<T> UnderAdminsLockAsync<T>(Func<Task<T>> change, CancellationToken cancellationToken)
+        => db.TransactAsync(async (transaction, ct) =>
+        {
+            var result = await change();
+            await transaction.CommitAsync(ct);
+            return result;
+        }, cancellationToken, lockName: WriteLock.Admins);
 
     public async Task SaveAsync(User user, CancellationToken cancellationToken)
     {

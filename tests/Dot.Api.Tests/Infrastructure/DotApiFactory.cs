@@ -1,5 +1,8 @@
 using System.Net.Http.Json;
 using Dot.Api.Access;
+using Dot.Api.Data;
+using Dot.Api.Data.Postgres;
+using Dot.Api.Data.Sqlite;
 using Dot.Api.Infrastructure;
 using Dot.Api.Tokens;
 using Dot.Api.Users;
@@ -7,6 +10,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -24,16 +28,50 @@ public sealed class DotApiFactory : WebApplicationFactory<Program>
     private readonly List<Action<IServiceCollection>> _services = [];
 
     public DotApiFactory()
+        : this(TestStore.IsPostgres)
+    {
+    }
+
+    /// <param name="postgres">On a database of its own in the shared PostgreSQL cluster (<see cref="SharedPostgres"/>),
+    /// whatever <c>DOT_TEST_STORE</c> says; otherwise on an SQLite file in a directory of its own.</param>
+    public DotApiFactory(bool postgres)
     {
         Directory = Path.Combine(Path.GetTempPath(), "dot-api-tests", Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(Directory);
         DatabasePath = Path.Combine(Directory, "dot.db");
-        _settings["ConnectionStrings:Dot"] = $"Data Source={DatabasePath}";
+        IsPostgres = postgres;
+        if (postgres)
+        {
+            // Off the test's synchronization context: the cluster and the copy are plain I/O.
+            PostgresDatabase = Task.Run(SharedPostgres.CreateDatabaseAsync).GetAwaiter().GetResult();
+            ConnectionString = Task.Run(() => SharedPostgres.ConnectionStringAsync(PostgresDatabase)).GetAwaiter().GetResult();
+            _settings["Dot:Database:Provider"] = "postgres";
+        }
+        else
+        {
+            ConnectionString = $"Data Source={DatabasePath}";
+        }
+
+        _settings["ConnectionStrings:Dot"] = ConnectionString;
     }
 
     public string Directory { get; }
 
+    /// <summary>The SQLite file (on the SQLite store; on PostgreSQL nothing is written there).</summary>
     public string DatabasePath { get; }
+
+    public bool IsPostgres { get; }
+
+    /// <summary>The database's name in the shared cluster, on the PostgreSQL store.</summary>
+    public string? PostgresDatabase { get; }
+
+    /// <summary>What the server under test has as <c>ConnectionStrings:Dot</c>.</summary>
+    public string ConnectionString { get; }
+
+    /// <summary>The settings a CLI or server process needs to reach this factory's store, as <c>--key=value</c> arguments.</summary>
+    public string[] StoreArguments => IsPostgres
+        ? ["--Dot:Database:Provider=postgres", $"--ConnectionStrings:Dot={ConnectionString}"]
+        : [$"--ConnectionStrings:Dot={ConnectionString}"];
 
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 1, 15, 12, 0, 0, TimeSpan.Zero));
 
@@ -94,6 +132,11 @@ public sealed class DotApiFactory : WebApplicationFactory<Program>
             }
         });
     }
+
+    /// <summary>A context on this factory's store, outside the server: what another instance or the CLI would change.</summary>
+    public DotDbContext OpenStore() => IsPostgres
+        ? new PostgresDotDbContext(new DbContextOptionsBuilder<PostgresDotDbContext>().UseNpgsql(ConnectionString).Options)
+        : new SqliteDotDbContext(new DbContextOptionsBuilder<SqliteDotDbContext>().UseSqlite(ConnectionString).Options);
 
     public async Task<User> CreateUserAsync(string email, Role role = Role.User, string? password = null)
     {
@@ -157,6 +200,12 @@ public sealed class DotApiFactory : WebApplicationFactory<Program>
 
     private void DeleteFiles()
     {
+        if (PostgresDatabase is { } database)
+        {
+            Npgsql.NpgsqlConnection.ClearAllPools();
+            Task.Run(() => SharedPostgres.DropDatabaseAsync(database)).GetAwaiter().GetResult();
+        }
+
         try
         {
             System.IO.Directory.Delete(Directory, recursive: true);

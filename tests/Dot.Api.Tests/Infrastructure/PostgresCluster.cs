@@ -121,7 +121,7 @@ public sealed class PostgresCluster : IAsyncLifetime
         Port = FreePort();
         await CheckAsync(RunAsync(Path.Combine(_bin, "pg_ctl"),
             ["-D", data, "-l", Path.Combine(_directory, "server.log"), "-w", "-t", "60",
-             "-o", $"-p {Port} -k {_directory} -c listen_addresses={Host} -c fsync=off -c max_connections=50", "start"],
+             "-o", $"-p {Port} -k {_directory} -c listen_addresses={Host} -c fsync=off -c max_connections=300", "start"],
             asPostgres: _runAsPostgres), "pg_ctl start");
         return null;
     }

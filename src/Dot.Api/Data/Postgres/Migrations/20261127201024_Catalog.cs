@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
-namespace Dot.Api.Data.Migrations
+namespace Dot.Api.Data.Postgres.Migrations
 {
     /// <inheritdoc />
     public partial class Catalog : Migration
@@ -15,10 +15,10 @@ namespace Dot.Api.Data.Migrations
                 name: "catalogs",
                 columns: table => new
                 {
-                    ConnectionType = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
-                    ConnectionId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
-                    SyncId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    SyncedAt = table.Column<DateTime>(type: "TEXT", nullable: false)
+                    ConnectionType = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    ConnectionId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    SyncId = table.Column<Guid>(type: "uuid", nullable: false),
+                    SyncedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -35,12 +35,12 @@ namespace Dot.Api.Data.Migrations
                 name: "catalog_schemas",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
-                    ConnectionType = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
-                    ConnectionId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
-                    Name = table.Column<string>(type: "TEXT", nullable: false),
-                    Database = table.Column<string>(type: "TEXT", nullable: true),
-                    Description = table.Column<string>(type: "TEXT", nullable: true)
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    ConnectionType = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    ConnectionId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Name = table.Column<string>(type: "text", nullable: false),
+                    Database = table.Column<string>(type: "text", nullable: true),
+                    Description = table.Column<string>(type: "text", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -57,13 +57,13 @@ namespace Dot.Api.Data.Migrations
                 name: "catalog_tables",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
-                    SchemaId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    ConnectionType = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
-                    ConnectionId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
-                    Name = table.Column<string>(type: "TEXT", nullable: false),
-                    Kind = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
-                    Description = table.Column<string>(type: "TEXT", nullable: true)
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    SchemaId = table.Column<Guid>(type: "uuid", nullable: false),
+                    ConnectionType = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    ConnectionId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Name = table.Column<string>(type: "text", nullable: false),
+                    Kind = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    Description = table.Column<string>(type: "text", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -80,15 +80,15 @@ namespace Dot.Api.Data.Migrations
                 name: "catalog_columns",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
-                    TableId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    ConnectionType = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
-                    ConnectionId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
-                    Name = table.Column<string>(type: "TEXT", nullable: false),
-                    DataType = table.Column<string>(type: "TEXT", nullable: true),
-                    Nullable = table.Column<bool>(type: "INTEGER", nullable: true),
-                    Position = table.Column<int>(type: "INTEGER", nullable: false),
-                    Description = table.Column<string>(type: "TEXT", nullable: true)
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    TableId = table.Column<Guid>(type: "uuid", nullable: false),
+                    ConnectionType = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    ConnectionId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Name = table.Column<string>(type: "text", nullable: false),
+                    DataType = table.Column<string>(type: "text", nullable: true),
+                    Nullable = table.Column<bool>(type: "boolean", nullable: true),
+                    Position = table.Column<int>(type: "integer", nullable: false),
+                    Description = table.Column<string>(type: "text", nullable: true)
                 },
                 constraints: table =>
                 {

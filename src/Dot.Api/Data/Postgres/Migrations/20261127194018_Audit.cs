@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
-namespace Dot.Api.Data.Migrations
+namespace Dot.Api.Data.Postgres.Migrations
 {
     /// <inheritdoc />
     public partial class Audit : Migration
@@ -15,15 +15,15 @@ namespace Dot.Api.Data.Migrations
                 name: "audit_events",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
-                    Type = table.Column<string>(type: "TEXT", maxLength: 40, nullable: false),
-                    OccurredAt = table.Column<DateTime>(type: "TEXT", nullable: false),
-                    ActorId = table.Column<Guid>(type: "TEXT", nullable: true),
-                    SubjectUserId = table.Column<Guid>(type: "TEXT", nullable: true),
-                    Target = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true),
-                    Address = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
-                    Detail = table.Column<string>(type: "TEXT", maxLength: 500, nullable: true),
-                    Count = table.Column<int>(type: "INTEGER", nullable: false)
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    Type = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: false),
+                    OccurredAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    ActorId = table.Column<Guid>(type: "uuid", nullable: true),
+                    SubjectUserId = table.Column<Guid>(type: "uuid", nullable: true),
+                    Target = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
+                    Address = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    Detail = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true),
+                    Count = table.Column<int>(type: "integer", nullable: false)
                 },
                 constraints: table =>
                 {

@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
-namespace Dot.Api.Data.Migrations
+namespace Dot.Api.Data.Sqlite.Migrations
 {
     /// <inheritdoc />
     public partial class Initial : Migration

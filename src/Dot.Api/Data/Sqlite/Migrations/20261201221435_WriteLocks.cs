@@ -2,7 +2,7 @@
 
 #nullable disable
 
-namespace Dot.Api.Data.Migrations
+namespace Dot.Api.Data.Sqlite.Migrations
 {
     /// <inheritdoc />
     public partial class WriteLocks : Migration

@@ -1,0 +1,103 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
+
+#nullable disable
+
+namespace Dot.Api.Data.Postgres.Migrations
+{
+    /// <inheritdoc />
+    public partial class ConnectionsAndSync : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "connections",
+                columns: table => new
+                {
+                    Type = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Id = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    Settings = table.Column<string>(type: "text", nullable: false),
+                    SecretNames = table.Column<string>(type: "text", nullable: false),
+                    Secrets = table.Column<byte[]>(type: "bytea", nullable: true),
+                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    UpdatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    CreatedBy = table.Column<Guid>(type: "uuid", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_connections", x => new { x.Type, x.Id });
+                });
+
+            migrationBuilder.CreateTable(
+                name: "data_protection_keys",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "integer", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    FriendlyName = table.Column<string>(type: "text", nullable: true),
+                    Xml = table.Column<string>(type: "text", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_data_protection_keys", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "sync_runs",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    ConnectionType = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    ConnectionId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    RequestedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    StartedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    FinishedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    Error = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true),
+                    RequestedBy = table.Column<Guid>(type: "uuid", nullable: true),
+                    SchemasCount = table.Column<int>(type: "integer", nullable: true),
+                    TablesCount = table.Column<int>(type: "integer", nullable: true),
+                    ColumnsCount = table.Column<int>(type: "integer", nullable: true),
+                    ClaimedBy = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
+                    HeartbeatAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_sync_runs", x => x.Id);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_sync_runs_ConnectionType_ConnectionId_RequestedAt",
+                table: "sync_runs",
+                columns: new[] { "ConnectionType", "ConnectionId", "RequestedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_sync_runs_Status_RequestedAt",
+                table: "sync_runs",
+                columns: new[] { "Status", "RequestedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_sync_runs_active_per_connection",
+                table: "sync_runs",
+                columns: new[] { "ConnectionType", "ConnectionId" },
+                unique: true,
+                filter: "\"Status\" IN ('queued', 'running')");
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "connections");
+
+            migrationBuilder.DropTable(
+                name: "data_protection_keys");
+
+            migrationBuilder.DropTable(
+                name: "sync_runs");
+        }
+    }
+}

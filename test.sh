@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Every test, on both stores: the whole suite on SQLite (the default store), then the HTTP suite again with
+# DOT_TEST_STORE=postgres (a throw-away PostgreSQL cluster the tests start; one database per test, copied from a
+# template the product's PostgreSQL migrations built). Extra arguments go to both `dotnet test` runs (e.g. a --filter).
+# Results: TestResults/*.trx (override with TEST_RESULTS=dir).
+set -uo pipefail
+cd "$(dirname "$0")"
+results=${TEST_RESULTS:-TestResults}
+dotnet build Dot.Api.sln -nologo -v quiet || exit 1
+status=0
+echo "== tests on SQLite"
+DOT_TEST_STORE=sqlite dotnet test Dot.Api.sln --no-build --logger "trx;LogFilePrefix=sqlite" --results-directory "$results" "$@" || status=1
+echo "== tests on PostgreSQL"
+DOT_TEST_STORE=postgres dotnet test tests/Dot.Api.Tests --no-build --logger "trx;LogFilePrefix=postgres" --results-directory "$results" "$@" || status=1
+exit $status
