@@ -35,9 +35,17 @@ public sealed class HealthAndSwaggerTests
         var client = factory.CreateClient();
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).StatusCode);
 
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        File.Delete(factory.DatabasePath);
-        Directory.Delete(factory.Directory, recursive: true); // SQLite cannot even recreate the file now
+        if (factory.IsPostgres)
+        {
+            // The database goes away under the running server (FORCE ends its pooled connections): it cannot reconnect.
+            await SharedPostgres.DropDatabaseAsync(factory.PostgresDatabase!);
+        }
+        else
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            File.Delete(factory.DatabasePath);
+            Directory.Delete(factory.Directory, recursive: true); // SQLite cannot even recreate the file now
+        }
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/healthz")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz/live")).StatusCode);
