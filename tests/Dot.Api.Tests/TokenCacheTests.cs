@@ -93,7 +93,7 @@ public sealed class TokenCacheTests
         for (var i = 0; i < 10_000; i++)
         {
             var hash = TokenFormat.Hash(TokenFormat.Generate());
-            cache.Add(TokenHashKey.From(hash), new VerifiedToken(Guid.NewGuid(), "t", null, null, null, Guid.NewGuid(), "e@x", "n", Role.User, false));
+            cache.Add(TokenHashKey.From(hash), new VerifiedToken(Guid.NewGuid(), "t", null, null, null, Guid.NewGuid(), "e@x", "n", Role.User, false), cache.EvictionStamp);
             Assert.True(cache.Count <= 100);
         }
 
@@ -105,10 +105,10 @@ public sealed class TokenCacheTests
     {
         var cache = new VerifiedTokenCache(Options.Create(new TokenCacheOptions { CacheSize = 10 }), new FakeTimeProvider());
         var hot = TokenHashKey.From(TokenFormat.Hash(TokenFormat.Generate()));
-        cache.Add(hot, new VerifiedToken(Guid.NewGuid(), "hot", null, null, null, Guid.NewGuid(), "e@x", "n", Role.User, false));
+        cache.Add(hot, new VerifiedToken(Guid.NewGuid(), "hot", null, null, null, Guid.NewGuid(), "e@x", "n", Role.User, false), cache.EvictionStamp);
         for (var i = 0; i < 1000; i++)
         {
-            cache.Add(TokenHashKey.From(TokenFormat.Hash(TokenFormat.Generate())), new VerifiedToken(Guid.NewGuid(), "cold", null, null, null, Guid.NewGuid(), "e@x", "n", Role.User, false));
+            cache.Add(TokenHashKey.From(TokenFormat.Hash(TokenFormat.Generate())), new VerifiedToken(Guid.NewGuid(), "cold", null, null, null, Guid.NewGuid(), "e@x", "n", Role.User, false), cache.EvictionStamp);
             Assert.True(cache.TryGet(hot, out _), $"hot entry lost after {i} inserts");
         }
     }
