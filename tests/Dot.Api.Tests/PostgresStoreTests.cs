@@ -90,6 +90,13 @@ public sealed class PostgresStoreTests
         }
 
         Assert.Equal("2026-01-10T08:30:00.123456Z", asset.GetProperty("last_accessed_at").GetString());
+
+        // A run queued by raw SQL (INSERT … RETURNING): its requested_at as the store keeps it.
+        await CreateConnectionAsync(admin);
+        var queued = await (await admin.PostAsync("/api/sync/snowflake/warehouse", null)).JsonAsync();
+        var run = await (await admin.GetAsync($"/api/sync/runs/{queued.GetProperty("sync_id").GetGuid()}")).JsonAsync();
+        Assert.Equal(queued.GetProperty("requested_at").GetString(), run.GetProperty("requested_at").GetString());
+        Assert.Equal(0, Utc(run.GetProperty("requested_at").GetString()!).Ticks % 10);
     }
 
     private static DateTime Utc(string text)
