@@ -117,4 +117,36 @@ public sealed class AuditTests
 
         Assert.Equal(HttpStatusCode.Forbidden, (await modeler.GetAsync("/api/audit_events")).StatusCode);
     }
+
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public async Task FailureCountsOfTwoInstancesOnOneKeyAddUp(string store)
+    {
+        // Two instances behind one address count the same (address, reason, hint) in the same interval and write
+        // their batches at once, many times: every failure is in the trail once, and no write fails.
+        await using var first = new DotApiFactory(postgres: store == "postgres");
+        var (_, _, admin) = await first.CreateCallerAsync("admin@example.com", Role.Admin);
+        await using var second = new DotApiFactory(first.IsPostgres).WithSetting("ConnectionStrings:Dot", first.ConnectionString);
+        var audits = new[] { first, second }.Select(f => f.Services.GetRequiredService<AuthFailureAudit>()).ToArray();
+        var address = IPAddress.Parse("203.0.113.9");
+        var expected = 0;
+        for (var round = 1; round <= 10; round++)
+        {
+            for (var i = 0; i < round; i++)
+            {
+                audits[0].Record(address, "unknown_token", "dot-abc123");
+                audits[1].Record(address, "unknown_token", "dot-abc123");
+                audits[1].Record(address, "unknown_token", "dot-abc123");
+            }
+
+            expected += 3 * round;
+            await Task.WhenAll(audits.Select(a => Task.Run(() => a.FlushAsync(CancellationToken.None))));
+        }
+
+        var failures = await EventsAsync(admin, "?type=auth.failed&limit=200");
+        Assert.All(failures, e => Assert.Equal(("203.0.113.9", "unknown_token", "dot-abc123"),
+            (e.GetProperty("address").GetString(), e.GetProperty("detail").GetString(), e.GetProperty("target").GetString())));
+        Assert.Equal(expected, failures.Sum(e => e.GetProperty("count").GetInt32()));
+    }
 }

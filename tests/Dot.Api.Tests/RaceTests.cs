@@ -10,16 +10,19 @@ namespace Dot.Api.Tests;
 
 /// <summary>
 /// Check-then-write changes fired together, many times: the database decides, so the rule holds however the
-/// two requests interleave (API.md §1, §2).
+/// two requests interleave (API.md §1, §2). Each runs on both stores, whatever <c>DOT_TEST_STORE</c> says: SQLite
+/// serializes writers, PostgreSQL (READ COMMITTED, several instances) does not, and the rules must hold on each.
 /// </summary>
 public sealed class RaceTests
 {
     private const int Rounds = 25;
 
-    [Fact]
-    public async Task TwoAdminsDisablingEachOtherAtOnceLeaveOneEnabled()
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public async Task TwoAdminsDisablingEachOtherAtOnceLeaveOneEnabled(string store)
     {
-        await using var factory = new DotApiFactory();
+        await using var factory = new DotApiFactory(postgres: store == "postgres");
         var (survivor, _, survivorClient) = await factory.CreateCallerAsync("admin0@example.com", Role.Admin);
         for (var round = 1; round <= Rounds; round++)
         {
@@ -37,10 +40,12 @@ public sealed class RaceTests
         }
     }
 
-    [Fact]
-    public async Task TwoAdminsDeletingAndDemotingEachOtherAtOnceLeaveOneAdmin()
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public async Task TwoAdminsDeletingAndDemotingEachOtherAtOnceLeaveOneAdmin(string store)
     {
-        await using var factory = new DotApiFactory();
+        await using var factory = new DotApiFactory(postgres: store == "postgres");
         var (survivor, _, survivorClient) = await factory.CreateCallerAsync("admin0@example.com", Role.Admin);
         for (var round = 1; round <= Rounds; round++)
         {
@@ -55,10 +60,12 @@ public sealed class RaceTests
         }
     }
 
-    [Fact]
-    public async Task TwoRotationsOfOneTokenAtOnceMakeOneSuccessor()
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public async Task TwoRotationsOfOneTokenAtOnceMakeOneSuccessor(string store)
     {
-        await using var factory = new DotApiFactory();
+        await using var factory = new DotApiFactory(postgres: store == "postgres");
         var (user, _, client) = await factory.CreateCallerAsync("rotate@example.com");
         for (var round = 0; round < Rounds; round++)
         {
@@ -80,12 +87,34 @@ public sealed class RaceTests
         }
     }
 
-    [Fact]
-    public async Task TwoFirstRunFormsAtOnceMakeOneAdmin()
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public async Task TwoCreatesOfOneTokenNameAtOnceMakeOneToken(string store)
+    {
+        await using var factory = new DotApiFactory(postgres: store == "postgres");
+        var (user, _, client) = await factory.CreateCallerAsync("names@example.com");
+        for (var round = 0; round < Rounds; round++)
+        {
+            var answers = await Task.WhenAll(
+                client.PostAsJsonAsync("/api/tokens", new { name = $"ci-{round}" }),
+                client.PostAsJsonAsync("/api/tokens", new { name = $"ci-{round}" }));
+
+            Assert.Equal([HttpStatusCode.Created, HttpStatusCode.Conflict], answers.Select(a => a.StatusCode).Order().ToArray());
+            await using var scope = factory.Services.CreateAsyncScope();
+            Assert.Equal(1, await scope.ServiceProvider.GetRequiredService<DotDbContext>().ApiTokens
+                .CountAsync(t => t.UserId == user.Id && t.Name == $"ci-{round}"));
+        }
+    }
+
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public async Task TwoFirstRunFormsAtOnceMakeOneAdmin(string store)
     {
         for (var round = 0; round < 6; round++)
         {
-            await using var factory = new DotApiFactory().WithRemoteAddress("127.0.0.1");
+            await using var factory = new DotApiFactory(postgres: store == "postgres").WithRemoteAddress("127.0.0.1");
             var first = await SessionClient.StartAsync(factory);
             var second = await SessionClient.StartAsync(factory);
             var answers = await Task.WhenAll(
@@ -98,10 +127,12 @@ public sealed class RaceTests
         }
     }
 
-    [Fact]
-    public async Task LabelsAddedAtOnceNeverPassTheFiftyLabelCap()
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public async Task LabelsAddedAtOnceNeverPassTheFiftyLabelCap(string store)
     {
-        await using var factory = new DotApiFactory();
+        await using var factory = new DotApiFactory(postgres: store == "postgres");
         var (_, _, client) = await factory.CreateCallerAsync("labels@example.com");
         for (var round = 0; round < 5; round++)
         {

@@ -372,7 +372,7 @@ public sealed class SyncTests
         await using var second = new DotApiFactory();
         Guid syncId;
         string token;
-        await using (var first = new DotApiFactory()
+        await using (var first = new DotApiFactory(second.IsPostgres)
             .WithSetting("ConnectionStrings:Dot", second.ConnectionString)
             .WithSetting(WorkerEnabled, "false"))
         {
@@ -389,10 +389,11 @@ public sealed class SyncTests
     [Fact]
     public async Task RunLeftRunningByACrashIsRequeuedAtStart()
     {
-        await using var second = new DotApiFactory();
+        // The same instance started again: its runs still marked running are its own, from before the crash.
+        await using var second = new DotApiFactory().WithSetting("Dot:Sync:InstanceName", "host-a");
         Guid syncId;
         string token;
-        await using (var first = new DotApiFactory()
+        await using (var first = new DotApiFactory(second.IsPostgres)
             .WithSetting("ConnectionStrings:Dot", second.ConnectionString)
             .WithSetting(WorkerEnabled, "false"))
         {
@@ -405,7 +406,7 @@ public sealed class SyncTests
             await scope.ServiceProvider.GetRequiredService<DotDbContext>().SyncRuns.ExecuteUpdateAsync(s => s
                 .SetProperty(r => r.Status, SyncStatus.Running)
                 .SetProperty(r => r.StartedAt, now)
-                .SetProperty(r => r.ClaimedBy, Environment.MachineName)
+                .SetProperty(r => r.ClaimedBy, "host-a")
                 .SetProperty(r => r.HeartbeatAt, now));
         }
 

@@ -76,12 +76,14 @@ public sealed class AssetService(DotDbContext db, TimeProvider time)
     /// </summary>
     public async Task<(ExternalAsset Asset, bool Created)> ImportAsync(ExternalAsset a, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow().UtcDateTime;
+        // Raw SQL: no value converter on the way, so the times are made what the store keeps here (StoredTime).
+        var now = StoredTime.Truncate(time.GetUtcNow().UtcDateTime);
+        DateTime? lastAccessedAt = a.LastAccessedAt is { } at ? StoredTime.Truncate(at) : null;
         var rows = await db.ExternalAssets.FromSql($"""
             INSERT INTO external_assets ("Id", "Subtype", "Folder", "Name", "Description", "Url", "Active",
                 "ViewCount", "LastAccessedAt", "DotDescription", "CreatedAt", "UpdatedAt", "Revision")
             VALUES ({a.Id}, {a.Subtype}, {a.Folder}, {a.Name}, {a.Description}, {a.Url}, {a.Active},
-                {a.ViewCount}, {a.LastAccessedAt}, {a.DotDescription}, {now}, {now}, 1)
+                {a.ViewCount}, {lastAccessedAt}, {a.DotDescription}, {now}, {now}, 1)
             ON CONFLICT ("Id") DO UPDATE SET
                 "Subtype" = excluded."Subtype",
                 "Folder" = excluded."Folder",
@@ -120,12 +122,15 @@ public sealed class AssetService(DotDbContext db, TimeProvider time)
             query = query.Where(a => a.Active == isActive);
         }
 
+        // Ordinal order, not the database's collation (an en_US PostgreSQL puts "a_b" after "aB"): the cursor's
+        // comparison and the order must agree on every store, or a page skips or repeats rows.
+        var ordinal = db.OrdinalCollation;
         if (after is not null)
         {
-            query = query.Where(a => a.Id.CompareTo(after) > 0);
+            query = query.Where(a => EF.Functions.Collate(a.Id, ordinal).CompareTo(after) > 0);
         }
 
-        return await query.OrderBy(a => a.Id).Take(take).ToListAsync(cancellationToken);
+        return await query.OrderBy(a => EF.Functions.Collate(a.Id, ordinal)).Take(take).ToListAsync(cancellationToken);
     }
 
     /// <summary>Whether there was an asset with that id to delete.</summary>

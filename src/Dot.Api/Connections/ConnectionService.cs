@@ -85,12 +85,17 @@ public sealed class ConnectionService(
             query = query.Where(c => c.Type == type);
         }
 
+        // Ordinal order, not the database's collation (an en_US PostgreSQL ignores '-' and '_' at first): the
+        // cursor's comparison and the order must agree on every store, or a page skips or repeats rows.
+        var ordinal = db.OrdinalCollation;
         if (after is { } a)
         {
-            query = query.Where(c => c.Type.CompareTo(a.Type) > 0 || (c.Type == a.Type && c.Id.CompareTo(a.Id) > 0));
+            query = query.Where(c => EF.Functions.Collate(c.Type, ordinal).CompareTo(a.Type) > 0
+                || (c.Type == a.Type && EF.Functions.Collate(c.Id, ordinal).CompareTo(a.Id) > 0));
         }
 
-        return await query.OrderBy(c => c.Type).ThenBy(c => c.Id).Take(limit).ToListAsync(cancellationToken);
+        return await query.OrderBy(c => EF.Functions.Collate(c.Type, ordinal)).ThenBy(c => EF.Functions.Collate(c.Id, ordinal))
+            .Take(limit).ToListAsync(cancellationToken);
     }
 
     public Task<Connection?> FindAsync(string type, string id, CancellationToken cancellationToken)

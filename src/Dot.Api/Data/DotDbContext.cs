@@ -65,7 +65,69 @@ public abstract class DotDbContext(DbContextOptions options) : DbContext(options
         configurationBuilder.Properties<DateTime>().HaveConversion<UtcDateTimeConverter>();
     }
 
+    /// <summary>
+    /// The collation under which text keys are ordered and compared (list order, keyset cursors): binary, by code
+    /// unit, whatever collation the database was created with. PostgreSQL's "C" and SQLite's BINARY give the same
+    /// order for the text the server keeps. Use it through <c>EF.Functions.Collate(column, db.OrdinalCollation)</c>.
+    /// </summary>
+    public string OrdinalCollation => Database.IsNpgsql() ? "C" : "BINARY";
+
+    public override int SaveChanges(bool acceptAllChangesOnSuccess)
+    {
+        TruncateTrackedTimestamps();
+        return base.SaveChanges(acceptAllChangesOnSuccess);
+    }
+
+    public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    {
+        TruncateTrackedTimestamps();
+        return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+    }
+
+    /// <summary>
+    /// The entities about to be written get the timestamps the database will hold (<see cref="StoredTime"/>), so an
+    /// answer made from them after the save shows what a later read gives back.
+    /// </summary>
+    private void TruncateTrackedTimestamps()
+    {
+        foreach (var entry in ChangeTracker.Entries())
+        {
+            if (entry.State is not (EntityState.Added or EntityState.Modified))
+            {
+                continue;
+            }
+
+            foreach (var property in entry.Properties)
+            {
+                if (property.CurrentValue is DateTime value && StoredTime.Truncate(value) is var stored && stored != value)
+                {
+                    property.CurrentValue = stored;
+                }
+            }
+        }
+    }
+
     private sealed class UtcDateTimeConverter() : ValueConverter<DateTime, DateTime>(
-        v => v.Kind == DateTimeKind.Utc ? v : v.ToUniversalTime(),
+        v => StoredTime.Truncate(v),
         v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
+}
+
+/// <summary>
+/// The one rule for timestamps: the store keeps whole microseconds in UTC. PostgreSQL's timestamptz has microseconds and
+/// .NET's DateTime 100 ns ticks, so a time is truncated to the microsecond where it goes to the database — the value
+/// converter (every parameter and column EF Core writes, on either store), the context's save (the tracked entity an
+/// answer is made from) and the few writes that bypass EF Core's model (raw SQL, in-memory pending values shown before
+/// they are written) — never rounded, so a truncated time is never later than the clock said. SQLite keeps the same
+/// digits, so both stores read back the same value, and a keyset cursor made from a row's time finds that row again.
+/// </summary>
+public static class StoredTime
+{
+    private const long TicksPerMicrosecond = TimeSpan.TicksPerMillisecond / 1000;
+
+    /// <summary>The UTC time the store keeps for <paramref name="value"/>: whole microseconds, Kind Utc.</summary>
+    public static DateTime Truncate(DateTime value)
+    {
+        var utc = value.Kind == DateTimeKind.Utc ? value : value.ToUniversalTime();
+        return new DateTime(utc.Ticks - (utc.Ticks % TicksPerMicrosecond), DateTimeKind.Utc);
+    }
 }

@@ -23,11 +23,16 @@ public sealed class SyncOptions
     public int RunTimeoutMinutes { get; set; } = 60;
 
     /// <summary>
-    /// Names this instance on the runs it claims. At start, runs still marked running under this name are
-    /// re-queued at once (this instance crashed while running them). Give each instance its own name when
-    /// several share a database from one host.
+    /// Names this instance on the runs it claims, closes and heart-beats. At start, runs still marked running under
+    /// this name are re-queued at once (this instance crashed while running them). The default is unique to the
+    /// process (machine, process id and a random part), because several instances share the run table and two with
+    /// one name would take each other's runs for their own: a crashed instance's runs then wait for their lease to
+    /// lapse. Give each instance a stable name of its own to have them re-queued as soon as it starts again.
     /// </summary>
-    public string InstanceName { get; set; } = Environment.MachineName;
+    public string InstanceName { get; set; } = DefaultInstanceName();
+
+    internal static string DefaultInstanceName()
+        => $"{Environment.MachineName}-{Environment.ProcessId}-{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4))}";
 
     internal static IEnumerable<string> Check(SyncOptions o)
     {

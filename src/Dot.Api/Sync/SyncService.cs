@@ -30,7 +30,7 @@ public sealed class SyncService(DotDbContext db, TimeProvider time, SyncSignal s
         for (var attempt = 1; ; attempt++)
         {
             var runId = Guid.CreateVersion7();
-            var requestedAt = time.GetUtcNow().UtcDateTime;
+            var requestedAt = StoredTime.Truncate(time.GetUtcNow().UtcDateTime); // raw SQL: no value converter on the way
             var queued = SyncStatus.Queued.ToName();
             var inserted = await db.SyncRuns.FromSql($"""
                 INSERT INTO sync_runs ("Id", "ConnectionType", "ConnectionId", "Status", "RequestedAt", "RequestedBy")

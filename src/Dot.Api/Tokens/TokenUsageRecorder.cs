@@ -25,6 +25,8 @@ public sealed partial class TokenUsageRecorder(IServiceScopeFactory scopes, ILog
     /// </summary>
     public void Record(Guid tokenId, TokenUsage usage)
     {
+        // Pending uses are shown in token lists before they are written: with the time the store will keep.
+        usage = usage with { At = StoredTime.Truncate(usage.At) };
         if (_pending.TryGetValue(tokenId, out var noted) && usage.At - noted.At < TimeSpan.FromSeconds(1)
             && ReferenceEquals(noted.Via, usage.Via) && Equals(noted.Address, usage.Address))
         {
