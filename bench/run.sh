@@ -14,6 +14,9 @@
 #   BENCH_PORT            first loopback port tried                                 (default 18080)
 #   BENCH_BIG_TOKENS      tokens in the database for the second miss-path figure    (default 1000000)
 #   BENCH_KEEP=1          keep the run directory (database, server log, token files)
+#   BENCH_STORE=postgres  also measure the server on PostgreSQL (a throw-away cluster made with initdb in the
+#                         run directory): hit, miss at 1,000 and BENCH_BIG_TOKENS tokens, with its own anonymous
+#                         baseline interleaved, printed beside SQLite's figures in the same report
 # Smoke run:  BENCH_ROUNDS=1 BENCH_SECONDS=2 BENCH_WARMUP_SECONDS=4 bench/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,6 +39,9 @@ for n in ROUNDS MEASURE_SECONDS WARMUP_SECONDS CONNECTIONS PORT BIG_TOKENS; do
   [[ ${!n} =~ ^[0-9]+$ ]] && [ "${!n}" -gt 0 ] || die "$n must be a positive whole number (got '${!n}')"
 done
 [ "$BIG_TOKENS" -gt "$SMALL_TOKENS" ] || die "BENCH_BIG_TOKENS must be more than $SMALL_TOKENS"
+
+STORE=${BENCH_STORE:-sqlite}
+[ "$STORE" = sqlite ] || [ "$STORE" = postgres ] || die "BENCH_STORE must be sqlite or postgres (got '$STORE')"
 
 # --- tools -----------------------------------------------------------------------------------------
 if ! command -v wrk >/dev/null 2>&1; then
@@ -66,11 +72,13 @@ LUA=$REPO/bench/wrk/bench.lua
 # --- run directory, database, tokens ---------------------------------------------------------------
 RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/dot-bench.XXXXXX")
 SERVER_PID=""
+PG_STOP=""
 cleanup() {
   if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
     kill -TERM "$SERVER_PID" 2>/dev/null || true
     wait "$SERVER_PID" 2>/dev/null || true
   fi
+  if [ -n "$PG_STOP" ]; then (cd / && eval "$PG_STOP") >/dev/null 2>&1 || true; fi
   if [ "${BENCH_KEEP:-0}" = 1 ]; then log "run directory kept: $RUN_DIR"; else rm -rf "$RUN_DIR"; fi
 }
 trap cleanup EXIT
@@ -260,6 +268,69 @@ EXPORT_NOTE=$(printf '%s messages: %s s, %s MB, RSS +%s MB; %s messages: %s s, %
   "$EXPORT_MESSAGES" "$EXPORT_T1" "$((EXPORT_BYTES1 / 1048576))" "$EXPORT_RISE1" \
   "$((EXPORT_MESSAGES * 2))" "$EXPORT_T2" "$((EXPORT_BYTES2 / 1048576))" "$EXPORT_RISE2" "$(ratio "$EXPORT_T2" "$EXPORT_T1")")
 
+# --- PostgreSQL (BENCH_STORE=postgres) -------------------------------------------------------------------
+# The same server on a throw-away PostgreSQL cluster: the SQLite server is stopped first, PostgreSQL's own
+# processes share wrk's core. Rows: anonymous (this store's baseline, interleaved), hit, miss at 1,000 tokens,
+# then miss at BENCH_BIG_TOKENS.
+if [ "$STORE" = postgres ]; then
+  PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  [ -x "$PG_BIN/initdb" ] || die "BENCH_STORE=postgres needs PostgreSQL's server binaries (apt-get install postgresql)"
+  kill -TERM "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
+  # Its own directory, outside the 0700 run directory: under root the cluster runs as the postgres user.
+  PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/dot-bench-pg.XXXXXX")
+  as_pg=()
+  if [ "$(id -u)" = 0 ]; then as_pg=(runuser -u postgres --); chown postgres "$PG_DIR"; fi
+  PG_PASSWORD=bench-$RANDOM$RANDOM
+  echo "$PG_PASSWORD" >"$PG_DIR/pw"; [ ${#as_pg[@]} -eq 0 ] || chown postgres "$PG_DIR/pw"
+  PG_PORT=$((PORT + 100)); for _ in $(seq 1 20); do port_free "$PG_PORT" && break; PG_PORT=$((PG_PORT + 1)); done
+  log "== PostgreSQL: initdb and start on 127.0.0.1:$PG_PORT"
+  cd "$PG_DIR"
+  "${as_pg[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -U bench --pwfile="$PG_DIR/pw" --auth=scram-sha-256 -E UTF8 --locale=C >/dev/null
+  "${PIN_WRK[@]}" "${as_pg[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w \
+    -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c shared_buffers=256MB" start >/dev/null
+  rm -f "$PG_DIR/pw"
+  cd "$RUN_DIR"
+  PG_STOP="${as_pg[*]} $PG_BIN/pg_ctl -D $PG_DIR/data -m fast stop; rm -rf $PG_DIR"
+  export Dot__Database__Provider=postgres
+  export ConnectionStrings__Dot="Host=127.0.0.1;Port=$PG_PORT;Username=bench;Password=$PG_PASSWORD;Database=dot"
+  PGPASSWORD=$PG_PASSWORD "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U bench -d postgres -qc "CREATE DATABASE dot" >/dev/null
+  host users add --email "$EMAIL" --role admin --name Bench >/dev/null
+  PG_TOKEN=$(host tokens create --email "$EMAIL" --name bench --expires-in 30d)
+  host seed-tokens --count $((SMALL_TOKENS - 1)) --email "$EMAIL" >&2
+  "${PIN_SERVER[@]}" dotnet "$HOST_DLL" --urls "$BASE" >server-pg.log 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 120); do
+    curl -fs -o /dev/null "$BASE/healthz/live" && break
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat server-pg.log >&2; die "the PostgreSQL server exited"; }
+    sleep 0.5
+  done
+  HEADER[hit]="API-KEY: $PG_TOKEN"
+  PG_ROWS=(anon hit unknown)
+  for row in "${PG_ROWS[@]}"; do probe "$row"; done
+  warm_up "${PG_ROWS[@]}"
+  declare -A PG_RPS_OF PG_ALLOC_OF PG_BAD_OF
+  log "== measuring on PostgreSQL: $ROUNDS rounds x ${#PG_ROWS[@]} rows x ${MEASURE_SECONDS} s"
+  for round in $(seq 1 "$ROUNDS"); do
+    summary=""
+    for row in "${PG_ROWS[@]}"; do
+      measure "$row" "$MEASURE_SECONDS"
+      PG_RPS_OF[$row]+="$RPS "; PG_ALLOC_OF[$row]+="$ALLOC_PER_REQ "
+      PG_BAD_OF[$row]=$(( ${PG_BAD_OF[$row]:-0} + UNEXPECTED ))
+      summary+=" $row=${RPS%.*}"
+    done
+    log "   round $round:${summary}"
+  done
+  log "== seeding PostgreSQL to $BIG_TOKENS tokens (the server keeps running)"
+  "${PIN_WRK[@]}" dotnet "$HOST_DLL" seed-tokens --count $((BIG_TOKENS - SMALL_TOKENS)) --email "$EMAIL" >&2
+  measure unknown "$BIG_WARMUP"
+  PG_BIG_RPS="" PG_BIG_ANON="" PG_BIG_BAD=0
+  for round in $(seq 1 "$ROUNDS"); do
+    measure unknown "$MEASURE_SECONDS"; PG_BIG_RPS+="$RPS "; PG_BIG_BAD=$((PG_BIG_BAD + UNEXPECTED))
+    measure anon "$MEASURE_SECONDS"; PG_BIG_ANON+="$RPS "
+  done
+  PG_PEAK=$(peak_rss_mb)
+fi
+
 # --- report ------------------------------------------------------------------------------------------
 check() { awk -v v="$1" -v t="$2" 'BEGIN { print (v + 0 >= t + 0 ? "ok" : "BELOW") }'; }
 ms() { awk -v u="$1" 'BEGIN { printf "%.2f", u / 1000 }'; }
@@ -309,3 +380,23 @@ printf '  %-44s %6s  %s\n' "peak RSS <= 250 MB" "$PEAK_ALL" "$(awk -v v="$PEAK_A
 printf '  %-44s %6s  %s\n' "export ${EXPORT_MESSAGES} raises RSS < 100 MB" "$EXPORT_RISE1" "$(awk -v v="$EXPORT_RISE1" 'BEGIN { print (v < 100 ? "ok" : "ABOVE") }')"
 export_ratio=$(ratio "$EXPORT_T2" "$EXPORT_T1")
 printf '  %-44s %6s  %s\n' "export of twice the messages <= 2.2 x time" "$export_ratio" "$(awk -v v="$export_ratio" 'BEGIN { print (v <= 2.2 ? "ok" : "ABOVE") }')"
+
+if [ "$STORE" = postgres ]; then
+  pg_anon=$(med "${PG_RPS_OF[anon]}")
+  echo
+  echo "PostgreSQL beside SQLite (same run; each store's rows against its own anonymous baseline, measured interleaved):"
+  printf '| %-30s | %12s | %7s | %14s | %7s | %7s |\n' row "SQLite req/s" "x anon" "PostgreSQL req/s" "x anon" "B/req"
+  echo "|--------------------------------|-------------:|--------:|-----------------:|--------:|--------:|"
+  for row in "${PG_ROWS[@]}"; do
+    pg_rps=$(med "${PG_RPS_OF[$row]}")
+    status=""; [ "${PG_BAD_OF[$row]}" = 0 ] || status=" (!${PG_BAD_OF[$row]} unexpected)"
+    printf '| %-30s | %12.0f | %7s | %16.0f | %7s | %7s |%s\n' "${LABEL[$row]}" "${M_RPS[$row]}" "$(ratio "${M_RPS[$row]}" "$anon")" \
+      "$pg_rps" "$(ratio "$pg_rps" "$pg_anon")" "$(med "${PG_ALLOC_OF[$row]}")" "$status"
+  done
+  pg_big=$(med "$PG_BIG_RPS"); pg_big_anon=$(med "$PG_BIG_ANON")
+  printf '| %-30s | %12.0f | %7s | %16.0f | %7s | %7s |\n' "miss, ${BIG_TOKENS} tokens" "$M_BIG" "$(ratio "$M_BIG" "$M_BIG_ANON")" \
+    "$pg_big" "$(ratio "$pg_big" "$pg_big_anon")" "-"
+  pg_miss_ratio=$(ratio "$pg_big" "$(med "${PG_RPS_OF[unknown]}")")
+  echo "PostgreSQL miss path at ${BIG_TOKENS} = ${pg_miss_ratio} x at ${SMALL_TOKENS}; server peak RSS on PostgreSQL ${PG_PEAK} MB"
+  [ "$PG_BIG_BAD" = 0 ] || echo "  !! $PG_BIG_BAD answers of PostgreSQL's big-table miss path were not 401"
+fi

@@ -11,6 +11,9 @@ internal static class BenchDatabase
     public static string ConnectionString(string? given)
         => given ?? Environment.GetEnvironmentVariable("ConnectionStrings__Dot") ?? DataExtensions.DefaultConnectionString;
 
+    /// <summary>Whether the store is PostgreSQL, as the server reads <c>Dot:Database:Provider</c> from the environment.</summary>
+    public static bool IsPostgres => string.Equals(Environment.GetEnvironmentVariable("Dot__Database__Provider")?.Trim(), "postgres", StringComparison.OrdinalIgnoreCase);
+
     public static async Task<SqliteConnection> OpenForSeedingAsync(string connectionString)
     {
         await using (var db = new Dot.Api.Data.Sqlite.SqliteDotDbContext(new DbContextOptionsBuilder<Dot.Api.Data.Sqlite.SqliteDotDbContext>().UseSqlite(connectionString).Options))
