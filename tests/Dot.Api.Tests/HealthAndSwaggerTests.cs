@@ -35,11 +35,20 @@ public sealed class HealthAndSwaggerTests
         var client = factory.CreateClient();
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).StatusCode);
 
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        File.Delete(factory.DatabasePath);
-        Directory.Delete(factory.Directory, recursive: true); // SQLite cannot even recreate the file now
+        if (factory.PostgresDatabase is { } database)
+        {
+            await SharedPostgres.DropDatabaseAsync(database); // WITH (FORCE): its sessions end, new ones are refused
+        }
+        else
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            File.Delete(factory.DatabasePath);
+            Directory.Delete(factory.Directory, recursive: true); // SQLite cannot even recreate the file now
+        }
 
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/healthz")).StatusCode);
+        var response = await client.GetAsync("/healthz");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.NotNull(response.Headers.RetryAfter);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz/live")).StatusCode);
     }
 
