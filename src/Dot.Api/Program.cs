@@ -31,6 +31,7 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.AddRequestLimits();
 builder.Services.AddDotErrorHandling();
 builder.Services.AddDotData(builder.Configuration);
+builder.Services.AddChangeNotifications(builder.Configuration);
 builder.Services.AddAudit(builder.Configuration);
 builder.Services.AddUsers();
 builder.Services.AddTokens(builder.Configuration);

@@ -194,20 +194,20 @@ public sealed class CliTests : IDisposable
     public async Task SetPasswordLetsTheUserSignIn()
     {
         await using var factory = new DotApiFactory();
-        var add = await ServerProcess.RunAsync(factory.DatabasePath, null, "users", "add", "--email", "ada@example.com", "--role", "user");
+        var add = await ServerProcess.RunAsync(factory, null, "users", "add", "--email", "ada@example.com", "--role", "user");
         Assert.Equal(0, add.ExitCode);
         var session = await SessionClient.StartAsync(factory);
         Assert.Equal(HttpStatusCode.Unauthorized, (await session.SignInAsync("ada@example.com", "correct horse battery")).StatusCode);
 
-        var set = await ServerProcess.RunAsync(factory.DatabasePath, "correct horse battery\n", "users", "set-password", "--email", "ADA@example.com", "--password-stdin");
+        var set = await ServerProcess.RunAsync(factory, "correct horse battery\n", "users", "set-password", "--email", "ADA@example.com", "--password-stdin");
 
         Assert.Equal(0, set.ExitCode);
         Assert.Equal(HttpStatusCode.OK, (await session.SignInAsync("ada@example.com", "correct horse battery")).StatusCode);
-        var unknown = await ServerProcess.RunAsync(factory.DatabasePath, "correct horse battery\n", "users", "set-password", "--email", "nobody@example.com", "--password-stdin");
+        var unknown = await ServerProcess.RunAsync(factory, "correct horse battery\n", "users", "set-password", "--email", "nobody@example.com", "--password-stdin");
         Assert.Equal(1, unknown.ExitCode);
-        var tooShort = await ServerProcess.RunAsync(factory.DatabasePath, "short\n", "users", "set-password", "--email", "ada@example.com", "--password-stdin");
+        var tooShort = await ServerProcess.RunAsync(factory, "short\n", "users", "set-password", "--email", "ada@example.com", "--password-stdin");
         Assert.Equal(2, tooShort.ExitCode);
-        var noFlag = await ServerProcess.RunAsync(factory.DatabasePath, "correct horse battery\n", "users", "set-password", "--email", "ada@example.com");
+        var noFlag = await ServerProcess.RunAsync(factory, "correct horse battery\n", "users", "set-password", "--email", "ada@example.com");
         Assert.Equal(2, noFlag.ExitCode);
     }
 

@@ -5,7 +5,6 @@ using Dot.Api.Access;
 using Dot.Api.Cli;
 using Dot.Api.Connections;
 using Dot.Api.Tests.Infrastructure;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Dot.Api.Tests;
@@ -266,7 +265,7 @@ public sealed class ConnectionsTests
         }
 
         Assert.DoesNotContain(Secret, factory.Logs.AllText, StringComparison.Ordinal);
-        AssertNotInDatabaseFiles(factory.DatabasePath, Secret);
+        await AssertNotStoredAsync(factory, Secret, "my-bg-id");
     }
 
     [Fact]
@@ -305,7 +304,7 @@ public sealed class ConnectionsTests
         Assert.Equal("Analytics", item.GetProperty("name").GetString());
         Assert.Equal("xy12345", item.GetProperty("settings").GetProperty("account").GetString());
         Assert.Equal(["password"], item.GetProperty("secret_names").EnumerateArray().Select(e => e.GetString()));
-        AssertNotInDatabaseFiles(factory.DatabasePath, Secret);
+        await AssertNotStoredAsync(factory, Secret, "analytics");
     }
 
     [Fact]
@@ -366,24 +365,15 @@ public sealed class ConnectionsTests
     }
 
     /// <summary>The SQLite file and its write-ahead log, read as bytes after the pools let go of them.</summary>
-    internal static void AssertNotInDatabaseFiles(string databasePath, string text)
+    /// <summary>
+    /// <paramref name="text"/> is nowhere in what the store keeps (<see cref="StoredData"/>: SQLite's files; every
+    /// column of PostgreSQL's tables and a pg_dump), while <paramref name="stored"/>, a value saved beside it, is.
+    /// </summary>
+    internal static async Task AssertNotStoredAsync(DotApiFactory factory, string text, string stored)
     {
-        SqliteConnection.ClearAllPools();
-        var found = 0;
-        foreach (var path in new[] { databasePath, databasePath + "-wal" }.Where(File.Exists))
-        {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            using var copy = new MemoryStream();
-            stream.CopyTo(copy);
-            var bytes = copy.ToArray();
-            Assert.Equal(-1, bytes.AsSpan().IndexOf(Encoding.UTF8.GetBytes(text)));
-            Assert.Equal(-1, bytes.AsSpan().IndexOf(Encoding.Unicode.GetBytes(text)));
-
-            // The write-ahead log may be checkpointed to nothing as the last connection closes: an empty file says nothing.
-            found += bytes.Length > 0 ? 1 : 0;
-        }
-
-        Assert.True(found > 0, "no database file with content was read");
+        var data = await StoredData.ReadAsync(factory);
+        Assert.Empty(data.Find(text));
+        Assert.NotEmpty(data.Find(stored)); // so the scan read the rows
     }
 
     /// <summary>Runs an admin command in-process as <c>dot-api</c> would: parse (exit 2 on bad arguments), then run.</summary>

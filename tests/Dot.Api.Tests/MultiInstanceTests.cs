@@ -15,8 +15,10 @@ namespace Dot.Api.Tests;
 /// API.md §7 with several instances: three real server processes (<see cref="ServerFleet"/>) on one PostgreSQL
 /// database, as behind a load balancer. PostgreSQL by nature, so they run whatever <c>DOT_TEST_STORE</c> says, on the
 /// shared throw-away cluster (the restart test on a cluster of its own); without PostgreSQL they are skipped, except on
-/// CI (<c>CI=true</c>), where that is a failure.
+/// CI (<c>CI=true</c>), where that is a failure. In the <see cref="TimedTests"/> collection: the latencies they bound
+/// are the product's, not the parallel suite's load.
 /// </summary>
+[Collection(TimedTests.Name)]
 [Trait("Store", "postgres-always")]
 public sealed class MultiInstanceTests(ITestOutputHelper output)
 {

@@ -373,7 +373,7 @@ public sealed class SyncTests
         Guid syncId;
         string token;
         await using (var first = new DotApiFactory()
-            .WithSetting("ConnectionStrings:Dot", $"Data Source={second.DatabasePath}")
+            .WithSetting("ConnectionStrings:Dot", second.ConnectionString)
             .WithSetting(WorkerEnabled, "false"))
         {
             (_, token, var client) = await SetUpAsync(first, type: "snowflake");
@@ -393,7 +393,7 @@ public sealed class SyncTests
         Guid syncId;
         string token;
         await using (var first = new DotApiFactory()
-            .WithSetting("ConnectionStrings:Dot", $"Data Source={second.DatabasePath}")
+            .WithSetting("ConnectionStrings:Dot", second.ConnectionString)
             .WithSetting(WorkerEnabled, "false"))
         {
             (_, token, var client) = await SetUpAsync(first, type: "snowflake");

@@ -93,7 +93,7 @@ public sealed class TokenCacheTests
         for (var i = 0; i < 10_000; i++)
         {
             var hash = TokenFormat.Hash(TokenFormat.Generate());
-            cache.Add(TokenHashKey.From(hash), new VerifiedToken(Guid.NewGuid(), "t", null, null, null, Guid.NewGuid(), "e@x", "n", Role.User, false));
+            cache.Add(TokenHashKey.From(hash), new VerifiedToken(Guid.NewGuid(), "t", null, null, null, Guid.NewGuid(), "e@x", "n", Role.User, false), cache.EvictionStamp);
             Assert.True(cache.Count <= 100);
         }
 
@@ -105,11 +105,32 @@ public sealed class TokenCacheTests
     {
         var cache = new VerifiedTokenCache(Options.Create(new TokenCacheOptions { CacheSize = 10 }), new FakeTimeProvider());
         var hot = TokenHashKey.From(TokenFormat.Hash(TokenFormat.Generate()));
-        cache.Add(hot, new VerifiedToken(Guid.NewGuid(), "hot", null, null, null, Guid.NewGuid(), "e@x", "n", Role.User, false));
+        cache.Add(hot, new VerifiedToken(Guid.NewGuid(), "hot", null, null, null, Guid.NewGuid(), "e@x", "n", Role.User, false), cache.EvictionStamp);
         for (var i = 0; i < 1000; i++)
         {
-            cache.Add(TokenHashKey.From(TokenFormat.Hash(TokenFormat.Generate())), new VerifiedToken(Guid.NewGuid(), "cold", null, null, null, Guid.NewGuid(), "e@x", "n", Role.User, false));
+            cache.Add(TokenHashKey.From(TokenFormat.Hash(TokenFormat.Generate())), new VerifiedToken(Guid.NewGuid(), "cold", null, null, null, Guid.NewGuid(), "e@x", "n", Role.User, false), cache.EvictionStamp);
             Assert.True(cache.TryGet(hot, out _), $"hot entry lost after {i} inserts");
         }
+    }
+
+    [Fact]
+    public void ATokenReadBeforeAnEvictionIsNotKept()
+    {
+        var cache = new VerifiedTokenCache(Options.Create(new TokenCacheOptions()), new FakeTimeProvider());
+        var hash = TokenFormat.Hash(TokenFormat.Generate());
+        var key = TokenHashKey.From(hash);
+        var read = new VerifiedToken(Guid.NewGuid(), "t", null, null, null, Guid.NewGuid(), "e@x", "n", Role.User, false);
+
+        var stamp = cache.EvictionStamp; // the lookup starts…
+        cache.Remove(hash); // …a revocation is notified meanwhile…
+        var entry = cache.Add(key, read, stamp); // …and what the lookup read is answered, not kept
+        Assert.Same(read, entry.Token);
+        Assert.False(cache.TryGet(key, out _));
+
+        cache.Add(key, read, cache.EvictionStamp);
+        Assert.True(cache.TryGet(key, out _));
+        cache.Clear();
+        Assert.False(cache.TryGet(key, out _));
+        Assert.Equal(0, cache.Count);
     }
 }

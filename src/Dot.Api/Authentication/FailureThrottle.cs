@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.Options;
 
@@ -30,14 +31,18 @@ public sealed class ThrottleOptions
 /// included. Memory is bounded by <see cref="ThrottleOptions.MaxTrackedAddresses"/>: when the map is full, ended
 /// windows are swept, then clients still under the limit are forgotten (never a throttled one); if every tracked
 /// client is throttled, further clients share one overflow window, so a flood from endless addresses still meets
-/// a limit.
+/// a limit. With PostgreSQL the instances share one budget: each sends what it refused to the others
+/// (<see cref="FailureSharing"/>) and counts what they refused as its own.
 /// </summary>
 public sealed class FailureThrottle(IOptions<ThrottleOptions> options, TimeProvider time)
 {
     private readonly ThrottleOptions _options = options.Value;
     private readonly ConcurrentDictionary<ClientKey, Window> _windows = new();
     private readonly Lock _room = new();
+    private readonly ConcurrentDictionary<ClientKey, int> _unshared = new();
     private int _tracked;
+    private int _unsharedClients;
+    private volatile bool _sharing;
     private Window _overflow;
 
     public bool Enabled => _options.ThrottleEnabled;
@@ -71,13 +76,84 @@ public sealed class FailureThrottle(IOptions<ThrottleOptions> options, TimeProvi
             return;
         }
 
-        var now = time.GetUtcNow().UtcDateTime;
         var key = ClientKey.From(address);
+        Record(key, 1);
+        if (_sharing)
+        {
+            Unshare(key);
+        }
+    }
+
+    /// <summary>
+    /// From now on, failures recorded here are also kept for <see cref="TakeUnshared"/>, until taken: on
+    /// PostgreSQL, <see cref="FailureSharing"/> sends them to the other instances.
+    /// </summary>
+    internal void ShareFailures() => _sharing = true;
+
+    /// <summary>
+    /// The failures recorded here since the last call, per client, and forgets them. At most
+    /// <see cref="ThrottleOptions.MaxTrackedAddresses"/> clients are held between two calls; failures of further
+    /// clients count here only.
+    /// </summary>
+    internal List<(ClientKey Key, int Count)> TakeUnshared()
+    {
+        var taken = new List<(ClientKey, int)>(_unshared.Count);
+        foreach (var key in _unshared.Keys)
+        {
+            if (_unshared.TryRemove(key, out var count))
+            {
+                Interlocked.Decrement(ref _unsharedClients);
+                taken.Add((key, count));
+            }
+        }
+
+        return taken;
+    }
+
+    /// <summary>Failures another instance refused: they count in this client's window as this instance's own do.</summary>
+    internal void AddShared(ClientKey key, int count)
+    {
+        if (_options.ThrottleEnabled && count > 0)
+        {
+            Record(key, count);
+        }
+    }
+
+    private void Unshare(ClientKey key)
+    {
+        while (true)
+        {
+            if (_unshared.TryGetValue(key, out var count))
+            {
+                if (_unshared.TryUpdate(key, count + 1, count))
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            if (Volatile.Read(ref _unsharedClients) >= _options.MaxTrackedAddresses)
+            {
+                return;
+            }
+
+            if (_unshared.TryAdd(key, 1))
+            {
+                Interlocked.Increment(ref _unsharedClients);
+                return;
+            }
+        }
+    }
+
+    private void Record(ClientKey key, int count)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
         while (true)
         {
             if (_windows.TryGetValue(key, out var current))
             {
-                if (_windows.TryUpdate(key, Next(current, now), current))
+                if (_windows.TryUpdate(key, Next(current, now, count), current))
                 {
                     return;
                 }
@@ -89,13 +165,13 @@ public sealed class FailureThrottle(IOptions<ThrottleOptions> options, TimeProvi
             {
                 lock (_room)
                 {
-                    _overflow = Next(_overflow, now);
+                    _overflow = Next(_overflow, now, count);
                 }
 
                 return;
             }
 
-            if (_windows.TryAdd(key, new Window(now, 1)))
+            if (_windows.TryAdd(key, new Window(now, count)))
             {
                 Interlocked.Increment(ref _tracked);
                 return;
@@ -112,10 +188,10 @@ public sealed class FailureThrottle(IOptions<ThrottleOptions> options, TimeProvi
             : Math.Max(1, (int)Math.Ceiling((ends - now).TotalSeconds));
     }
 
-    private Window Next(Window current, DateTime now)
+    private Window Next(Window current, DateTime now, int count)
         => current.Count == 0 || now - current.Start >= TimeSpan.FromSeconds(_options.FailureWindowSeconds)
-            ? new Window(now, 1)
-            : current with { Count = current.Count + 1 };
+            ? new Window(now, count)
+            : current with { Count = (int)Math.Min(int.MaxValue, (long)current.Count + count) };
 
     /// <summary>Sweeps ended windows, then forgets clients under the limit, down to 90 % of the bound; false when nothing could go.</summary>
     private bool MakeRoom(DateTime now)
@@ -169,6 +245,24 @@ public sealed class FailureThrottle(IOptions<ThrottleOptions> options, TimeProvi
     internal readonly record struct ClientKey(ulong High, ulong Low)
     {
         private static readonly ClientKey Unknown = new(ulong.MaxValue, ulong.MaxValue);
+
+        /// <summary>As the other instances read it: the two numbers in hex, <c>high.low</c>.</summary>
+        public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{High:x}.{Low:x}");
+
+        public static bool TryParse(ReadOnlySpan<char> text, out ClientKey key)
+        {
+            key = default;
+            var dot = text.IndexOf('.');
+            if (dot <= 0
+                || !ulong.TryParse(text[..dot], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var high)
+                || !ulong.TryParse(text[(dot + 1)..], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var low))
+            {
+                return false;
+            }
+
+            key = new ClientKey(high, low);
+            return true;
+        }
 
         public static ClientKey From(IPAddress? address)
         {

@@ -1,3 +1,4 @@
+using Dot.Api.Data;
 using Dot.Api.Infrastructure;
 using Microsoft.Extensions.Options;
 
@@ -33,6 +34,13 @@ public static class ThrottleExtensions
                 "Dot:Auth: MaxFailuresPerMinute and FailureWindowSeconds must be at least 1, MaxTrackedAddresses at least 10.")
             .ValidateOnStart();
         services.AddSingleton<FailureThrottle>();
+        if (DataExtensions.Provider(configuration) == DatabaseProvider.Postgres)
+        {
+            // One budget for every instance on the database: counts go out and come in on a notification channel.
+            services.AddSingleton<FailureSharing>();
+            services.AddHostedService(sp => sp.GetRequiredService<FailureSharing>());
+            services.AddSingleton<INotificationHandler>(sp => sp.GetRequiredService<FailureSharing>());
+        }
 
         return services;
     }

@@ -159,14 +159,17 @@ public sealed class TokenService(DotDbContext db, TimeProvider time, IOptions<To
     public Task<ApiToken?> FindAsync(Guid id, CancellationToken cancellationToken)
         => db.ApiTokens.FirstOrDefaultAsync(t => t.Id == id, cancellationToken);
 
-    /// <summary>Revokes; revoking a revoked token changes nothing and is not an error.</summary>
+    /// <summary>
+    /// Revokes; revoking a revoked token changes nothing and is not an error. Evicted from this instance's cache at
+    /// once, and on PostgreSQL notified in the revoking transaction, so every other instance drops it on commit.
+    /// </summary>
     public async Task RevokeAsync(ApiToken token, CancellationToken cancellationToken)
     {
         if (token.RevokedAt is null)
         {
             token.RevokedAt = Now;
             audit.Add(AuditEventTypes.TokenRevoked, token.UserId, token.Id.ToString(), token.Hint);
-            await db.SaveChangesAsync(cancellationToken);
+            await db.SaveChangesAndNotifyAsync(ChangeNotice.Token(token.Hash), cancellationToken);
         }
 
         cache.Remove(token.Hash);
@@ -181,6 +184,8 @@ public sealed class TokenService(DotDbContext db, TimeProvider time, IOptions<To
     /// that maximum; the old one keeps working for <paramref name="grace"/> (status <c>rotating</c>), then stops.
     /// Null when the token is not active — revoked, rotated or expired, before or meanwhile: the one rule, decided by
     /// the database (a conditional update checked for one row), so of two rotations at once the other makes nothing.
+    /// The old token is evicted here and notified to the other instances as a revocation is, grace or none: with no
+    /// grace it stops at once everywhere; with grace they re-read its end, which every cache hit checks on the clock.
     /// </summary>
     public async Task<(ApiToken Token, string Plaintext)?> RotateAsync(ApiToken old, Guid? rotatedBy, TimeSpan grace,
         CancellationToken cancellationToken)
@@ -213,6 +218,7 @@ public sealed class TokenService(DotDbContext db, TimeProvider time, IOptions<To
 
             audit.Add(AuditEventTypes.TokenRotated, old.UserId, old.Id.ToString(), $"{old.Hint} → {token.Hint}, grace {grace.TotalMinutes:0} min");
             await db.SaveChangesAsync(ct);
+            await db.NotifyAsync(ChangeNotice.Token(old.Hash), ct); // delivered on commit: the other instances re-read it
             await transaction.CommitAsync(ct);
             return (token, plaintext);
         }, cancellationToken);

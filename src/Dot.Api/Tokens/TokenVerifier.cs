@@ -1,3 +1,4 @@
+using Dot.Api.Data;
 
 namespace Dot.Api.Tokens;
 
@@ -77,10 +78,11 @@ public sealed class TokenVerifier(TokenLookup lookup, VerifiedTokenCache cache)
 
     private async ValueTask<TokenVerification> LookUpAsync(TokenHashKey key, DateTime now, CancellationToken cancellationToken)
     {
+        var stamp = cache.EvictionStamp;
         var found = await lookup.FindAsync(key.ToArray(), cancellationToken);
         return found is null
             ? new TokenVerification(TokenVerdict.Unknown, null)
-            : Judge(cache.Add(key, found), now);
+            : Judge(cache.Add(key, found, stamp), now);
     }
 
     private static TokenVerification Judge(CachedToken entry, DateTime now)
@@ -107,4 +109,28 @@ public sealed class TokenVerifier(TokenLookup lookup, VerifiedTokenCache cache)
 internal sealed class EvictTokensOfChangedUser(VerifiedTokenCache cache) : Users.IUserChangeHandler
 {
     public void UserChanged(Guid userId) => cache.RemoveUser(userId);
+}
+
+/// <summary>
+/// On PostgreSQL, what another instance (or the CLI) changed, notified on <see cref="NotificationChannels.Changes"/>:
+/// a token (revoked, rotated) or a user (role, disabled flag, deletion) is dropped from this instance's cache. When
+/// the listener was (re)connected, notices may have been missed: the whole cache goes.
+/// </summary>
+internal sealed class EvictTokensOnChangeNotice(VerifiedTokenCache cache) : INotificationHandler
+{
+    public string Channel => NotificationChannels.Changes;
+
+    public void Notified(string payload)
+    {
+        if (ChangeNotice.TokenHash(payload) is { } hash)
+        {
+            cache.Remove(hash);
+        }
+        else if (ChangeNotice.UserId(payload) is { } userId)
+        {
+            cache.RemoveUser(userId);
+        }
+    }
+
+    public void Resubscribed() => cache.Clear();
 }

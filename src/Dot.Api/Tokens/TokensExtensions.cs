@@ -1,3 +1,4 @@
+using Dot.Api.Data;
 using Dot.Api.Infrastructure;
 using Microsoft.Extensions.Options;
 
@@ -14,6 +15,7 @@ public static class TokensExtensions
         services.AddSingleton<VerifiedTokenCache>();
         services.AddSingleton<TokenVerifier>();
         services.AddSingleton<Users.IUserChangeHandler, EvictTokensOfChangedUser>();
+        services.AddSingleton<INotificationHandler, EvictTokensOnChangeNotice>();
         services.AddSingleton<TokenUsageRecorder>();
         TokensCli.Register();
         services.AddPeriodicFlusher<TokenUsageRecorder>(sp => TimeSpan.FromSeconds(Math.Clamp(

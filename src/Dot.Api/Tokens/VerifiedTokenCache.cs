@@ -34,7 +34,8 @@ public sealed class TokenCacheOptions
 
     /// <summary>
     /// How long a verified token is trusted without asking the database again. Changes made on this
-    /// instance evict at once; this bounds how late another instance (or the CLI) is seen.
+    /// instance evict at once, and on PostgreSQL changes made elsewhere are notified; this bounds how late
+    /// another instance (or the CLI) is seen when there is no notification (SQLite, or the listener is down).
     /// </summary>
     public double CacheSeconds { get; set; } = 5;
 }
@@ -52,8 +53,15 @@ public sealed class VerifiedTokenCache(IOptions<TokenCacheOptions> options, Time
     private readonly Lock _rotate = new();
     private ConcurrentDictionary<TokenHashKey, CachedToken> _young = new();
     private ConcurrentDictionary<TokenHashKey, CachedToken> _old = new();
+    private long _evictions;
 
     public int Count => _young.Count + _old.Count;
+
+    /// <summary>
+    /// Counts evictions: read before a database lookup and given back to <see cref="Add"/>, it keeps out a token
+    /// read before an eviction that overtook the lookup (a notice that arrived while the lookup was on its way).
+    /// </summary>
+    public long EvictionStamp => Interlocked.Read(ref _evictions);
 
     public bool TryGet(in TokenHashKey key, out CachedToken entry)
     {
@@ -64,30 +72,47 @@ public sealed class VerifiedTokenCache(IOptions<TokenCacheOptions> options, Time
                 return true;
             }
 
-            Remove(key);
+            Drop(key);
         }
 
         entry = null!;
         return false;
     }
 
-    public CachedToken Add(in TokenHashKey key, VerifiedToken token)
+    /// <summary>
+    /// The entry for a token just read from the database; kept unless something was evicted since
+    /// <paramref name="stamp"/> (<see cref="EvictionStamp"/> before the read), as the read may predate that change.
+    /// </summary>
+    public CachedToken Add(in TokenHashKey key, VerifiedToken token, long stamp)
     {
         var entry = new CachedToken(token, time.GetUtcNow().UtcDateTime);
         if (_ttl > TimeSpan.Zero)
         {
             Store(key, entry);
+            if (EvictionStamp != stamp)
+            {
+                Drop(key);
+            }
         }
 
         return entry;
     }
 
-    /// <summary>Evicts one token: on revoke and rotate.</summary>
+    /// <summary>Evicts one token: on revoke and rotate, here or (notified) on another instance.</summary>
     public void Remove(byte[] hash) => Remove(TokenHashKey.From(hash));
+
+    /// <summary>Evicts everything: when notifications of changes elsewhere may have been missed.</summary>
+    public void Clear()
+    {
+        Interlocked.Increment(ref _evictions);
+        _young.Clear();
+        _old.Clear();
+    }
 
     /// <summary>Evicts every token of a user: on a change of role, disabled flag, or deletion.</summary>
     public void RemoveUser(Guid userId)
     {
+        Interlocked.Increment(ref _evictions);
         foreach (var generation in new[] { _young, _old })
         {
             foreach (var (key, entry) in generation)
@@ -101,6 +126,13 @@ public sealed class VerifiedTokenCache(IOptions<TokenCacheOptions> options, Time
     }
 
     private void Remove(in TokenHashKey key)
+    {
+        Interlocked.Increment(ref _evictions);
+        Drop(key);
+    }
+
+    /// <summary>Takes an entry out without counting an eviction: it outlived the window, or was never to be kept.</summary>
+    private void Drop(in TokenHashKey key)
     {
         _young.TryRemove(key, out _);
         _old.TryRemove(key, out _);

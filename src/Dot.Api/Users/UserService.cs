@@ -220,6 +220,11 @@ public sealed class UserService(DotDbContext db, TimeProvider time, IPasswordHas
             return result;
         }, cancellationToken, lockName: WriteLock.Admins);
 
+    /// <summary>
+    /// Saves a change of the user and tells this instance's <see cref="IUserChangeHandler"/>s; on PostgreSQL the
+    /// change is also notified in its transaction (the caller's, such as <see cref="UnderAdminsLockAsync{T}"/>'s, when
+    /// there is one), so the other instances drop what they derived from the user once it commits.
+    /// </summary>
     public async Task SaveAsync(User user, CancellationToken cancellationToken)
     {
         user.UpdatedAt = time.GetUtcNow().UtcDateTime;
@@ -234,15 +239,16 @@ public sealed class UserService(DotDbContext db, TimeProvider time, IPasswordHas
             audit.Add(user.Disabled ? AuditEventTypes.UserDisabled : AuditEventTypes.UserEnabled, user.Id, user.Email);
         }
 
-        await db.SaveChangesAsync(cancellationToken);
+        await db.SaveChangesAndNotifyAsync(ChangeNotice.User(user.Id), cancellationToken);
         Changed(user.Id); // role, name or disabled flag changed: the next request re-reads them
     }
 
+    /// <summary>Deletes the user (their tokens go with them), told and notified as <see cref="SaveAsync"/> is.</summary>
     public async Task DeleteAsync(User user, CancellationToken cancellationToken)
     {
         db.Users.Remove(user);
         audit.Add(AuditEventTypes.UserDeleted, user.Id, user.Email);
-        await db.SaveChangesAsync(cancellationToken);
+        await db.SaveChangesAndNotifyAsync(ChangeNotice.User(user.Id), cancellationToken);
         Changed(user.Id);
     }
 

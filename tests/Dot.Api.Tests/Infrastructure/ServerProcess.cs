@@ -44,6 +44,17 @@ public static partial class ServerProcess
         return new Result(process.ExitCode, await stdout, await stderr);
     }
 
+    /// <summary>
+    /// Runs a CLI command against a factory's store, whichever it is (<see cref="DotApiFactory.StoreArguments"/>), in
+    /// the factory's directory.
+    /// </summary>
+    public static Task<Result> RunAsync(DotApiFactory factory, string? stdin, params string[] args)
+        => RunAsync(factory.DatabasePath, stdin, [.. args, .. factory.StoreArguments]);
+
+    /// <summary>Starts the server on a factory's store, whichever it is, and waits until it listens.</summary>
+    public static Task<RunningServer> StartAsync(DotApiFactory factory, params string[] extraArgs)
+        => StartAsync(factory.DatabasePath, new Dictionary<string, string>(), [.. factory.StoreArguments, .. extraArgs]);
+
     /// <summary>Starts the server on a free loopback port and waits until it listens.</summary>
     public static Task<RunningServer> StartAsync(string databasePath, params string[] extraArgs)
         => StartAsync(databasePath, new Dictionary<string, string>(), extraArgs);

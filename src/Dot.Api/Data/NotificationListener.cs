@@ -1,0 +1,209 @@
+using Npgsql;
+
+namespace Dot.Api.Data;
+
+/// <summary>
+/// A feature's part in the instance's one PostgreSQL listener: the channel it listens on, what it does with a
+/// notification (quickly: it runs on the listener's loop), and what it does when notifications may have been
+/// missed (the connection was lost, or is new).
+/// </summary>
+public interface INotificationHandler
+{
+    string Channel { get; }
+
+    void Notified(string payload);
+
+    /// <summary>Called each time the listener is (again) listening: what was sent meanwhile was not received.</summary>
+    void Resubscribed();
+}
+
+/// <summary>What the listener is doing, for the tests and for operators.</summary>
+public sealed class NotificationListenerStatus
+{
+    private long _received;
+    private long _connects;
+    private long _disconnects;
+    private volatile bool _connected;
+
+    /// <summary>Whether the listening connection is up now.</summary>
+    public bool Connected => _connected;
+
+    /// <summary>Notifications received since start, on every channel (this instance's own included).</summary>
+    public long Received => Interlocked.Read(ref _received);
+
+    /// <summary>Times the listener started listening: 1 after start, one more per reconnection.</summary>
+    public long Connects => Interlocked.Read(ref _connects);
+
+    /// <summary>Times the listening connection was lost.</summary>
+    public long Disconnects => Interlocked.Read(ref _disconnects);
+
+    internal void OnConnected()
+    {
+        Interlocked.Increment(ref _connects);
+        _connected = true;
+    }
+
+    internal void OnDisconnected()
+    {
+        Interlocked.Increment(ref _disconnects);
+        _connected = false;
+    }
+
+    internal void OnReceived() => Interlocked.Increment(ref _received);
+}
+
+/// <summary>
+/// One per instance, on PostgreSQL: a dedicated connection (not from the pool; application name
+/// <see cref="ApplicationName"/>, keepalive on) that <c>LISTEN</c>s on every handler's channel and waits. When the
+/// connection is lost it is opened again after a short backoff (at most a second); every time it is listening
+/// again the handlers are told, because what was sent meanwhile is gone (the token cache then starts empty). While
+/// it is down, what bounds how late a change is seen is the features' own expiry (the cache's
+/// <c>Dot:Auth:CacheSeconds</c>). Nothing here is logged but the connection's state: never a payload.
+/// </summary>
+public sealed partial class NotificationListener(DotStore store, IEnumerable<INotificationHandler> handlers,
+    NotificationListenerStatus status, ILogger<NotificationListener> logger) : BackgroundService
+{
+    /// <summary>How the listening session shows in <c>pg_stat_activity</c>.</summary>
+    public const string ApplicationName = "dot-listener";
+
+    private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(1);
+
+    private readonly Dictionary<string, INotificationHandler[]> _byChannel = handlers
+        .GroupBy(h => h.Channel, StringComparer.Ordinal)
+        .ToDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (_byChannel.Count == 0)
+        {
+            return;
+        }
+
+        var connectionString = new NpgsqlConnectionStringBuilder(store.ConnectionString)
+        {
+            ApplicationName = ApplicationName,
+            Pooling = false,
+            KeepAlive = 5,
+            Multiplexing = false,
+        }.ConnectionString;
+        var backoff = FirstBackoff;
+        var listening = false;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var connection = new NpgsqlConnection(connectionString);
+                connection.Notification += (_, e) => Dispatch(e.Channel, e.Payload);
+                await connection.OpenAsync(stoppingToken);
+                foreach (var channel in _byChannel.Keys)
+                {
+                    await using var listen = new NpgsqlCommand($"LISTEN \"{channel}\"", connection);
+                    await listen.ExecuteNonQueryAsync(stoppingToken);
+                }
+
+                listening = true;
+                status.OnConnected();
+                Log.Listening(logger, _byChannel.Count);
+                foreach (var handler in _byChannel.Values.SelectMany(h => h))
+                {
+                    handler.Resubscribed();
+                }
+
+                backoff = FirstBackoff;
+                while (true)
+                {
+                    await connection.WaitAsync(stoppingToken);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                if (listening)
+                {
+                    listening = false;
+                    status.OnDisconnected();
+                    Log.Lost(logger, ex.GetType().Name);
+                }
+                else
+                {
+                    Log.CannotListen(logger, ex.GetType().Name, backoff.TotalMilliseconds);
+                }
+            }
+
+            try
+            {
+                await Task.Delay(backoff, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+
+            backoff = TimeSpan.FromTicks(Math.Min(MaxBackoff.Ticks, backoff.Ticks * 2));
+        }
+
+        if (listening)
+        {
+            status.OnDisconnected();
+        }
+    }
+
+    private void Dispatch(string channel, string payload)
+    {
+        status.OnReceived();
+        if (!_byChannel.TryGetValue(channel, out var subscribers))
+        {
+            return;
+        }
+
+        foreach (var handler in subscribers)
+        {
+            try
+            {
+                handler.Notified(payload);
+            }
+            catch (Exception ex)
+            {
+                Log.HandlerFailed(logger, channel, ex.GetType().Name);
+            }
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Information, "Listening for changes from the other instances on {Channels} PostgreSQL channels")]
+        public static partial void Listening(ILogger logger, int channels);
+
+        [LoggerMessage(2, LogLevel.Information, "Lost the PostgreSQL listening connection ({Error}); reconnecting, and until then changes made elsewhere are seen within the cache's lifetime")]
+        public static partial void Lost(ILogger logger, string error);
+
+        [LoggerMessage(3, LogLevel.Information, "Could not listen on PostgreSQL ({Error}); trying again in {DelayMs} ms")]
+        public static partial void CannotListen(ILogger logger, string error, double delayMs);
+
+        [LoggerMessage(4, LogLevel.Warning, "A handler of the {Channel} channel failed ({Error})")]
+        public static partial void HandlerFailed(ILogger logger, string channel, string error);
+    }
+}
+
+public static class NotificationExtensions
+{
+    /// <summary>
+    /// On PostgreSQL, the instance's listener (<see cref="NotificationListener"/>), which serves whatever
+    /// <see cref="INotificationHandler"/>s the features register; on SQLite only its status, never connected.
+    /// A CLI command never starts it (its host is built, not run).
+    /// </summary>
+    public static IServiceCollection AddChangeNotifications(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton<NotificationListenerStatus>();
+        if (DataExtensions.Provider(configuration) == DatabaseProvider.Postgres)
+        {
+            services.AddHostedService<NotificationListener>();
+        }
+
+        return services;
+    }
+}
