@@ -47,7 +47,9 @@ public sealed class HealthAndSwaggerTests
             Directory.Delete(factory.Directory, recursive: true); // SQLite cannot even recreate the file now
         }
 
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/healthz")).StatusCode);
+        var response = await client.GetAsync("/healthz");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.NotNull(response.Headers.RetryAfter);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz/live")).StatusCode);
     }
 

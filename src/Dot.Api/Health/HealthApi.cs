@@ -24,15 +24,24 @@ internal static class HealthApi
         return group;
     }
 
-    private static async Task<Results<Ok<HealthDto>, UnavailableProblem>> ReadyAsync(DotDbContext db, CancellationToken ct)
+    /// <summary>
+    /// A database that takes longer than this to answer counts as down: a load balancer's check should learn it
+    /// before its own timeout, not after the store's retries (EF Core's execution strategy) have run out.
+    /// </summary>
+    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(2);
+
+    private static async Task<Results<Ok<HealthDto>, UnavailableProblem>> ReadyAsync(DotDbContext db, HttpContext context, CancellationToken ct)
     {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(ReadyTimeout);
         try
         {
-            await db.Users.AsNoTracking().AnyAsync(ct);
+            await db.Users.AsNoTracking().AnyAsync(timeout.Token);
             return TypedResults.Ok(new HealthDto("ready"));
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
         {
+            context.Response.Headers.RetryAfter = DatabaseUnavailable.RetryAfterSeconds;
             return Problems.Unavailable("The database does not answer.");
         }
     }

@@ -2,13 +2,17 @@ using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore.Storage;
+using Npgsql;
 
 namespace Dot.Api.Infrastructure;
 
 /// <summary>
 /// Turns exceptions into problem details: a body that is not JSON is 400, a JSON value of the
-/// wrong type is 422 keyed by field, an over-large body 413, and anything unexpected a bare 500
-/// with a trace id — no stack trace, SQL or request text reaches the client.
+/// wrong type is 422 keyed by field, an over-large body 413, a database that does not answer (down, restarting,
+/// unreachable, out of connections, or SQLite busy past its timeout) 503 with <c>Retry-After</c>, and anything
+/// unexpected a bare 500 with a trace id — no stack trace, SQL or request text reaches the client.
 /// </summary>
 internal sealed partial class ErrorHandler(IProblemDetailsService problems, ILogger<ErrorHandler> logger) : IExceptionHandler
 {
@@ -22,6 +26,18 @@ internal sealed partial class ErrorHandler(IProblemDetailsService problems, ILog
         else if (exception is OperationCanceledException && context.RequestAborted.IsCancellationRequested)
         {
             return true; // the client went away; nobody to answer
+        }
+        else if (DatabaseUnavailable.Is(exception))
+        {
+            // Not the request's fault nor a bug: the same request succeeds once the database is back.
+            Log.DatabaseUnavailable(logger, exception.GetType().FullName ?? "Exception", exception);
+            context.Response.Headers.RetryAfter = DatabaseUnavailable.RetryAfterSeconds;
+            problem = new ProblemDetails
+            {
+                Status = StatusCodes.Status503ServiceUnavailable,
+                Title = "Service unavailable",
+                Detail = DatabaseUnavailable.Detail,
+            };
         }
         else
         {
@@ -140,7 +156,55 @@ internal sealed partial class ErrorHandler(IProblemDetailsService problems, ILog
     {
         [LoggerMessage(20, LogLevel.Error, "Unhandled {ExceptionType} while serving a request")]
         public static partial void Unhandled(ILogger logger, string exceptionType, Exception exception);
+
+        [LoggerMessage(21, LogLevel.Warning, "The database did not answer ({ExceptionType}); the request was answered 503")]
+        public static partial void DatabaseUnavailable(ILogger logger, string exceptionType, Exception exception);
     }
+}
+
+/// <summary>
+/// Whether an exception means the database is away for now rather than that the request or the code is wrong: a
+/// transient Npgsql failure (connection refused or broken, a timeout, the server shutting down or starting up, too
+/// many connections), EF Core's retries used up on one, or SQLite still busy after its timeout. Such a request is
+/// answered 503 with <c>Retry-After</c>, never 500.
+/// </summary>
+public static class DatabaseUnavailable
+{
+    public const string Detail = "The database does not answer; try again shortly.";
+
+    /// <summary>What <c>Retry-After</c> says: a restart of the database usually takes a few seconds.</summary>
+    public const string RetryAfterSeconds = "5";
+
+    private const int SqliteBusy = 5;
+    private const int SqliteLocked = 6;
+
+    public static bool Is(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            switch (e)
+            {
+                case RetryLimitExceededException:
+                    return true;
+                case PostgresException postgres when postgres.IsTransient || IsUnavailableState(postgres.SqlState):
+                    return true;
+                case PostgresException:
+                    return false; // the database answered, with a verdict on the statement
+                case NpgsqlException npgsql when npgsql.IsTransient:
+                    return true;
+                case SqliteException sqlite when sqlite.SqliteErrorCode is SqliteBusy or SqliteLocked:
+                    return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Connection exceptions (08), insufficient resources (53), operator intervention (57P: shutdown, starting up).</summary>
+    private static bool IsUnavailableState(string sqlState)
+        => sqlState.StartsWith("08", StringComparison.Ordinal)
+            || sqlState.StartsWith("53", StringComparison.Ordinal)
+            || sqlState.StartsWith("57P", StringComparison.Ordinal);
 }
 
 public static class ErrorHandlingExtensions

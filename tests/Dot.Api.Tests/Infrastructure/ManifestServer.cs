@@ -32,6 +32,9 @@ public sealed class ManifestServer(string manifestPath, string? authorization) :
 
     public Uri ManifestUrl => new(BaseAddress, ArtifactPath);
 
+    /// <summary>How long the manifest takes to come (before its first byte): a slow dbt Cloud, for runs caught mid-way.</summary>
+    public TimeSpan Delay { get; set; }
+
     public async Task<ManifestServer> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -58,6 +61,11 @@ public sealed class ManifestServer(string manifestPath, string? authorization) :
         {
             var sent = context.Request.Headers.Authorization.ToString();
             AuthorizationHeaders.Enqueue(sent.Length == 0 ? null : sent);
+            if (Delay > TimeSpan.Zero)
+            {
+                await Task.Delay(Delay, context.RequestAborted);
+            }
+
             if (authorization is not null && sent != authorization)
             {
                 context.Response.StatusCode = StatusCodes.Status401Unauthorized;

@@ -119,12 +119,25 @@ public sealed class PostgresCluster : IAsyncLifetime
         File.Delete(passwordFile);
 
         Port = FreePort();
-        await CheckAsync(RunAsync(Path.Combine(_bin, "pg_ctl"),
-            ["-D", data, "-l", Path.Combine(_directory, "server.log"), "-w", "-t", "60",
-             "-o", $"-p {Port} -k {_directory} -c listen_addresses={Host} -c fsync=off -c max_connections=300", "start"],
-            asPostgres: _runAsPostgres), "pg_ctl start");
+        await StartServerAsync();
         return null;
     }
+
+    /// <summary>Starts the cluster's server again after <see cref="StopServerAsync"/>, on the same port, with its data.</summary>
+    public Task StartServerAsync()
+        => CheckAsync(RunAsync(Path.Combine(_bin!, "pg_ctl"),
+            ["-D", Path.Combine(_directory!, "data"), "-l", Path.Combine(_directory!, "server.log"), "-w", "-t", "60",
+             "-o", $"-p {Port} -k {_directory} -c listen_addresses={Host} -c fsync=off -c max_connections=300", "start"],
+            asPostgres: _runAsPostgres), "pg_ctl start");
+
+    /// <summary>
+    /// Stops the server as an operator's restart does (<c>-m fast</c>: sessions are ended, the data kept), for tests
+    /// of what clients do while the database is away. Use a cluster of the test's own, never the shared one.
+    /// </summary>
+    public Task StopServerAsync()
+        => CheckAsync(RunAsync(Path.Combine(_bin!, "pg_ctl"),
+            ["-D", Path.Combine(_directory!, "data"), "stop", "-m", "fast", "-w", "-t", "60"],
+            asPostgres: _runAsPostgres), "pg_ctl stop");
 
     public async Task DisposeAsync()
     {

@@ -18,9 +18,19 @@ public static partial class ServerProcess
     /// Runs a CLI command to completion against the database at <paramref name="databasePath"/>. The process's
     /// working directory is the database's directory, never the executable's.
     /// </summary>
-    public static async Task<Result> RunAsync(string databasePath, string? stdin, params string[] args)
+    public static Task<Result> RunAsync(string databasePath, string? stdin, params string[] args)
+        => RunAsync(databasePath, stdin, new Dictionary<string, string>(), args);
+
+    /// <summary>The same, with extra environment variables (another store, say: <c>ConnectionStrings__Dot</c> overrides the file's).</summary>
+    public static async Task<Result> RunAsync(string databasePath, string? stdin, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        using var process = Process.Start(StartInfo(databasePath, args))!;
+        var info = StartInfo(databasePath, args);
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
+
+        using var process = Process.Start(info)!;
         if (stdin is not null)
         {
             await process.StandardInput.WriteAsync(stdin);
