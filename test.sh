@@ -12,7 +12,10 @@ echo "== tests on SQLite"
 DOT_TEST_STORE=sqlite dotnet test Dot.Api.sln --no-build --logger "trx;LogFilePrefix=sqlite" --results-directory "$results" "$@" || status=1
 if compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || [ "${CI:-}" = true ]; then
   echo "== tests on PostgreSQL"
-  DOT_TEST_STORE=postgres dotnet test tests/Dot.Api.Tests --no-build --logger "trx;LogFilePrefix=postgres" --results-directory "$results" "$@" || status=1
+  # Tests that are PostgreSQL whatever the store (several server processes on one database, haproxy) ran in the
+  # first pass already: the second pass leaves them out.
+  DOT_TEST_STORE=postgres dotnet test tests/Dot.Api.Tests --no-build --logger "trx;LogFilePrefix=postgres" --results-directory "$results" \
+    --filter "Store!=postgres-always" "$@" || status=1
 else
   echo "== tests on PostgreSQL skipped: no PostgreSQL server binaries (apt-get install postgresql); CI=true makes this a failure"
 fi

@@ -20,6 +20,7 @@ namespace Dot.Api.Tests;
 /// the failed-authentication budget is one for the deployment.
 /// </summary>
 [Collection(TimedTests.Name)]
+[Trait("Store", "postgres-always")]
 public sealed class CrossInstanceTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(1);
