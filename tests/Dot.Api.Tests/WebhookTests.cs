@@ -434,9 +434,13 @@ public sealed class WebhookTests
         await using var factory = NewFactory();
         var caller = await SetUpAsync(factory);
         var big = new byte[(1024 * 1024) + 1];
+        var announced = await caller.DeliverAsync(big, Sign(big));
+        var unannounced = new HttpRequestMessage(HttpMethod.Post, Route) { Content = new UnknownLengthContent(big.Length) };
+        unannounced.Headers.TryAddWithoutValidation("Authorization", Sign(big));
 
-        var response = await caller.DeliverAsync(big, Sign(big));
+        var response = await caller.Client.SendAsync(unannounced); // no Content-Length: only the endpoint's own count stops it
 
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, announced.StatusCode);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         var fits = new byte[1024 * 1024];
         await AssertQueuedAsync(await caller.DeliverAsync(fits, Sign(fits)));
@@ -539,5 +543,24 @@ public sealed class WebhookTests
         var errors = (await response.JsonAsync()).GetProperty("errors");
         Assert.True(errors.TryGetProperty("settings.webhook_secret", out _));
         Assert.DoesNotContain(WebhookSecret, errors.ToString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>A body sent without Content-Length, so only the server's own count can stop it.</summary>
+    private sealed class UnknownLengthContent(int length) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            var chunk = new byte[64 * 1024];
+            for (var left = length; left > 0; left -= chunk.Length)
+            {
+                await stream.WriteAsync(chunk.AsMemory(0, Math.Min(left, chunk.Length)));
+            }
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = -1;
+            return false;
+        }
     }
 }
