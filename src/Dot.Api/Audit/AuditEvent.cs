@@ -44,9 +44,12 @@ public static class AuditEventTypes
     public const string ConnectionDeleted = "connection.deleted";
     public const string SyncRequested = "sync.requested";
 
+    /// <summary>A sync trigger with a good token but a bad webhook signature (the connection has a <c>webhook_secret</c>).</summary>
+    public const string WebhookRefused = "sync.webhook_refused";
+
     public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal)
     {
         TokenCreated, TokenRevoked, TokenRotated, AuthFailed, UserCreated, UserRoleChanged, UserDisabled,
-        UserEnabled, UserDeleted, ConnectionCreated, ConnectionDeleted, SyncRequested,
+        UserEnabled, UserDeleted, ConnectionCreated, ConnectionDeleted, SyncRequested, WebhookRefused,
     };
 }

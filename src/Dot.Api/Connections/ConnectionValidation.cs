@@ -16,6 +16,9 @@ public interface IConnectionSettingsRule
 /// The checks every connection passes before it is stored, whatever its type and whoever sends it (the API's
 /// <c>POST /api/connections</c>, the CLI's <c>connections add</c>, both through <see cref="ConnectionService.Check"/>):
 /// a known type, an id slug, a name, settings in the clear that hold no secret, secrets as strings, within limits.
+/// Secret names are free, and a few mean something to the server itself: on any type, <see cref="WebhookSecretName"/>
+/// (<c>webhook_secret</c>) makes every sync trigger of the connection carry dbt Cloud's webhook signature
+/// (<see cref="Sync.WebhookSignature"/>); as a setting it is refused, like every name that looks secret.
 /// </summary>
 public static class ConnectionValidation
 {
@@ -24,6 +27,9 @@ public static class ConnectionValidation
     public const int MaxSettingLength = 4000;
     public const int MaxSecrets = 50;
     public const int MaxSecretLength = 16384;
+
+    /// <summary>The secret that makes sync triggers of the connection need a webhook signature (API.md §4, "Verified webhooks").</summary>
+    public const string WebhookSecretName = Sync.WebhookSignature.SecretName;
 
     /// <summary>Setting names that say "I am a secret": such a value belongs in <c>secrets</c>, encrypted.</summary>
     private static readonly string[] SecretWords = ["password", "passwd", "secret", "privatekey", "apikey", "credential"];

@@ -56,6 +56,9 @@ public abstract class DotDbContext(DbContextOptions options) : DbContext(options
     /// <summary>Named locks for check-then-write changes (<see cref="WriteLock"/>).</summary>
     public DbSet<WriteLock> WriteLocks => Set<WriteLock>();
 
+    /// <summary>Verified webhook deliveries and their answers, so a redelivered event is answered, not run, again.</summary>
+    public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
         => modelBuilder.ApplyConfigurationsFromAssembly(typeof(DotDbContext).Assembly);
 

@@ -23,6 +23,7 @@ public static class SyncExtensions
         services.AddScoped<SyncRunStore>();
         services.AddScoped<IConnectionDeletionHandler, EndRunsOfDeletedConnection>();
         services.AddHostedService<SyncWorker>();
+        services.AddWebhookDeliveries();
         return services;
     }
 }

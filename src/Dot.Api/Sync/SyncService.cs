@@ -18,11 +18,31 @@ public sealed class SyncService(DotDbContext db, TimeProvider time, SyncSignal s
     public async Task<(SyncRun Run, bool Joined)> TriggerAsync(string type, string id, Guid? requestedBy,
         CancellationToken cancellationToken)
     {
+        var (run, joined) = await RecordTriggerAsync(type, id, requestedBy, null, cancellationToken);
+        if (!joined)
+        {
+            WakeWorker();
+        }
+
+        return (run, joined);
+    }
+
+    /// <summary>
+    /// <see cref="TriggerAsync"/> inside the caller's transaction: queues or joins and audits, but does not wake the
+    /// worker, which would look before the run is committed; the caller calls <see cref="WakeWorker"/> after its commit.
+    /// </summary>
+    internal async Task<(SyncRun Run, bool Joined)> RecordTriggerAsync(string type, string id, Guid? requestedBy, string? eventId,
+        CancellationToken cancellationToken)
+    {
         var (run, joined) = await QueueOrJoinAsync(type, id, requestedBy, cancellationToken);
-        audit.Add(AuditEventTypes.SyncRequested, requestedBy, $"{type}/{id}", $"{(joined ? "joined" : "queued")} {run.Id}");
+        var detail = $"{(joined ? "joined" : "queued")} {run.Id}" + (eventId is null ? "" : $" for webhook event {eventId}");
+        audit.Add(AuditEventTypes.SyncRequested, requestedBy, $"{type}/{id}", detail);
         await db.SaveChangesAsync(cancellationToken);
         return (run, joined);
     }
+
+    /// <summary>Tells this instance's worker a run was queued.</summary>
+    public void WakeWorker() => signal.Notify();
 
     private async Task<(SyncRun Run, bool Joined)> QueueOrJoinAsync(string type, string id, Guid? requestedBy,
         CancellationToken cancellationToken)
@@ -40,7 +60,6 @@ public sealed class SyncService(DotDbContext db, TimeProvider time, SyncSignal s
                 """).AsNoTracking().ToListAsync(cancellationToken);
             if (inserted.Count == 1)
             {
-                signal.Notify();
                 return (inserted[0], false);
             }
 

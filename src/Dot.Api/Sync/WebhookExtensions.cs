@@ -1,0 +1,17 @@
+using Dot.Api.Connections;
+using Dot.Api.Infrastructure;
+
+namespace Dot.Api.Sync;
+
+public static class WebhookExtensions
+{
+    /// <summary>Verified webhooks of sync triggers: the deliveries' store, its hourly pruning, and forgetting a deleted connection's.</summary>
+    public static IServiceCollection AddWebhookDeliveries(this IServiceCollection services)
+    {
+        services.AddScoped<WebhookDeliveries>();
+        services.AddScoped<IConnectionDeletionHandler, ForgetDeliveriesOfDeletedConnection>();
+        services.AddSingleton<WebhookDeliveryPruner>();
+        services.AddPeriodicFlusher<WebhookDeliveryPruner>(_ => WebhookDeliveryPruner.Interval);
+        return services;
+    }
+}
