@@ -21,8 +21,12 @@ internal static class AuthProblems
     public static Task WriteUnauthorizedAsync(HttpContext context, AuthFailure failure)
     {
         var response = context.Response;
-        response.StatusCode = StatusCodes.Status401Unauthorized;
-        response.Headers.WWWAuthenticate = failure.WwwAuthenticate;
+        response.StatusCode = failure.Status;
+        if (failure.Status == StatusCodes.Status401Unauthorized)
+        {
+            response.Headers.WWWAuthenticate = failure.WwwAuthenticate;
+        }
+
         response.ContentType = "application/problem+json";
         var traceId = System.Diagnostics.Activity.Current?.Id ?? context.TraceIdentifier;
         var escapedTraceId = IsPlainAscii(traceId) ? null : System.Text.Encoding.UTF8.GetBytes(System.Text.Json.JsonEncodedText.Encode(traceId).Value);
@@ -63,6 +67,22 @@ internal static class AuthProblems
         var role = context.User.Role().ToString().ToLowerInvariant();
         return WriteAsync(context, StatusCodes.Status403Forbidden, "Forbidden",
             $"Forbidden: the role '{role}' may not call this endpoint.", "insufficient_role");
+    }
+
+    /// <summary>403 <c>insufficient_scope</c>, with the scope the request needed in <c>required_scope</c> and in the sentence.</summary>
+    public static Task WriteInsufficientScopeAsync(HttpContext context, string needed)
+    {
+        context.Response.StatusCode = StatusCodes.Status403Forbidden;
+        var detail = needed == Scopes.All
+            ? "Forbidden: this endpoint takes no scoped token; use a token without scopes."
+            : needed.StartsWith(Scopes.Sync + ":", StringComparison.Ordinal)
+                ? $"Forbidden: the token lacks the scope '{needed}' (or '{Scopes.Sync}') this endpoint needs."
+                : $"Forbidden: the token lacks the scope '{needed}' this endpoint needs.";
+        var problem = new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = StatusCodes.Status403Forbidden, Title = "Forbidden", Detail = detail };
+        problem.Extensions["reason"] = "insufficient_scope";
+        problem.Extensions["required_scope"] = needed;
+        var problems = context.RequestServices.GetRequiredService<IProblemDetailsService>();
+        return problems.WriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem }).AsTask();
     }
 
     public static Task WriteAsync(HttpContext context, int status, string title, string detail, string reason)

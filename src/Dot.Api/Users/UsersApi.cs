@@ -13,23 +13,27 @@ internal static class UsersApi
             .RequireAuthorization(Policies.Admin);
 
         group.MapGet("/", ListAsync)
+            .RequireScope(Scopes.Users)
             .WithName("ListUsers")
             .WithSummary("List users")
             .WithDescription("Oldest first, paged with limit (1–200, default 50) and the next_cursor of the previous page.");
 
         group.MapPost("/", CreateAsync)
+            .RequireScope(Scopes.Users)
             .WithName("CreateUser")
             .WithExampleBody(new CreateUserRequest("ada@example.com", "Ada Lovelace", "modeler", "correct horse battery staple"))
             .WithSummary("Create a user")
             .WithDescription("email and role are required; name defaults to the email's local part; password (8–256 characters) is optional and only used by the web pages.");
 
         group.MapPatch("/{id:guid}", UpdateAsync)
+            .RequireScope(Scopes.Users)
             .WithName("UpdateUser")
             .WithExampleBody(new UpdateUserRequest("Ada King", "admin", false, null))
             .WithSummary("Change a user's role, name, disabled flag or password")
             .WithDescription("Takes effect on the user's tokens at their next request. The last enabled admin cannot be demoted, disabled or deleted.");
 
         group.MapDelete("/{id:guid}", DeleteAsync)
+            .RequireScope(Scopes.Users)
             .WithName("DeleteUser")
             .WithSummary("Delete a user and their tokens");
 
