@@ -65,8 +65,10 @@ public static class AllowedIps
             return true;
         }
 
-        // TryParse refuses a range with bits set past its prefix (10.0.0.1/8): a typo is a 422, not a silent widening.
-        if (!IPNetwork.TryParse(text, out network))
+        // A range with bits set past its prefix (10.0.0.1/8) is refused: a typo is a 422, not a silent widening.
+        if (!IPNetwork.TryParse(text, out network) || text.Contains('%', StringComparison.Ordinal)
+            || !IPAddress.TryParse(text.AsSpan(0, text.IndexOf('/', StringComparison.Ordinal)), out var written)
+            || !written.Equals(network.BaseAddress))
         {
             return false;
         }
@@ -141,7 +143,7 @@ public static class AllowedIps
             return address.MapToIPv4();
         }
 
-        if (address.ScopeId != 0)
+        if (address.AddressFamily == AddressFamily.InterNetworkV6 && address.ScopeId != 0)
         {
             address = new IPAddress(address.GetAddressBytes());
         }
