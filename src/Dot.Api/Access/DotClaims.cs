@@ -13,9 +13,12 @@ public static class DotClaims
     public const string Scope = "dot:scope";
     public const string Kind = "dot:kind";
 
+    /// <summary>The <see cref="Kind"/> claim's value for a service account (the user kind <c>service</c>).</summary>
+    public const string ServiceKind = "service";
+
     public static DotPrincipal Create(string scheme, Guid userId, string email, string name, Role role,
         string method, Guid? tokenId = null, string? tokenName = null, DateTime? expiresAt = null,
-        IReadOnlySet<string>? scopes = null, Users.UserKind kind = Users.UserKind.Person, System.Net.IPNetwork[]? allowedNetworks = null)
+        IReadOnlySet<string>? scopes = null, bool serviceAccount = false, System.Net.IPNetwork[]? allowedNetworks = null)
     {
         var claims = new List<Claim>(8)
         {
@@ -41,9 +44,9 @@ public static class DotClaims
             claims.Add(new Claim(Scope, scope));
         }
 
-        if (kind == Users.UserKind.Service)
+        if (serviceAccount)
         {
-            claims.Add(new Claim(Kind, Users.UserKinds.Service));
+            claims.Add(new Claim(Kind, ServiceKind));
         }
 
         IReadOnlyList<string> shown = scopes is null ? Access.Scopes.Unrestricted : [.. scopes.Order(StringComparer.Ordinal)];
@@ -75,7 +78,7 @@ public static class DotClaims
 
     public static System.Net.IPNetwork[]? AllowedNetworks(this ClaimsPrincipal principal) => (principal as DotPrincipal)?.AllowedNetworks;
 
-    public static bool IsServiceAccount(this ClaimsPrincipal principal) => principal.HasClaim(Kind, Users.UserKinds.Service);
+    public static bool IsServiceAccount(this ClaimsPrincipal principal) => principal.HasClaim(Kind, ServiceKind);
 }
 
 /// <summary>

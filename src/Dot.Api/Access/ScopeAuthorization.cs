@@ -1,4 +1,3 @@
-using Dot.Api.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
 
@@ -78,9 +77,25 @@ internal sealed class DotAuthorizationResultHandler : IAuthorizationMiddlewareRe
             && failure.FailedRequirements.All(r => r is ScopeRequirement)
             && context.Items[ScopeAuthorizationHandler.NeededKey] is string needed)
         {
-            return AuthProblems.WriteInsufficientScopeAsync(context, needed);
+            return WriteInsufficientScopeAsync(context, needed);
         }
 
         return _default.HandleAsync(next, context, policy, authorizeResult);
+    }
+
+    /// <summary>403 <c>insufficient_scope</c>, with the scope the request needed in <c>required_scope</c> and in the sentence.</summary>
+    internal static Task WriteInsufficientScopeAsync(HttpContext context, string needed)
+    {
+        context.Response.StatusCode = StatusCodes.Status403Forbidden;
+        var detail = needed == Scopes.All
+            ? "Forbidden: this endpoint takes no scoped token; use a token without scopes."
+            : needed.StartsWith(Scopes.Sync + ":", StringComparison.Ordinal)
+                ? $"Forbidden: the token lacks the scope '{needed}' (or '{Scopes.Sync}') this endpoint needs."
+                : $"Forbidden: the token lacks the scope '{needed}' this endpoint needs.";
+        var problem = new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = StatusCodes.Status403Forbidden, Title = "Forbidden", Detail = detail };
+        problem.Extensions["reason"] = "insufficient_scope";
+        problem.Extensions["required_scope"] = needed;
+        var problems = context.RequestServices.GetRequiredService<IProblemDetailsService>();
+        return problems.WriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem }).AsTask();
     }
 }

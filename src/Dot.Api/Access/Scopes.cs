@@ -34,7 +34,8 @@ public static class Scopes
     /// Reads a requested list: null, empty-free <c>["*"]</c> → null (unscoped); else the canonical list, with
     /// <see cref="Profile"/> added. An unknown scope is an error naming it.
     /// </summary>
-    public static IReadOnlyList<string>? Parse(IReadOnlyList<string?>? requested, string field, Infrastructure.FieldErrors errors)
+    public static IReadOnlyList<string>? Parse(IReadOnlyList<string?>? requested, string field, Infrastructure.FieldErrors errors,
+        Func<string, bool> isConnectionType)
     {
         if (requested is null)
         {
@@ -62,7 +63,7 @@ public static class Scopes
                 return null;
             }
 
-            if (scope is null || !IsKnown(scope))
+            if (scope is null || !IsKnown(scope, isConnectionType))
             {
                 errors.Add(field, $"Unknown scope '{raw}': the scopes are {string.Join(", ", Known)}, sync:<type>/<id>, or {All} alone.");
                 return null;
@@ -81,7 +82,8 @@ public static class Scopes
         return [.. set];
     }
 
-    public static bool IsKnown(string scope)
+    /// <summary>A word of the vocabulary, or <c>sync:&lt;type&gt;/&lt;id&gt;</c> with a type <paramref name="isConnectionType"/> knows and a slug id.</summary>
+    public static bool IsKnown(string scope, Func<string, bool> isConnectionType)
     {
         if (Known.Contains(scope, StringComparer.Ordinal))
         {
@@ -95,9 +97,11 @@ public static class Scopes
 
         var target = scope[(Sync.Length + 1)..];
         var slash = target.IndexOf('/', StringComparison.Ordinal);
+        var id = target[(slash + 1)..];
         return slash > 0
-            && Dot.Api.Connections.ConnectionTypes.IsKnown(target[..slash])
-            && Dot.Api.Connections.ConnectionTypes.IsSlug(target[(slash + 1)..]);
+            && isConnectionType(target[..slash])
+            && id.Length is > 0 and <= 64
+            && id.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '-' or '_');
     }
 
     /// <summary>Whether <paramref name="granted"/> (null: unscoped) lets a request that needs <paramref name="needed"/> through;

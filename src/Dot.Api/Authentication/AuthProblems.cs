@@ -69,22 +69,6 @@ internal static class AuthProblems
             $"Forbidden: the role '{role}' may not call this endpoint.", "insufficient_role");
     }
 
-    /// <summary>403 <c>insufficient_scope</c>, with the scope the request needed in <c>required_scope</c> and in the sentence.</summary>
-    public static Task WriteInsufficientScopeAsync(HttpContext context, string needed)
-    {
-        context.Response.StatusCode = StatusCodes.Status403Forbidden;
-        var detail = needed == Scopes.All
-            ? "Forbidden: this endpoint takes no scoped token; use a token without scopes."
-            : needed.StartsWith(Scopes.Sync + ":", StringComparison.Ordinal)
-                ? $"Forbidden: the token lacks the scope '{needed}' (or '{Scopes.Sync}') this endpoint needs."
-                : $"Forbidden: the token lacks the scope '{needed}' this endpoint needs.";
-        var problem = new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = StatusCodes.Status403Forbidden, Title = "Forbidden", Detail = detail };
-        problem.Extensions["reason"] = "insufficient_scope";
-        problem.Extensions["required_scope"] = needed;
-        var problems = context.RequestServices.GetRequiredService<IProblemDetailsService>();
-        return problems.WriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem }).AsTask();
-    }
-
     public static Task WriteAsync(HttpContext context, int status, string title, string detail, string reason)
         => Problems.WriteAsync(context, status, title, detail, reason);
 }

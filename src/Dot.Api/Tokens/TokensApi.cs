@@ -129,7 +129,7 @@ internal static class TokensApi
             expiresAt = tokens.ResolveExpiry(lifetime, request.ExpiresAt, "expires_in_days", "expires_at", errors);
         }
 
-        var scopes = Scopes.Parse(request.Scopes, "scopes", errors);
+        var scopes = TokenScopes.Parse(request.Scopes, "scopes", errors);
         var allowedIps = AllowedIps.Parse(request.AllowedIps, "allowed_ips", errors);
         if (!errors.IsEmpty)
         {

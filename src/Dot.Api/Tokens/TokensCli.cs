@@ -69,7 +69,7 @@ internal static class TokensCli
             }
         }
 
-        var scopes = parse.GetValue(Scope) is { Length: > 0 } s ? Scopes.Parse(s, "--scope", errors) : null;
+        var scopes = parse.GetValue(Scope) is { Length: > 0 } s ? TokenScopes.Parse(s, "--scope", errors) : null;
         var allowedIps = parse.GetValue(AllowIp) is { Length: > 0 } a ? AllowedIps.Parse(a, "--allow-ip", errors) : null;
         CliCommands.ThrowIfInvalid(errors);
         var user = await cli.Get<UserService>().FindByEmailAsync(email, ct)

@@ -154,7 +154,7 @@ public sealed class DotApiFactory : WebApplicationFactory<Program>
         var tokens = scope.ServiceProvider.GetRequiredService<TokenService>();
         DateTime? expiresAt = lifetime is { } l ? Time.GetUtcNow().UtcDateTime + l : null;
         var errors = new FieldErrors();
-        var restrictions = new TokenRestrictions(Scopes.Parse(scopes, "scopes", errors), AllowedIps.Parse(allowedIps, "allowed_ips", errors));
+        var restrictions = new TokenRestrictions(TokenScopes.Parse(scopes, "scopes", errors), AllowedIps.Parse(allowedIps, "allowed_ips", errors));
         if (!errors.IsEmpty)
         {
             throw new ArgumentException(errors.ToString());
