@@ -28,7 +28,7 @@ internal sealed class BenchEndpoints(IConfiguration configuration) : IEndpointCo
 
         // Baseline: anonymous, no database, a JSON body like /api/auth/me's.
         bench.MapGet("/anonymous", () => new AuthMe(AnonymousId, "bench@example.com", "Bench", Roles.Admin,
-                new AuthInfoDto("header", AnonymousTokenId, "bench", AnonymousExpiry)))
+                new AuthInfoDto("header", AnonymousTokenId, "bench", AnonymousExpiry, Scopes.Unrestricted)))
             .AllowAnonymous();
 
         // A URL-token route that does no work of its own: it answers like /api/auth/me.

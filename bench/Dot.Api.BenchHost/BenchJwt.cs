@@ -71,6 +71,6 @@ internal static class BenchJwt
             caller.FindFirstValue(JwtRegisteredClaimNames.Email) ?? string.Empty,
             caller.FindFirstValue("name") ?? string.Empty,
             caller.FindFirstValue("role") ?? Roles.User,
-            new AuthInfoDto("jwt", tokenId, caller.FindFirstValue("token_name"), expiresAt));
+            new AuthInfoDto("jwt", tokenId, caller.FindFirstValue("token_name"), expiresAt, Scopes.Unrestricted));
     }
 }

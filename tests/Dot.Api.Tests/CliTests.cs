@@ -174,20 +174,33 @@ public sealed class CliTests : IDisposable
 
         Assert.Equal(0, list.ExitCode);
         var lines = list.Stdout.TrimEnd('\n').Split('\n');
-        Assert.Equal("id\temail\trole\tdisabled\thas_password", lines[0]);
+        Assert.Equal("id\temail\trole\tdisabled\thas_password\tkind", lines[0]);
         Assert.Equal(3, lines.Length);
-        Assert.Matches(@"^[0-9a-f-]{36}\tada@example.com\tadmin\tfalse\ttrue$", lines[1]);
-        Assert.Equal($"{bob.Stdout.Trim()}\tbob@example.com\tuser\tfalse\tfalse", lines[2]);
+        Assert.Matches(@"^[0-9a-f-]{36}\tada@example.com\tadmin\tfalse\ttrue\tperson$", lines[1]);
+        Assert.Equal($"{bob.Stdout.Trim()}\tbob@example.com\tuser\tfalse\tfalse\tperson", lines[2]);
     }
 
     [Fact]
-    public async Task ServiceAccountsAreRefusedAsNotBuiltYet()
+    public async Task ServiceAccountsAreAddedWithoutAPasswordAndGetScopedTokens()
     {
-        var result = await ServerProcess.RunAsync(Database, null, "users", "add", "--email", "ci@example.com", "--role", "user", "--service");
+        var add = await ServerProcess.RunAsync(Database, null, "users", "add", "--email", "ci@service.local", "--role", "user", "--service");
+        Assert.Equal(0, add.ExitCode);
+        var both = await ServerProcess.RunAsync(Database, "correct horse battery\n", "users", "add", "--email", "x@service.local", "--role", "user", "--service", "--password-stdin");
+        Assert.NotEqual(0, both.ExitCode);
+        var set = await ServerProcess.RunAsync(Database, "correct horse battery\n", "users", "set-password", "--email", "ci@service.local", "--password-stdin");
+        Assert.NotEqual(0, set.ExitCode);
+        Assert.Contains("service account", set.Stderr, StringComparison.Ordinal);
+        var list = await ServerProcess.RunAsync(Database, null, "users", "list");
+        Assert.Matches(@"\tci@service.local\tuser\tfalse\tfalse\tservice", list.Stdout);
 
-        Assert.Equal(2, result.ExitCode);
-        Assert.Contains("service accounts", result.Stderr, StringComparison.Ordinal);
-        Assert.Contains("not built yet", result.Stderr, StringComparison.Ordinal);
+        var token = await ServerProcess.RunAsync(Database, null, "tokens", "create", "--email", "ci@service.local", "--name", "ci",
+            "--scope", "chats", "--scope", "sync:dbt/a", "--allow-ip", "10.0.0.0/8", "--allow-ip", "2001:db8::1");
+        Assert.Equal(0, token.ExitCode);
+        var tokens = await ServerProcess.RunAsync(Database, null, "tokens", "list", "--email", "ci@service.local");
+        Assert.Contains("\tchats,profile,sync:dbt/a\t10.0.0.0/8,2001:db8::1/128", tokens.Stdout, StringComparison.Ordinal);
+        var bad = await ServerProcess.RunAsync(Database, null, "tokens", "create", "--email", "ci@service.local", "--name", "bad", "--scope", "bogus");
+        Assert.NotEqual(0, bad.ExitCode);
+        Assert.Contains("'bogus'", bad.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]

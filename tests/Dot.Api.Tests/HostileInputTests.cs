@@ -33,6 +33,7 @@ public sealed class HostileInputTests(ITestOutputHelper output)
         "name", "description", "expires_in_days", "expires_at", "user_id", "email", "role", "password", "disabled",
         "grace_period_minutes", "external_asset", "id", "subtype", "folder", "url", "active", "view_count",
         "last_accessed_at", "dot_description", "title", "content", "labels", "chat_id", "type", "settings", "secrets",
+        "scopes", "allowed_ips", "kind",
     ];
 
     private static readonly Gen<string> Nasty = Gen.OneOf(
@@ -207,5 +208,35 @@ public sealed class HostileInputTests(ITestOutputHelper output)
 
         output.WriteLine($"tried {tried} hostile requests as an admin; none 5xx");
         Assert.Equal(HttpStatusCode.OK, (await keeper.GetAsync("/api/auth/me")).StatusCode);
+    }
+
+    /// <summary>Routes a token scoped to chats and one connection's sync must never get a 2xx from.</summary>
+    private static readonly string[] OutsideChatsAndOneSync =
+        ["/api/tokens", "/api/users", "/api/audit_events", "/api/connections", "/api/import_and_overwrite_external_asset", "/api/external_assets", "/api/export_history"];
+
+    [Fact]
+    public async Task HostileRequestsFromAScopedTokenNeverCrashAndNeverLeaveItsScopes()
+    {
+        await using var factory = RealServer();
+        var admin = await factory.CreateUserAsync("admin@example.com", Role.Admin);
+        var (scoped, _) = await factory.CreateTokenAsync(admin.Id, "scoped", scopes: ["chats", "sync:postgres/my-db"]);
+        using var client = RawClient(factory, scoped);
+        var tried = 0;
+
+        await Attempts(withCredential: false).SampleAsync(async a =>
+        {
+            Interlocked.Increment(ref tried);
+            var status = (int)await SendAsync(client, a);
+            Assert.True(status < 500, $"{status} for {a}");
+            var outside = OutsideChatsAndOneSync.Any(p => a.Path.StartsWith(p, StringComparison.Ordinal))
+                || (a.Path.StartsWith("/api/sync/", StringComparison.Ordinal) && !a.Path.StartsWith("/api/sync/postgres/my-db", StringComparison.Ordinal)
+                    && !a.Path.StartsWith("/api/sync/runs/", StringComparison.Ordinal));
+            if (outside)
+            {
+                Assert.True(status is < 200 or >= 300, $"a token scoped to chats and sync:postgres/my-db got {status} for {a}");
+            }
+        }, iter: Iterations, threads: 4);
+
+        output.WriteLine($"tried {tried} hostile requests with a scoped token; none 5xx, none outside its scopes succeeded");
     }
 }

@@ -26,6 +26,32 @@ public sealed class OpenApiTests
         Assert.All(names, n => Assert.Matches("^[A-Za-z0-9]+\\.[a-z0-9_]+$", n));
     }
 
+    /// <summary>Every /api operation that needs a caller says which scope a token needs, from the route's own RequireScope.</summary>
+    [Fact]
+    public async Task EveryOperationNamesItsScope()
+    {
+        await using var factory = new DotApiFactory();
+        var doc = await (await factory.CreateClient().GetAsync("/swagger/v1/swagger.json")).JsonAsync();
+        var scopes = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var path in doc.GetProperty("paths").EnumerateObject().Where(p => !p.Name.StartsWith("/api/session", StringComparison.Ordinal) && p.Name.StartsWith("/api/", StringComparison.Ordinal)))
+        {
+            foreach (var operation in path.Value.EnumerateObject())
+            {
+                var name = $"{operation.Name.ToUpperInvariant()} {path.Name}";
+                Assert.True(operation.Value.TryGetProperty("x-dot-scope", out var scope), $"{name} names no scope");
+                Assert.Contains($"Scope: a scoped token needs `{scope.GetString()}", operation.Value.GetProperty("description").GetString(), StringComparison.Ordinal);
+                scopes[name] = scope.GetString()!;
+            }
+        }
+
+        Assert.Equal("sync", scopes["POST /api/sync/{connection_type}/{connection_id}"]);
+        Assert.Equal("profile", scopes["GET /api/auth/me"]);
+        Assert.Equal("tokens", scopes["POST /api/tokens"]);
+        Assert.Equal("history", scopes["GET /api/export_history"]);
+        var sync = doc.GetProperty("paths").GetProperty("/api/sync/{connection_type}/{connection_id}").GetProperty("post");
+        Assert.Equal("sync:{connection_type}/{connection_id}", sync.GetProperty("x-dot-scope-narrow").GetString());
+    }
+
     [Fact]
     public async Task EveryExampleBodyIsAcceptedAndEveryDocumentedAnswerHasTheSentNames()
     {

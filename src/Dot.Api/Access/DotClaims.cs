@@ -10,9 +10,15 @@ public static class DotClaims
     public const string TokenId = "dot:token_id";
     public const string TokenName = "dot:token_name";
     public const string TokenExpiresAt = "dot:token_expires_at";
+    public const string Scope = "dot:scope";
+    public const string Kind = "dot:kind";
+
+    /// <summary>The <see cref="Kind"/> claim's value for a service account (the user kind <c>service</c>).</summary>
+    public const string ServiceKind = "service";
 
     public static DotPrincipal Create(string scheme, Guid userId, string email, string name, Role role,
-        string method, Guid? tokenId = null, string? tokenName = null, DateTime? expiresAt = null)
+        string method, Guid? tokenId = null, string? tokenName = null, DateTime? expiresAt = null,
+        IReadOnlySet<string>? scopes = null, bool serviceAccount = false, System.Net.IPNetwork[]? allowedNetworks = null)
     {
         var claims = new List<Claim>(8)
         {
@@ -33,8 +39,19 @@ public static class DotClaims
             claims.Add(new Claim(TokenExpiresAt, exp.ToString("O", CultureInfo.InvariantCulture)));
         }
 
+        foreach (var scope in scopes ?? Enumerable.Empty<string>())
+        {
+            claims.Add(new Claim(Scope, scope));
+        }
+
+        if (serviceAccount)
+        {
+            claims.Add(new Claim(Kind, ServiceKind));
+        }
+
+        IReadOnlyList<string> shown = scopes is null ? Access.Scopes.Unrestricted : [.. scopes.Order(StringComparer.Ordinal)];
         return new DotPrincipal(new ClaimsIdentity(claims, scheme, ClaimTypes.Name, ClaimTypes.Role),
-            new AuthMe(userId, email, name, role.ToName(), new AuthInfoDto(method, tokenId, tokenName, expiresAt)));
+            new AuthMe(userId, email, name, role.ToName(), new AuthInfoDto(method, tokenId, tokenName, expiresAt, shown)), scopes, allowedNetworks);
     }
 
     public static Guid UserId(this ClaimsPrincipal principal)
@@ -46,13 +63,36 @@ public static class DotClaims
             : Access.Role.User;
 
     public static bool IsAdmin(this ClaimsPrincipal principal) => principal.Role() == Access.Role.Admin;
+
+    /// <summary>The token's scopes; null when the caller is not limited by any (an unscoped token, a web session).</summary>
+    public static IReadOnlySet<string>? Scopes(this ClaimsPrincipal principal)
+    {
+        if (principal is DotPrincipal dot)
+        {
+            return dot.Scopes;
+        }
+
+        var claimed = principal.FindAll(Scope).Select(c => c.Value).ToHashSet(StringComparer.Ordinal);
+        return claimed.Count == 0 ? null : claimed;
+    }
+
+    public static System.Net.IPNetwork[]? AllowedNetworks(this ClaimsPrincipal principal) => (principal as DotPrincipal)?.AllowedNetworks;
+
+    public static bool IsServiceAccount(this ClaimsPrincipal principal) => principal.HasClaim(Kind, ServiceKind);
 }
 
 /// <summary>
 /// A principal made by <see cref="DotClaims.Create"/>: the usual claims, plus the same facts typed,
 /// so endpoints read the caller without parsing claims. A cached token reuses its principal.
 /// </summary>
-public sealed class DotPrincipal(ClaimsIdentity identity, AuthMe me) : ClaimsPrincipal(identity)
+public sealed class DotPrincipal(ClaimsIdentity identity, AuthMe me, IReadOnlySet<string>? scopes = null,
+    System.Net.IPNetwork[]? allowedNetworks = null) : ClaimsPrincipal(identity)
 {
     public AuthMe Me { get; } = me;
+
+    /// <summary>The token's scopes; null: everything the role allows.</summary>
+    public IReadOnlySet<string>? Scopes { get; } = scopes;
+
+    /// <summary>The token's allowed networks; null: from anywhere.</summary>
+    public System.Net.IPNetwork[]? AllowedNetworks { get; } = allowedNetworks;
 }

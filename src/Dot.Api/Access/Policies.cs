@@ -10,10 +10,13 @@ public static class Policies
 
     public static IServiceCollection AddDotAuthorization(this IServiceCollection services)
     {
+        // Every policy also asks for the scope the endpoint declares (RequireScope): the role and the scopes, judged together.
         services.AddAuthorizationBuilder()
-            .AddPolicy(AnyUser, p => p.RequireAuthenticatedUser())
-            .AddPolicy(Modeler, p => p.RequireRole(Roles.Admin, Roles.Modeler))
-            .AddPolicy(Admin, p => p.RequireRole(Roles.Admin));
+            .AddPolicy(AnyUser, p => p.RequireAuthenticatedUser().AddRequirements(ScopeRequirement.Instance))
+            .AddPolicy(Modeler, p => p.RequireRole(Roles.Admin, Roles.Modeler).AddRequirements(ScopeRequirement.Instance))
+            .AddPolicy(Admin, p => p.RequireRole(Roles.Admin).AddRequirements(ScopeRequirement.Instance));
+        services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationHandler, ScopeAuthorizationHandler>();
+        services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, DotAuthorizationResultHandler>();
         return services;
     }
 }

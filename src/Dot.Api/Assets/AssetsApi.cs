@@ -15,6 +15,7 @@ internal static class AssetsApi
 
         group.MapPost("/import_and_overwrite_external_asset", ImportAsync)
             .AllowApiTokenInQuery()
+            .RequireScope(Scopes.Assets)
             .WithName("ImportExternalAsset")
             .WithExampleBody(new ImportExternalAssetRequest(new ExternalAssetInput("looker/dashboards/42", "dashboard", "Finance", "Revenue", "Monthly revenue by region", "https://looker.example.com/dashboards/42", true, 17, new DateTime(2026, 11, 30, 9, 15, 0, DateTimeKind.Utc), null)))
             .WithSummary("Insert or overwrite an external asset")
@@ -24,6 +25,7 @@ internal static class AssetsApi
                 + "Also accepts ?user_id=…&api_token=… for webhooks.");
 
         group.MapGet("/external_assets", ListAsync)
+            .RequireScope(Scopes.Assets)
             .WithName("ListExternalAssets")
             .WithSummary("List external assets")
             .WithDescription("Ordered by id, filtered by subtype, folder and active (exact matches), paged with limit "
@@ -31,6 +33,7 @@ internal static class AssetsApi
 
         // A catch-all, so that ids with slashes ("looker/dashboards/12") can be named as they are.
         group.MapDelete("/external_assets/{*id}", DeleteAsync)
+            .RequireScope(Scopes.Assets)
             .WithName("DeleteExternalAsset")
             .WithSummary("Delete an external asset");
 

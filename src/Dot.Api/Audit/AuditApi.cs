@@ -20,6 +20,7 @@ internal static class AuditApi
             .RequireAuthorization(Policies.Admin);
 
         group.MapGet("/", ListAsync)
+            .RequireScope(Scopes.Audit)
             .WithName("ListAuditEvents")
             .WithSummary("Audit trail, newest first")
             .WithDescription("Filters: type (e.g. token.created, auth.failed), user_id (as actor or subject), from and to (ISO-8601, [from, to)). Paged with limit and cursor. auth.failed events count failures per address, reason and token hint over a few seconds.");

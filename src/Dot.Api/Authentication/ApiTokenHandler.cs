@@ -88,6 +88,12 @@ internal sealed partial class ApiTokenHandler(IOptionsMonitor<ApiTokenOptions> o
                 : AuthFailure.UserIdMismatch;
         }
 
+        // The place, once the token is known and before anything notes its use: outside allowed_ips it is a refusal.
+        if (failure is null && verification.Entry!.AllowedNetworks is { } networks && !AllowedIps.Contains(networks, Context.Connection.RemoteIpAddress))
+        {
+            failure = AuthFailure.IpNotAllowed;
+        }
+
         // Too long or malformed: nothing of it is recorded, not even a hint.
         return failure is not null
             ? Fail(failure, verification.Verdict is TokenVerdict.TooLong or TokenVerdict.Malformed ? null : TokenFormat.HintOf(received.Token))

@@ -13,6 +13,7 @@ internal static class AuthApi
             .RequireAuthorization(Policies.AnyUser);
 
         group.MapGet("/me", Me)
+            .RequireScope(Scopes.Profile)
             .WithName("GetMe")
             .WithSummary("Who am I")
             .WithDescription("The caller and how it authenticated: method (header, query or cookie), and the token's id, name and expiry.");
@@ -36,6 +37,7 @@ internal static class AuthApi
             caller.FindFirstValue(ClaimTypes.Email) ?? string.Empty,
             caller.FindFirstValue(ClaimTypes.Name) ?? string.Empty,
             caller.Role().ToName(),
-            new AuthInfoDto(caller.FindFirstValue(DotClaims.AuthMethod) ?? "header", tokenId, caller.FindFirstValue(DotClaims.TokenName), expiresAt));
+            new AuthInfoDto(caller.FindFirstValue(DotClaims.AuthMethod) ?? "header", tokenId, caller.FindFirstValue(DotClaims.TokenName), expiresAt,
+                caller.Scopes() is { } scopes ? [.. scopes.Order(StringComparer.Ordinal)] : Scopes.Unrestricted));
     }
 }

@@ -3,13 +3,16 @@ using Microsoft.AspNetCore.Authentication;
 namespace Dot.Api.Authentication;
 
 /// <summary>Why a credential was refused: a stable <see cref="Code"/> and a sentence for people.</summary>
-public sealed class AuthFailure(string code, string detail)
+public sealed class AuthFailure(string code, string detail, int status = StatusCodes.Status401Unauthorized)
 {
     private const string ParameterName = "dot:auth_failure";
 
     public string Code { get; } = code;
 
     public string Detail { get; } = detail;
+
+    /// <summary>401, but 403 for a known token used from outside its <c>allowed_ips</c>: the credential is right, the place is not.</summary>
+    public int Status { get; } = status;
 
     /// <summary>The <c>WWW-Authenticate</c> value, made once.</summary>
     public string WwwAuthenticate { get; } = $"ApiKey realm=\"dot\", header=\"{ApiTokenDefaults.HeaderName}\", error=\"{code}\"";
@@ -19,7 +22,9 @@ public sealed class AuthFailure(string code, string detail)
     /// the request's trace id and <see cref="BodySuffix"/>, and nothing is serialized per request.
     /// </summary>
     internal byte[] BodyPrefix { get; } = System.Text.Encoding.UTF8.GetBytes(
-        "{\"type\":\"https://tools.ietf.org/html/rfc9110#section-15.5.2\",\"title\":\"Unauthorized\",\"status\":401,\"detail\":"
+        (status == StatusCodes.Status403Forbidden
+            ? "{\"type\":\"https://tools.ietf.org/html/rfc9110#section-15.5.4\",\"title\":\"Forbidden\",\"status\":403,\"detail\":"
+            : "{\"type\":\"https://tools.ietf.org/html/rfc9110#section-15.5.2\",\"title\":\"Unauthorized\",\"status\":401,\"detail\":")
         + System.Text.Json.JsonSerializer.Serialize(detail) + ",\"reason\":" + System.Text.Json.JsonSerializer.Serialize(code) + ",\"trace_id\":\"");
 
     internal static readonly byte[] BodySuffix = "\"}"u8.ToArray();
@@ -61,6 +66,9 @@ public sealed class AuthFailure(string code, string detail)
 
     public static readonly AuthFailure UserIdMismatch = new("user_id_mismatch",
         "user_id mismatch: user_id does not name the token's owner.");
+
+    public static readonly AuthFailure IpNotAllowed = new("ip_not_allowed",
+        "Forbidden: this token may not be used from this address (its allowed_ips).", StatusCodes.Status403Forbidden);
 
     public static readonly AuthFailure Disabled = new("disabled_user", "Disabled user: the token's owner is disabled.");
 }

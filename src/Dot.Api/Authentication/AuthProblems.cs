@@ -21,8 +21,12 @@ internal static class AuthProblems
     public static Task WriteUnauthorizedAsync(HttpContext context, AuthFailure failure)
     {
         var response = context.Response;
-        response.StatusCode = StatusCodes.Status401Unauthorized;
-        response.Headers.WWWAuthenticate = failure.WwwAuthenticate;
+        response.StatusCode = failure.Status;
+        if (failure.Status == StatusCodes.Status401Unauthorized)
+        {
+            response.Headers.WWWAuthenticate = failure.WwwAuthenticate;
+        }
+
         response.ContentType = "application/problem+json";
         var traceId = System.Diagnostics.Activity.Current?.Id ?? context.TraceIdentifier;
         var escapedTraceId = IsPlainAscii(traceId) ? null : System.Text.Encoding.UTF8.GetBytes(System.Text.Json.JsonEncodedText.Encode(traceId).Value);

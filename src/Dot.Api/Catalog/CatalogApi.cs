@@ -16,6 +16,7 @@ internal static class CatalogApi
         // Admins and modelers (those who model on the metadata); header or cookie credentials only.
         group.MapGet("/", GetAsync)
             .ProducesProblem(StatusCodes.Status404NotFound)
+            .RequireScope(Scopes.Connections)
             .WithName("GetCatalog")
             .WithSummary("The catalogue a connection's last successful sync read")
             .WithDescription("Schemas, their tables and views (kind: table, view, materialized_view, foreign_table, or source for a dbt source), "

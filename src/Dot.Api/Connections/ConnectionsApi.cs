@@ -16,6 +16,7 @@ internal static class ConnectionsApi
 
         group.MapGet("/", ListAsync)
             .ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity)
+            .RequireScope(Scopes.Connections)
             .WithName("ListConnections")
             .WithSummary("List connections")
             .WithDescription("Ordered by type then id, paged with limit (1–200, default 50) and the next_cursor of the previous page; "
@@ -23,6 +24,7 @@ internal static class ConnectionsApi
 
         group.MapGet("/{type}/{id}", GetAsync)
             .ProducesProblem(StatusCodes.Status404NotFound)
+            .RequireScope(Scopes.Connections)
             .WithName("GetConnection")
             .WithSummary("A connection")
             .WithDescription("Its settings and the names of its secrets (never their values).");
@@ -30,6 +32,7 @@ internal static class ConnectionsApi
         group.MapPost("/", CreateAsync)
             .ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity)
             .ProducesProblem(StatusCodes.Status409Conflict)
+            .RequireScope(Scopes.Connections)
             .WithName("CreateConnection")
             .WithExampleBody(new CreateConnectionRequest("postgres", "warehouse", "Analytics warehouse", JsonSerializer.SerializeToElement(new { host = "db.internal.example.com", port = 5432, database = "analytics", user = "dot_reader", ssl_mode = "require" }), JsonSerializer.SerializeToElement(new { password = "the-reader-password" })))
             .WithSummary("Create a connection")
@@ -39,6 +42,7 @@ internal static class ConnectionsApi
 
         group.MapDelete("/{type}/{id}", DeleteAsync)
             .ProducesProblem(StatusCodes.Status404NotFound)
+            .RequireScope(Scopes.Connections)
             .WithName("DeleteConnection")
             .WithSummary("Delete a connection")
             .WithDescription("Its queued or running sync runs end as failed (\"the connection was deleted\"); finished runs stay readable.");

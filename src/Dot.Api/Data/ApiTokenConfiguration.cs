@@ -17,6 +17,8 @@ internal sealed class ApiTokenConfiguration : IEntityTypeConfiguration<ApiToken>
         builder.Property(t => t.Hint).HasMaxLength(16).IsRequired();
         builder.Property(t => t.LastUsedIp).HasMaxLength(64);
         builder.Property(t => t.LastUsedVia).HasMaxLength(16);
+        builder.Property(t => t.Scopes).HasMaxLength(Access.Scopes.MaxStoredLength);
+        builder.Property(t => t.AllowedIps).HasMaxLength(Tokens.AllowedIps.MaxStoredLength);
         builder.HasIndex(t => new { t.UserId, t.CreatedAt });
         builder.HasOne(t => t.User).WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
     }

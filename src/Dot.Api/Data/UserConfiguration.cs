@@ -16,9 +16,13 @@ internal sealed class UserConfiguration : IEntityTypeConfiguration<User>
         builder.HasIndex(u => u.NormalizedEmail).IsUnique();
         builder.Property(u => u.Name).HasMaxLength(User.MaxNameLength).IsRequired();
         builder.Property(u => u.Role).HasConversion(r => r.ToName(), s => ParseRole(s)).HasMaxLength(16);
+        builder.Property(u => u.Kind).HasConversion(k => k.ToName(), s => ParseKind(s))
+            .HasMaxLength(16).HasDefaultValue(UserKind.Person).HasSentinel(UserKind.Person);
         builder.Property(u => u.PasswordHash).HasMaxLength(User.MaxPasswordHashLength);
         builder.HasIndex(u => u.CreatedAt);
     }
+
+    private static UserKind ParseKind(string value) => UserKinds.TryParse(value, out var kind) ? kind : UserKind.Person;
 
     private static Role ParseRole(string value) => Roles.TryParse(value, out var role) ? role : Role.User;
 }

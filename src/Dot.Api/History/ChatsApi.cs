@@ -22,12 +22,14 @@ internal static class ChatsApi
             .RequireAuthorization(Policies.AnyUser);
 
         group.MapPost("/chats", CreateAsync)
+            .RequireScope(Scopes.Chats)
             .WithName("CreateChat")
             .WithExampleBody(new CreateChatRequest("Revenue questions"))
             .WithSummary("Record a conversation")
             .WithDescription("body {title} (1–200 characters); the caller is its author.");
 
         group.MapPost("/chats/{chat_id:guid}/messages", PostMessageAsync)
+            .RequireScope(Scopes.Chats)
             .WithName("PostChatMessage")
             .WithExampleBody(new PostMessageRequest("user", "What was revenue last month, by region?"))
             .WithSummary("Record a message of a conversation")
@@ -35,11 +37,13 @@ internal static class ChatsApi
                 + "a modeler gets 403 on another user's chat, a user 404.");
 
         group.MapGet("/chats/{chat_id:guid}", GetAsync)
+            .RequireScope(Scopes.Chats)
             .WithName("GetChat")
             .WithSummary("A conversation with its labels and messages")
             .WithDescription("The author, admins and modelers; anyone else gets 404.");
 
         group.MapPost("/add_label_to_chat", AddLabelsAsync)
+            .RequireScope(Scopes.Chats)
             .WithName("AddLabelToChat")
             .WithExampleBody(new AddLabelsRequest(Guid.Parse("0198f4b2-7c1d-7a00-9e55-3d4c2b1a0f00"), ["finance", "monthly"]))
             .WithSummary("Add labels to a conversation")

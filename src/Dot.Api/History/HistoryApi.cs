@@ -19,6 +19,7 @@ internal static class HistoryApi
 
         group.MapGet("/export_history", Export)
             .AllowApiTokenInQuery()
+            .RequireScope(Scopes.History)
             .WithName("ExportHistory")
             .WithSummary("Export conversation history")
             .WithDescription("Conversations with messages in [start_date, end_date) (YYYY-MM-DD, UTC days; defaults: 14 days "

@@ -141,9 +141,28 @@ internal sealed class ApiTokenOperationFilter : IOperationFilter
             });
         }
 
+        // The scope a token needs here, from the same metadata the authorization handler reads (RequireScope).
+        var scope = metadata.OfType<Access.RequiredScopeMetadata>().LastOrDefault();
+        if (scope is not null)
+        {
+            var needs = scope.NarrowPattern is { } narrow ? $"{scope.Scope} or {narrow}" : scope.Scope;
+            operation.Description = (string.IsNullOrEmpty(operation.Description) ? string.Empty : operation.Description + "\n\n")
+                + $"Scope: a scoped token needs `{needs}`.";
+            operation.Extensions ??= new Dictionary<string, IOpenApiExtension>();
+            operation.Extensions["x-dot-scope"] = new JsonNodeExtension(System.Text.Json.Nodes.JsonValue.Create(scope.Scope));
+            if (scope.NarrowPattern is { } pattern)
+            {
+                operation.Extensions["x-dot-scope-narrow"] = new JsonNodeExtension(System.Text.Json.Nodes.JsonValue.Create(pattern));
+            }
+        }
+
         operation.Responses ??= new OpenApiResponses();
         operation.Responses.TryAdd("401", new OpenApiResponse { Description = "Missing, malformed, unknown, expired or revoked credential (problem details say which)." });
-        operation.Responses.TryAdd("403", new OpenApiResponse { Description = "The caller's role may not call this endpoint." });
+        operation.Responses.TryAdd("403", new OpenApiResponse
+        {
+            Description = "The caller's role may not call this endpoint (insufficient_role), the token lacks the scope it needs "
+                + "(insufficient_scope, naming it in required_scope), or the token is used from outside its allowed_ips (ip_not_allowed).",
+        });
     }
 }
 

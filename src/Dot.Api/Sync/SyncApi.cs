@@ -18,6 +18,7 @@ internal static partial class SyncApi
 
         // Admins only; the token may come in the URL (?user_id=…&api_token=…) for webhooks such as dbt Cloud's.
         group.MapPost("/{connection_type}/{connection_id}", TriggerAsync)
+            .RequireConnectionSyncScope("connection_type", "connection_id")
             .AllowApiTokenInQuery()
             .WithName("TriggerSync")
             .WithSummary("Queue a sync of a connection")
@@ -34,6 +35,7 @@ internal static partial class SyncApi
 
         group.MapGet("/runs/{sync_id:guid}", GetRunAsync)
             .ProducesProblem(StatusCodes.Status404NotFound)
+            .RequireConnectionSyncScope(SyncRunScope.OfRunAsync, SyncRunScope.Pattern)
             .WithName("GetSyncRun")
             .WithSummary("A sync run's status")
             .WithDescription("queued, running, succeeded or failed, with timestamps, the error text of a failed run, and what the connector counted.");

@@ -43,6 +43,12 @@ public sealed class ApiToken
     /// <summary>The token that replaced this one by rotation.</summary>
     public Guid? ReplacedBy { get; set; }
 
+    /// <summary>The canonical scope list, space-separated (<see cref="Access.Scopes"/>); null: everything the owner's role allows.</summary>
+    public string? Scopes { get; set; }
+
+    /// <summary>The canonical allowed networks, space-separated (<see cref="Tokens.AllowedIps"/>); null: from anywhere.</summary>
+    public string? AllowedIps { get; set; }
+
     public TokenStatus StatusAt(DateTime now) => TokenRules.StatusAt(RevokedAt, ExpiresAt, GraceEndsAt, now);
 }
 

@@ -5,7 +5,9 @@ public sealed record CreateTokenRequest(
     string? Description,
     int? ExpiresInDays,
     DateTime? ExpiresAt,
-    string? UserId);
+    string? UserId,
+    IReadOnlyList<string?>? Scopes = null,
+    IReadOnlyList<string?>? AllowedIps = null);
 
 /// <summary>
 /// The lifetimes this server accepts: <c>max_lifetime_days</c> (null: no ceiling), whether a token
@@ -30,7 +32,9 @@ public record TokenDto(
     string? LastUsedVia,
     DateTime? RevokedAt,
     DateTime? GraceEndsAt,
-    string Status);
+    string Status,
+    IReadOnlyList<string> Scopes,
+    IReadOnlyList<string>? AllowedIps);
 
 /// <summary>The answer to create and rotate: the fields of <see cref="TokenDto"/> plus the plaintext, this once.</summary>
 public sealed record CreatedTokenDto : TokenDto
@@ -47,7 +51,8 @@ internal static class TokenMapping
     public static TokenDto ToDto(this ApiToken t, DateTime now, TokenUsage? pending = null) => new(
         t.Id, t.UserId, t.Name, t.Description, t.Hint, t.CreatedAt, t.CreatedBy, t.ExpiresAt,
         pending?.At ?? t.LastUsedAt, pending is { } p ? p.Ip : t.LastUsedIp, pending?.Via ?? t.LastUsedVia,
-        t.RevokedAt, t.GraceEndsAt, t.StatusAt(now).ToString().ToLowerInvariant());
+        t.RevokedAt, t.GraceEndsAt, t.StatusAt(now).ToString().ToLowerInvariant(),
+        Access.Scopes.ToWire(t.Scopes), AllowedIps.FromStored(t.AllowedIps));
 
     public static CreatedTokenDto ToCreatedDto(this ApiToken t, DateTime now, string plaintext) => new(t.ToDto(now), plaintext);
 }

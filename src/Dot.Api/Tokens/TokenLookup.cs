@@ -19,7 +19,10 @@ public sealed record VerifiedToken(
     string Email,
     string UserName,
     Role Role,
-    bool Disabled);
+    bool Disabled,
+    string? Scopes = null,
+    string? AllowedIps = null,
+    Users.UserKind Kind = Users.UserKind.Person);
 
 /// <summary>
 /// Finds a token by its hash for the cache's miss path: one prepared statement, no DI scope and no DbContext per
@@ -33,7 +36,8 @@ public sealed class TokenLookup : IDisposable
 {
     private const string SqliteSql = """
         SELECT t."Id", t."Name", t."ExpiresAt", t."RevokedAt", t."GraceEndsAt",
-               u."Id", u."Email", u."Name", u."Role", u."Disabled"
+               u."Id", u."Email", u."Name", u."Role", u."Disabled",
+               t."Scopes", t."AllowedIps", u."Kind"
         FROM "api_tokens" AS t
         INNER JOIN "users" AS u ON u."Id" = t."UserId"
         WHERE t."Hash" = $hash
@@ -103,7 +107,10 @@ public sealed class TokenLookup : IDisposable
         reader.GetString(6),
         reader.GetString(7),
         Roles.TryParse(reader.GetString(8), out var role) ? role : Role.User,
-        reader.GetBoolean(9));
+        reader.GetBoolean(9),
+        reader.IsDBNull(10) ? null : reader.GetString(10),
+        reader.IsDBNull(11) ? null : reader.GetString(11),
+        Users.UserKinds.TryParse(reader.GetString(12), out var kind) ? kind : Users.UserKind.Person);
 
     private static DateTime? Utc(DbDataReader reader, int ordinal)
         => reader.IsDBNull(ordinal) ? null : DateTime.SpecifyKind(reader.GetDateTime(ordinal), DateTimeKind.Utc);

@@ -95,8 +95,13 @@ public sealed class TokenService(DotDbContext db, TimeProvider time, IOptions<To
     /// case-insensitively; revoked and expired ones do not count): then null, and nothing is written. The check and
     /// the insert hold <see cref="WriteLock.TokenNames"/>, so two creates of one name at once make one token.
     /// </summary>
-    public async Task<(ApiToken Token, string Plaintext)?> TryCreateAsync(Guid ownerId, Guid? createdBy, string name,
+    public Task<(ApiToken Token, string Plaintext)?> TryCreateAsync(Guid ownerId, Guid? createdBy, string name,
         string? description, DateTime? expiresAt, CancellationToken cancellationToken)
+        => TryCreateAsync(ownerId, createdBy, name, description, expiresAt, TokenRestrictions.None, cancellationToken);
+
+    /// <inheritdoc cref="TryCreateAsync(Guid, Guid?, string, string?, DateTime?, CancellationToken)"/>
+    public async Task<(ApiToken Token, string Plaintext)?> TryCreateAsync(Guid ownerId, Guid? createdBy, string name,
+        string? description, DateTime? expiresAt, TokenRestrictions restrictions, CancellationToken cancellationToken)
     {
         return await db.TransactAsync<(ApiToken Token, string Plaintext)?>(async (transaction, ct) =>
         {
@@ -105,7 +110,7 @@ public sealed class TokenService(DotDbContext db, TimeProvider time, IOptions<To
                 return null;
             }
 
-            var created = await CreateAsync(ownerId, createdBy, name, description, expiresAt, ct);
+            var created = await CreateAsync(ownerId, createdBy, name, description, expiresAt, restrictions, ct);
             await transaction.CommitAsync(ct);
             return created;
         }, cancellationToken, lockName: WriteLock.TokenNames);
@@ -125,11 +130,16 @@ public sealed class TokenService(DotDbContext db, TimeProvider time, IOptions<To
     }
 
     /// <summary>
-    /// Creates a token without the name check of <see cref="TryCreateAsync"/>: for a rotation's successor, which
+    /// Creates a token without the name check of TryCreateAsync: for a rotation's successor, which
     /// keeps the name of the token it replaces, and for callers that check names themselves.
     /// </summary>
-    public async Task<(ApiToken Token, string Plaintext)> CreateAsync(Guid ownerId, Guid? createdBy, string name,
+    public Task<(ApiToken Token, string Plaintext)> CreateAsync(Guid ownerId, Guid? createdBy, string name,
         string? description, DateTime? expiresAt, CancellationToken cancellationToken)
+        => CreateAsync(ownerId, createdBy, name, description, expiresAt, TokenRestrictions.None, cancellationToken);
+
+    /// <summary>As <see cref="CreateAsync(Guid, Guid?, string, string?, DateTime?, CancellationToken)"/>, with canonical scopes and allowed networks.</summary>
+    public async Task<(ApiToken Token, string Plaintext)> CreateAsync(Guid ownerId, Guid? createdBy, string name,
+        string? description, DateTime? expiresAt, TokenRestrictions restrictions, CancellationToken cancellationToken)
     {
         var plaintext = TokenFormat.Generate();
         var token = new ApiToken
@@ -143,9 +153,12 @@ public sealed class TokenService(DotDbContext db, TimeProvider time, IOptions<To
             CreatedAt = Now,
             CreatedBy = createdBy,
             ExpiresAt = expiresAt,
+            Scopes = Access.Scopes.ToStored(restrictions.Scopes),
+            AllowedIps = Tokens.AllowedIps.ToStored(restrictions.AllowedIps),
         };
         db.ApiTokens.Add(token);
-        audit.Add(AuditEventTypes.TokenCreated, ownerId, token.Id.ToString(), $"{token.Hint} \"{token.Name}\"");
+        audit.Add(AuditEventTypes.TokenCreated, ownerId, token.Id.ToString(),
+            $"{token.Hint} \"{token.Name}\"{await OwnerNoteAsync(ownerId, cancellationToken)}{Restricted(token)}");
         await db.SaveChangesAsync(cancellationToken);
         return (token, plaintext);
     }
@@ -168,7 +181,7 @@ public sealed class TokenService(DotDbContext db, TimeProvider time, IOptions<To
         if (token.RevokedAt is null)
         {
             token.RevokedAt = Now;
-            audit.Add(AuditEventTypes.TokenRevoked, token.UserId, token.Id.ToString(), token.Hint);
+            audit.Add(AuditEventTypes.TokenRevoked, token.UserId, token.Id.ToString(), token.Hint + await OwnerNoteAsync(token.UserId, cancellationToken));
             await db.SaveChangesAndNotifyAsync(ChangeNotice.Token(token.Hash), cancellationToken);
         }
 
@@ -201,7 +214,8 @@ public sealed class TokenService(DotDbContext db, TimeProvider time, IOptions<To
         DateTime? graceEndsAt = grace <= TimeSpan.Zero ? null : now + grace;
         var rotated = await db.TransactAsync<(ApiToken Token, string Plaintext)?>(async (transaction, ct) =>
         {
-            var (token, plaintext) = await CreateAsync(old.UserId, rotatedBy, old.Name, old.Description, expiresAt, ct);
+            var (token, plaintext) = await CreateAsync(old.UserId, rotatedBy, old.Name, old.Description, expiresAt,
+                new TokenRestrictions(Access.Scopes.FromStored(old.Scopes), Tokens.AllowedIps.FromStored(old.AllowedIps)), ct);
             var claimed = await db.ApiTokens
                 .Where(t => t.Id == old.Id && t.ReplacedBy == null && t.RevokedAt == null && t.GraceEndsAt == null
                     && (t.ExpiresAt == null || t.ExpiresAt > now))
@@ -216,7 +230,8 @@ public sealed class TokenService(DotDbContext db, TimeProvider time, IOptions<To
                 return null;
             }
 
-            audit.Add(AuditEventTypes.TokenRotated, old.UserId, old.Id.ToString(), $"{old.Hint} → {token.Hint}, grace {grace.TotalMinutes:0} min");
+            audit.Add(AuditEventTypes.TokenRotated, old.UserId, old.Id.ToString(),
+                $"{old.Hint} → {token.Hint}, grace {grace.TotalMinutes:0} min{await OwnerNoteAsync(old.UserId, ct)}");
             await db.SaveChangesAsync(ct);
             await db.NotifyAsync(ChangeNotice.Token(old.Hash), ct); // delivered on commit: the other instances re-read it
             await transaction.CommitAsync(ct);
@@ -242,6 +257,16 @@ public sealed class TokenService(DotDbContext db, TimeProvider time, IOptions<To
             : expiresAt;
     }
 
+    /// <summary>", service account" when the token's owner is one, so the audit names it as such.</summary>
+    private async Task<string> OwnerNoteAsync(Guid ownerId, CancellationToken cancellationToken)
+        => await db.Users.AsNoTracking().AnyAsync(u => u.Id == ownerId && u.Kind == UserKind.Service, cancellationToken)
+            ? ", service account"
+            : string.Empty;
+
+    private static string Restricted(ApiToken token)
+        => (token.Scopes is { } scopes ? $", scopes {scopes}" : string.Empty)
+            + (token.AllowedIps is { } ips ? $", allowed_ips {ips}" : string.Empty);
+
     /// <summary>A user by id or by email (case-insensitive).</summary>
     public Task<User?> FindUserAsync(string idOrEmail, CancellationToken cancellationToken)
     {
@@ -253,4 +278,10 @@ public sealed class TokenService(DotDbContext db, TimeProvider time, IOptions<To
         var normalized = User.Normalize(idOrEmail);
         return db.Users.FirstOrDefaultAsync(u => u.NormalizedEmail == normalized, cancellationToken);
     }
+}
+
+/// <summary>A token's optional restrictions (API.md §2), canonical: null scopes mean everything the role allows, null networks anywhere.</summary>
+public sealed record TokenRestrictions(IReadOnlyList<string>? Scopes, IReadOnlyList<string>? AllowedIps)
+{
+    public static readonly TokenRestrictions None = new(null, null);
 }

@@ -15,28 +15,33 @@ internal static class TokensApi
             .RequireAuthorization(Policies.AnyUser);
 
         group.MapGet("/", ListAsync)
+            .RequireScope(Scopes.Tokens)
             .WithName("ListTokens")
             .WithSummary("List tokens")
             .WithDescription("The caller's tokens, newest first; an admin may pass user_id (an id or an email) to see another user's. Never returns a secret.");
 
         group.MapGet("/policy", (TokenService tokens) => TypedResults.Ok(tokens.Policy))
+            .RequireScope(Scopes.Tokens)
             .WithName("GetTokenPolicy")
             .WithSummary("Token lifetime rules")
             .WithDescription("max_lifetime_days (Dot:Tokens:MaxLifetimeDays, null when unset), never_expires_allowed, and max_days (3650). The web page offers only the expirations allowed here.");
 
         group.MapPost("/", CreateAsync)
+            .RequireScope(Scopes.Tokens)
             .WithName("CreateToken")
-            .WithExampleBody(new CreateTokenRequest("ci", "GitHub Actions deploys", 90, null, null))
+            .WithExampleBody(new CreateTokenRequest("ci", "GitHub Actions deploys", 90, null, null, [Scopes.Sync, Scopes.Assets], ["203.0.113.0/24", "2001:db8::/32"]))
             .WithSummary("Create a token")
-            .WithDescription("Give expires_in_days (1–3650) or expires_at, or neither for a token that never expires. The plaintext token is in this response only. 409 when the owner already has an active or rotating token of that name (case-insensitive).")
+            .WithDescription("Give expires_in_days (1–3650) or expires_at, or neither for a token that never expires. scopes (profile, tokens, users, connections, sync, sync:<type>/<id>, assets, history, chats, audit; absent or [\"*\"] for everything the owner's role allows) and allowed_ips (addresses or CIDR ranges) restrict it; a scoped token may only create tokens within its own scopes and allowed_ips. The plaintext token is in this response only. 409 when the owner already has an active or rotating token of that name (case-insensitive).")
             .CarriesSecret();
 
         group.MapDelete("/{id:guid}", RevokeAsync)
+            .RequireScope(Scopes.Tokens)
             .WithName("RevokeToken")
             .WithSummary("Revoke a token")
             .WithDescription("Takes effect on the next request. Revoking a revoked token is 204 too.");
 
         group.MapPost("/{id:guid}/rotate", RotateAsync)
+            .RequireScope(Scopes.Tokens)
             .WithName("RotateToken")
             .WithExampleBody(new RotateTokenRequest(60))
             .WithSummary("Rotate a token")
@@ -54,6 +59,12 @@ internal static class TokensApi
             context.HttpContext.Response.Headers.Pragma = "no-cache";
             return next(context);
         });
+
+    /// <summary>A service account's tokens are managed by admins (API.md §1): one that is not an admin creates, revokes and rotates none.</summary>
+    private static ForbiddenProblem? ServiceAccountRefusal(ClaimsPrincipal caller)
+        => caller.IsServiceAccount() && !caller.IsAdmin()
+            ? Problems.Forbidden("Forbidden: a service account's tokens are managed by admins.", "service_account")
+            : null;
 
     private static async Task<Results<Ok<Page<TokenDto>>, ForbiddenProblem, NotFoundProblem>> ListAsync(
         [FromQuery(Name = "user_id")] string? userId, ClaimsPrincipal caller, TokenService tokens, TokenUsageRecorder usage, CancellationToken ct)
@@ -82,6 +93,11 @@ internal static class TokensApi
     private static async Task<Results<Created<CreatedTokenDto>, InvalidProblem, ForbiddenProblem, ConflictProblem>> CreateAsync(
         CreateTokenRequest request, ClaimsPrincipal caller, TokenService tokens, CancellationToken ct)
     {
+        if (ServiceAccountRefusal(caller) is { } refused)
+        {
+            return refused;
+        }
+
         var callerId = caller.UserId();
         var ownerId = callerId;
         if (!string.IsNullOrEmpty(request.UserId))
@@ -112,12 +128,30 @@ internal static class TokensApi
             TimeSpan? lifetime = request.ExpiresInDays is { } days ? TimeSpan.FromDays(days) : null;
             expiresAt = tokens.ResolveExpiry(lifetime, request.ExpiresAt, "expires_in_days", "expires_at", errors);
         }
+
+        var scopes = TokenScopes.Parse(request.Scopes, "scopes", errors);
+        var allowedIps = AllowedIps.Parse(request.AllowedIps, "allowed_ips", errors);
         if (!errors.IsEmpty)
         {
             return errors.ToProblem();
         }
 
-        if (await tokens.TryCreateAsync(ownerId, callerId, request.Name!, request.Description, expiresAt, ct) is not ({ } token, { } plaintext))
+        // A token makes no token broader than itself: its scopes, and its allowed_ips, bound the new one's.
+        if (Scopes.Missing(caller.Scopes(), scopes) is [var first, ..] missing)
+        {
+            return new ForbiddenProblem(TypedResults.Problem(
+                $"Forbidden: a token may only create tokens within its own scopes; this one lacks {string.Join(", ", missing.Select(m => $"'{m}'"))}.",
+                statusCode: StatusCodes.Status403Forbidden, title: "Forbidden",
+                extensions: new Dictionary<string, object?> { ["reason"] = "insufficient_scope", ["required_scope"] = first, ["missing_scopes"] = missing }));
+        }
+
+        if (!AllowedIps.Within(caller.AllowedNetworks(), allowedIps))
+        {
+            return Problems.Forbidden("Forbidden: a token restricted by allowed_ips may only create tokens whose allowed_ips lie within its own.", "ip_not_allowed");
+        }
+
+        if (await tokens.TryCreateAsync(ownerId, callerId, request.Name!, request.Description, expiresAt,
+            new TokenRestrictions(scopes, allowedIps), ct) is not ({ } token, { } plaintext))
         {
             return Problems.Conflict($"There is already an active token named \"{request.Name!.Trim()}\"; names are unique among a user's active and rotating tokens (revoked and expired ones do not count).");
         }
@@ -128,6 +162,11 @@ internal static class TokensApi
     private static async Task<Results<NoContent, ForbiddenProblem, NotFoundProblem>> RevokeAsync(
         Guid id, ClaimsPrincipal caller, TokenService tokens, CancellationToken ct)
     {
+        if (ServiceAccountRefusal(caller) is { } refused)
+        {
+            return refused;
+        }
+
         var token = await tokens.FindAsync(id, ct);
         if (token is null)
         {
@@ -150,6 +189,11 @@ internal static class TokensApi
         if (grace is < 0 or > 10080)
         {
             return Problems.Validation("grace_period_minutes", "grace_period_minutes must be between 0 and 10080.");
+        }
+
+        if (ServiceAccountRefusal(caller) is { } refused)
+        {
+            return refused;
         }
 
         var token = await tokens.FindAsync(id, ct);

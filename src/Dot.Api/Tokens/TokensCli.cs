@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Dot.Api.Access;
 using Dot.Api.Cli;
 using Dot.Api.Infrastructure;
 using Dot.Api.Users;
@@ -20,12 +21,24 @@ internal static class TokensCli
     private static readonly Option<string> Description = CliCommands.Text("--description", "What the token is for.");
     private static readonly Option<string> ExpiresIn = CliCommands.Text("--expires-in", $"Its lifetime: {CliDuration.Examples}, or never (default 30d).");
     private static readonly Option<string> Id = CliCommands.Text("--id", "The token's id, as 'tokens list' shows it.", required: true);
+    private static readonly Option<string[]> Scope = new("--scope")
+    {
+        Description = "A scope the token is limited to (repeatable): profile, tokens, users, connections, sync, sync:<type>/<id>, assets, history, chats, audit; none for everything the role allows.",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    private static readonly Option<string[]> AllowIp = new("--allow-ip")
+    {
+        Description = "An address or CIDR range the token may be used from (repeatable), IPv4 or IPv6; none for anywhere.",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
     private static readonly Option<string> Grace = CliCommands.Text("--grace", "How long the old token keeps working: 0m (default) to 7d, e.g. 1h or 24h.");
 
     public static void Register() => CliCommands.Register("tokens", root =>
     {
         var tokens = root.Group("tokens", "API tokens: create, list, revoke, rotate.");
-        tokens.Verb("create", "Create a token for a user; prints only the token.", CreateAsync, Email, Name, Description, ExpiresIn);
+        tokens.Verb("create", "Create a token for a user; prints only the token.", CreateAsync, Email, Name, Description, ExpiresIn, Scope, AllowIp);
         tokens.Verb("list", "A user's tokens, newest first (never a secret).", ListAsync, Email);
         tokens.Verb("revoke", "Revoke a token; it fails on the next request.", RevokeAsync, Id);
         tokens.Verb("rotate", "A new secret with the same name and lifetime length; prints only the new token.", RotateAsync, Id, Grace);
@@ -56,10 +69,12 @@ internal static class TokensCli
             }
         }
 
+        var scopes = parse.GetValue(Scope) is { Length: > 0 } s ? TokenScopes.Parse(s, "--scope", errors) : null;
+        var allowedIps = parse.GetValue(AllowIp) is { Length: > 0 } a ? AllowedIps.Parse(a, "--allow-ip", errors) : null;
         CliCommands.ThrowIfInvalid(errors);
         var user = await cli.Get<UserService>().FindByEmailAsync(email, ct)
             ?? throw new CliRefusedException($"no user with email {email}.");
-        var (_, plaintext) = await tokens.TryCreateAsync(user.Id, null, name, description, expiresAt, ct)
+        var (_, plaintext) = await tokens.TryCreateAsync(user.Id, null, name, description, expiresAt, new TokenRestrictions(scopes, allowedIps), ct)
             ?? throw new CliRefusedException($"{email} already has an active token named \"{name.Trim()}\": revoke or rotate it, or pick another name.");
         await cli.Stdout.WriteLineAsync(plaintext);
         return 0;
@@ -72,11 +87,12 @@ internal static class TokensCli
             ?? throw new CliRefusedException($"no user with email {email}.");
         var tokens = cli.Get<TokenService>();
         var now = tokens.Now;
-        await cli.Stdout.WriteLineAsync("id\tname\thint\tstatus\tcreated_at\texpires_at\tlast_used_at");
+        await cli.Stdout.WriteLineAsync("id\tname\thint\tstatus\tcreated_at\texpires_at\tlast_used_at\tscopes\tallowed_ips");
         foreach (var t in await tokens.ListAsync(user.Id, ct))
         {
             await cli.Stdout.WriteLineAsync(string.Join('\t', t.Id, t.Name, t.Hint, t.StatusAt(now).ToString().ToLowerInvariant(),
-                Iso(t.CreatedAt), Iso(t.ExpiresAt) ?? "never", Iso(t.LastUsedAt) ?? "-"));
+                Iso(t.CreatedAt), Iso(t.ExpiresAt) ?? "never", Iso(t.LastUsedAt) ?? "-",
+                string.Join(',', Scopes.ToWire(t.Scopes)), t.AllowedIps?.Replace(' ', ',') ?? "*"));
         }
 
         return 0;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Collections.Frozen;
 using System.Runtime.InteropServices;
 using System.Security.Claims;
 using Dot.Api.Access;
@@ -176,10 +177,16 @@ public sealed class CachedToken(VerifiedToken token, DateTime verifiedAt)
     /// <summary>The <c>Dot-Token-Expiration</c> value, formatted once.</summary>
     public string? ExpirationHeader { get; } = token.ExpiresAt?.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
 
+    /// <summary>The token's scopes as a set, read once; null for an unscoped token.</summary>
+    public IReadOnlySet<string>? Scopes { get; } = Access.Scopes.FromStored(token.Scopes)?.ToFrozenSet(StringComparer.Ordinal);
+
+    /// <summary>The networks a request must come from, parsed once; null: from anywhere.</summary>
+    public System.Net.IPNetwork[]? AllowedNetworks { get; } = AllowedIps.Networks(token.AllowedIps);
+
     public ClaimsPrincipal Principal(string scheme, string via)
     {
         ref var slot = ref via == "query" ? ref _queryPrincipal : ref _headerPrincipal;
         return slot ??= DotClaims.Create(scheme, Token.UserId, Token.Email, Token.UserName, Token.Role, via,
-            Token.TokenId, Token.TokenName, Token.ExpiresAt);
+            Token.TokenId, Token.TokenName, Token.ExpiresAt, Scopes, Token.Kind == Users.UserKind.Service, AllowedNetworks);
     }
 }

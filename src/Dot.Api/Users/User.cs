@@ -20,6 +20,9 @@ public sealed class User
 
     public Role Role { get; set; }
 
+    /// <summary><c>person</c> (the default) or <c>service</c>: an account no person signs in as, without a password.</summary>
+    public UserKind Kind { get; set; }
+
     public string? PasswordHash { get; set; }
 
     public bool Disabled { get; set; }
@@ -29,4 +32,29 @@ public sealed class User
     public DateTime UpdatedAt { get; set; }
 
     public static string Normalize(string email) => email.Trim().ToLowerInvariant();
+}
+
+/// <summary>API.md §1. Stored and sent as the lower-case name.</summary>
+public enum UserKind
+{
+    Person = 0,
+    Service = 1,
+}
+
+public static class UserKinds
+{
+    public const string Person = "person";
+    public const string Service = "service";
+
+    public static string ToName(this UserKind kind) => kind == UserKind.Service ? Service : Person;
+
+    public static bool TryParse(string? value, out UserKind kind)
+    {
+        switch (value)
+        {
+            case Person: kind = UserKind.Person; return true;
+            case Service: kind = UserKind.Service; return true;
+            default: kind = UserKind.Person; return false;
+        }
+    }
 }

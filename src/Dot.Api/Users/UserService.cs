@@ -49,6 +49,30 @@ public sealed class UserService(DotDbContext db, TimeProvider time, IPasswordHas
         }
     }
 
+    /// <summary>A service account has no password: giving one is a field error on <c>password</c>.</summary>
+    public static void ValidateServicePassword(UserKind kind, string? password, FieldErrors errors)
+    {
+        if (kind == UserKind.Service && password is not null)
+        {
+            errors.Add("password", "A service account has no password: it signs in with its tokens only.");
+        }
+    }
+
+    public static UserKind ParseKind(string? kind, FieldErrors errors)
+    {
+        if (kind is null)
+        {
+            return UserKind.Person;
+        }
+
+        if (!UserKinds.TryParse(kind, out var parsed))
+        {
+            errors.Add("kind", "kind must be person or service.");
+        }
+
+        return parsed;
+    }
+
     public static Role? ParseRole(string? role, FieldErrors errors, bool required)
     {
         if (role is null)
@@ -94,8 +118,17 @@ public sealed class UserService(DotDbContext db, TimeProvider time, IPasswordHas
     }
 
     /// <summary>Creates a user; null when the email is taken (decided by the unique index).</summary>
-    public async Task<User?> CreateAsync(string email, string? name, Role role, string? password, CancellationToken cancellationToken)
+    public Task<User?> CreateAsync(string email, string? name, Role role, string? password, CancellationToken cancellationToken)
+        => CreateAsync(email, name, role, password, UserKind.Person, cancellationToken);
+
+    /// <summary>As the overload without a kind; a <see cref="UserKind.Service"/> account never has a password.</summary>
+    public async Task<User?> CreateAsync(string email, string? name, Role role, string? password, UserKind kind, CancellationToken cancellationToken)
     {
+        if (kind == UserKind.Service && password is not null)
+        {
+            throw new ArgumentException("A service account has no password.", nameof(password));
+        }
+
         var now = time.GetUtcNow().UtcDateTime;
         var trimmed = email.Trim();
         var user = new User
@@ -105,6 +138,7 @@ public sealed class UserService(DotDbContext db, TimeProvider time, IPasswordHas
             NormalizedEmail = User.Normalize(trimmed),
             Name = string.IsNullOrWhiteSpace(name) ? trimmed[..trimmed.IndexOf('@', StringComparison.Ordinal)] : name.Trim(),
             Role = role,
+            Kind = kind,
             CreatedAt = now,
             UpdatedAt = now,
         };
@@ -119,7 +153,7 @@ public sealed class UserService(DotDbContext db, TimeProvider time, IPasswordHas
         }
 
         db.Users.Add(user);
-        audit.Add(AuditEventTypes.UserCreated, user.Id, user.Email, user.Role.ToName());
+        audit.Add(AuditEventTypes.UserCreated, user.Id, user.Email, kind == UserKind.Service ? $"{user.Role.ToName()}, service account" : user.Role.ToName());
         try
         {
             await db.SaveChangesAsync(cancellationToken);
@@ -148,7 +182,7 @@ public sealed class UserService(DotDbContext db, TimeProvider time, IPasswordHas
     public async Task<User?> CheckPasswordAsync(string email, string password, CancellationToken cancellationToken)
     {
         var user = await FindByEmailAsync(email, cancellationToken);
-        if (user?.PasswordHash is not { } hash)
+        if (user?.PasswordHash is not { } hash || user.Kind == UserKind.Service)
         {
             _ = hasher.VerifyHashedPassword(Placeholder, PlaceholderHash(), password);
             return null;

@@ -13,23 +13,27 @@ internal static class UsersApi
             .RequireAuthorization(Policies.Admin);
 
         group.MapGet("/", ListAsync)
+            .RequireScope(Scopes.Users)
             .WithName("ListUsers")
             .WithSummary("List users")
             .WithDescription("Oldest first, paged with limit (1–200, default 50) and the next_cursor of the previous page.");
 
         group.MapPost("/", CreateAsync)
+            .RequireScope(Scopes.Users)
             .WithName("CreateUser")
-            .WithExampleBody(new CreateUserRequest("ada@example.com", "Ada Lovelace", "modeler", "correct horse battery staple"))
+            .WithExampleBody(new CreateUserRequest("ada@example.com", "Ada Lovelace", "modeler", "correct horse battery staple", "person"))
             .WithSummary("Create a user")
-            .WithDescription("email and role are required; name defaults to the email's local part; password (8–256 characters) is optional and only used by the web pages.");
+            .WithDescription("email and role are required; name defaults to the email's local part; password (8–256 characters) is optional and only used by the web pages. kind is person (default) or service: a service account (a webhook, a BI tool, a CI job) has no password, cannot sign in on the web pages, and its tokens are created by admins with POST /api/tokens user_id=<its email or id>.");
 
         group.MapPatch("/{id:guid}", UpdateAsync)
+            .RequireScope(Scopes.Users)
             .WithName("UpdateUser")
             .WithExampleBody(new UpdateUserRequest("Ada King", "admin", false, null))
             .WithSummary("Change a user's role, name, disabled flag or password")
             .WithDescription("Takes effect on the user's tokens at their next request. The last enabled admin cannot be demoted, disabled or deleted.");
 
         group.MapDelete("/{id:guid}", DeleteAsync)
+            .RequireScope(Scopes.Users)
             .WithName("DeleteUser")
             .WithSummary("Delete a user and their tokens");
 
@@ -58,12 +62,14 @@ internal static class UsersApi
         UserService.ValidateName(request.Name, errors);
         UserService.ValidatePassword(request.Password, errors);
         var role = UserService.ParseRole(request.Role, errors, required: true);
+        var kind = UserService.ParseKind(request.Kind, errors);
+        UserService.ValidateServicePassword(kind, request.Password, errors);
         if (!errors.IsEmpty)
         {
             return errors.ToProblem();
         }
 
-        var user = await users.CreateAsync(request.Email!, request.Name, role!.Value, request.Password, ct);
+        var user = await users.CreateAsync(request.Email!, request.Name, role!.Value, request.Password, kind, ct);
         return user is null
             ? Problems.Conflict("A user with that email already exists.")
             : TypedResults.Created($"/api/users/{user.Id}", user.ToDto());
@@ -103,6 +109,11 @@ internal static class UsersApi
         if (losesAdmin && !await users.AnotherActiveAdminExistsAsync(user.Id, ct))
         {
             return Problems.Conflict("This is the last enabled admin: make another admin first.");
+        }
+
+        if (request.Password is not null && user.Kind == UserKind.Service)
+        {
+            return Problems.Validation("password", "A service account has no password: it signs in with its tokens only.");
         }
 
         if (request.Name is not null)

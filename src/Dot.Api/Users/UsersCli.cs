@@ -15,22 +15,23 @@ internal static class UsersCli
     private static readonly Option<string> RoleName = CliCommands.Text("--role", "admin, modeler or user.", required: true);
     private static readonly Option<string> Name = CliCommands.Text("--name", "The display name (default: the email).");
     private static readonly Option<bool> PasswordStdin = CliCommands.Flag("--password-stdin", "Read the password from the first line of standard input.");
-    private static readonly Option<bool> Service = CliCommands.Flag("--service", "A service account, without a password (not built yet).");
+    private static readonly Option<bool> Service = CliCommands.Flag("--service", "A service account (kind=service): no password, no web sign-in; an admin gives it tokens.");
 
     public static void Register() => CliCommands.Register("users", root =>
     {
         var users = root.Group("users", "Users: add one, list them, set a password.");
         users.Verb("add", "Add a user; prints its id.", AddAsync, Email, RoleName, Name, PasswordStdin, Service);
-        users.Verb("list", "One line per user: id, email, role, disabled, has_password.", ListAsync);
+        users.Verb("list", "One line per user: id, email, role, disabled, has_password, kind.", ListAsync);
         users.Verb("set-password", "Set a user's password, read from standard input; their web sessions end.", SetPasswordAsync,
             Email, PasswordStdin);
     });
 
     private static async Task<int> AddAsync(ParseResult parse, CliContext cli, CancellationToken ct)
     {
-        if (parse.GetValue(Service))
+        var service = parse.GetValue(Service);
+        if (service && parse.GetValue(PasswordStdin))
         {
-            throw new CliUsageException("service accounts (API.md §1, kind=service) are not built yet; add a user with --role and give it a token.");
+            throw new CliUsageException("--service and --password-stdin do not go together: a service account has no password.");
         }
 
         var errors = new FieldErrors();
@@ -41,7 +42,7 @@ internal static class UsersCli
         UserService.ValidateName(name, errors);
         var password = parse.GetValue(PasswordStdin) ? await ReadPasswordAsync(cli, errors, ct) : null;
         CliCommands.ThrowIfInvalid(errors);
-        var user = await cli.Get<UserService>().CreateAsync(email, name, role!.Value, password, ct)
+        var user = await cli.Get<UserService>().CreateAsync(email, name, role!.Value, password, service ? UserKind.Service : UserKind.Person, ct)
             ?? throw new CliRefusedException($"a user with email {email} already exists.");
         await cli.Stdout.WriteLineAsync(user.Id.ToString());
         return 0;
@@ -50,14 +51,14 @@ internal static class UsersCli
     private static async Task<int> ListAsync(ParseResult parse, CliContext cli, CancellationToken ct)
     {
         var users = cli.Get<UserService>();
-        await cli.Stdout.WriteLineAsync("id\temail\trole\tdisabled\thas_password");
+        await cli.Stdout.WriteLineAsync("id\temail\trole\tdisabled\thas_password\tkind");
         (DateTime At, Guid Id)? after = null;
         while (true)
         {
             var page = await users.ListAsync(500, after, ct);
             foreach (var u in page)
             {
-                await cli.Stdout.WriteLineAsync(string.Join('\t', u.Id, u.Email, u.Role.ToName(), Bool(u.Disabled), Bool(u.PasswordHash is not null)));
+                await cli.Stdout.WriteLineAsync(string.Join('\t', u.Id, u.Email, u.Role.ToName(), Bool(u.Disabled), Bool(u.PasswordHash is not null), u.Kind.ToName()));
             }
 
             if (page.Count < 500)
@@ -82,6 +83,11 @@ internal static class UsersCli
         CliCommands.ThrowIfInvalid(errors);
         var users = cli.Get<UserService>();
         var user = await users.FindByEmailAsync(email, ct) ?? throw new CliRefusedException($"no user with email {email}.");
+        if (user.Kind == UserKind.Service)
+        {
+            throw new CliRefusedException($"{user.Email} is a service account: it has no password.");
+        }
+
         users.SetPassword(user, password);
         await users.SaveAsync(user, ct);
         await cli.Stdout.WriteLineAsync($"password set for {user.Email}");

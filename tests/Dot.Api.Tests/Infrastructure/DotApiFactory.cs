@@ -147,12 +147,20 @@ public sealed class DotApiFactory : WebApplicationFactory<Program>
     }
 
     /// <summary>A real token, minted by <see cref="TokenService"/>: the plaintext and its id.</summary>
-    public async Task<(string Token, Guid Id)> CreateTokenAsync(Guid userId, string name = "test", TimeSpan? lifetime = null)
+    public async Task<(string Token, Guid Id)> CreateTokenAsync(Guid userId, string name = "test", TimeSpan? lifetime = null,
+        IReadOnlyList<string>? scopes = null, IReadOnlyList<string>? allowedIps = null)
     {
         await using var scope = Services.CreateAsyncScope();
         var tokens = scope.ServiceProvider.GetRequiredService<TokenService>();
         DateTime? expiresAt = lifetime is { } l ? Time.GetUtcNow().UtcDateTime + l : null;
-        var (token, plaintext) = await tokens.CreateAsync(userId, userId, name, null, expiresAt, CancellationToken.None);
+        var errors = new FieldErrors();
+        var restrictions = new TokenRestrictions(TokenScopes.Parse(scopes, "scopes", errors), AllowedIps.Parse(allowedIps, "allowed_ips", errors));
+        if (!errors.IsEmpty)
+        {
+            throw new ArgumentException(errors.ToString());
+        }
+
+        var (token, plaintext) = await tokens.CreateAsync(userId, userId, name, null, expiresAt, restrictions, CancellationToken.None);
         return (plaintext, token.Id);
     }
 

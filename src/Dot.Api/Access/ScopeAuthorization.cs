@@ -1,0 +1,101 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Policy;
+
+namespace Dot.Api.Access;
+
+/// <summary>Part of every Dot policy (<see cref="Policies"/>): the caller's token has the scope the endpoint declares.</summary>
+public sealed class ScopeRequirement : IAuthorizationRequirement
+{
+    public static readonly ScopeRequirement Instance = new();
+
+    private ScopeRequirement()
+    {
+    }
+}
+
+/// <summary>
+/// The one place scopes are enforced (API.md §2): an unscoped caller (an unscoped token, a web session) passes; a scoped
+/// token passes when it holds the endpoint's <see cref="RequiredScopeMetadata"/> scope or the narrower one it allows for
+/// this request. An endpoint that declares no scope admits no scoped token at all. A refusal leaves the scope it needed
+/// in <see cref="HttpContext.Items"/> for <see cref="DotAuthorizationResultHandler"/>, which answers <c>insufficient_scope</c>
+/// only when the role was enough: the role is judged first.
+/// </summary>
+internal sealed class ScopeAuthorizationHandler : AuthorizationHandler<ScopeRequirement>
+{
+    internal static readonly object NeededKey = new();
+
+    protected override async Task HandleRequirementAsync(AuthorizationHandlerContext context, ScopeRequirement requirement)
+    {
+        if (context.User.Scopes() is not { } granted)
+        {
+            context.Succeed(requirement);
+            return;
+        }
+
+        var http = context.Resource as HttpContext;
+        if (http?.GetEndpoint()?.Metadata.GetMetadata<RequiredScopeMetadata>() is not { } required)
+        {
+            Refuse(http, Scopes.All);
+            return;
+        }
+
+        if (Scopes.Allows(granted, required.Scope))
+        {
+            context.Succeed(requirement);
+            return;
+        }
+
+        var narrow = required.Narrow is { } resolve ? await resolve(http!) : null;
+        if (narrow is not null && granted.Contains(narrow))
+        {
+            context.Succeed(requirement);
+            return;
+        }
+
+        Refuse(http, narrow ?? required.Scope);
+    }
+
+    private static void Refuse(HttpContext? http, string needed)
+    {
+        if (http is not null)
+        {
+            http.Items[NeededKey] = needed;
+        }
+    }
+}
+
+/// <summary>A refusal for want of a scope alone answers 403 <c>insufficient_scope</c>; every other answer is the framework's.</summary>
+internal sealed class DotAuthorizationResultHandler : IAuthorizationMiddlewareResultHandler
+{
+    private readonly AuthorizationMiddlewareResultHandler _default = new();
+
+    public Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
+    {
+        if (authorizeResult.Forbidden
+            && authorizeResult.AuthorizationFailure is { FailCalled: false } failure
+            && failure.FailedRequirements.Any()
+            && failure.FailedRequirements.All(r => r is ScopeRequirement)
+            && context.Items[ScopeAuthorizationHandler.NeededKey] is string needed)
+        {
+            return WriteInsufficientScopeAsync(context, needed);
+        }
+
+        return _default.HandleAsync(next, context, policy, authorizeResult);
+    }
+
+    /// <summary>403 <c>insufficient_scope</c>, with the scope the request needed in <c>required_scope</c> and in the sentence.</summary>
+    internal static Task WriteInsufficientScopeAsync(HttpContext context, string needed)
+    {
+        context.Response.StatusCode = StatusCodes.Status403Forbidden;
+        var detail = needed == Scopes.All
+            ? "Forbidden: this endpoint takes no scoped token; use a token without scopes."
+            : needed.StartsWith(Scopes.Sync + ":", StringComparison.Ordinal)
+                ? $"Forbidden: the token lacks the scope '{needed}' (or '{Scopes.Sync}') this endpoint needs."
+                : $"Forbidden: the token lacks the scope '{needed}' this endpoint needs.";
+        var problem = new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = StatusCodes.Status403Forbidden, Title = "Forbidden", Detail = detail };
+        problem.Extensions["reason"] = "insufficient_scope";
+        problem.Extensions["required_scope"] = needed;
+        var problems = context.RequestServices.GetRequiredService<IProblemDetailsService>();
+        return problems.WriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem }).AsTask();
+    }
+}

@@ -1,0 +1,153 @@
+using System.Net;
+using System.Net.Sockets;
+using Dot.Api.Infrastructure;
+
+namespace Dot.Api.Tokens;
+
+/// <summary>
+/// A token's <c>allowed_ips</c> (API.md §2): addresses and CIDR ranges, IPv4 and IPv6. A bare address is its own
+/// /32 or /128; an IPv4-mapped IPv6 entry or client (<c>::ffff:10.0.0.1</c>) is read as the IPv4 address it maps.
+/// Stored canonical (<see cref="IPNetwork.ToString"/>, sorted, unique), space-separated; null means from anywhere.
+/// </summary>
+public static class AllowedIps
+{
+    public const int MaxCount = 32;
+    public const int MaxStoredLength = 2000;
+
+    public static IReadOnlyList<string>? Parse(IReadOnlyList<string?>? requested, string field, FieldErrors errors)
+    {
+        if (requested is null)
+        {
+            return null;
+        }
+
+        if (requested.Count is 0 or > MaxCount)
+        {
+            errors.Add(field, $"{field} must list 1 to {MaxCount} addresses or CIDR ranges (leave it out for a token usable from anywhere).");
+            return null;
+        }
+
+        var set = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var raw in requested)
+        {
+            if (TryParseOne(raw, out var network))
+            {
+                set.Add(network.ToString());
+            }
+            else
+            {
+                errors.Add(field, $"'{raw}' is not an IP address or CIDR range (such as 203.0.113.7, 10.0.0.0/8 or 2001:db8::/32).");
+                return null;
+            }
+        }
+
+        return [.. set];
+    }
+
+    public static bool TryParseOne(string? raw, out IPNetwork network)
+    {
+        network = default;
+        var text = raw?.Trim();
+        if (string.IsNullOrEmpty(text) || text.Length > 64)
+        {
+            return false;
+        }
+
+        if (!text.Contains('/', StringComparison.Ordinal))
+        {
+            if (!IPAddress.TryParse(text, out var address) || text.Contains('%', StringComparison.Ordinal))
+            {
+                return false;
+            }
+
+            address = Normalize(address);
+            network = new IPNetwork(address, address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128);
+            return true;
+        }
+
+        // A range with bits set past its prefix (10.0.0.1/8) is refused: a typo is a 422, not a silent widening.
+        if (!IPNetwork.TryParse(text, out network) || text.Contains('%', StringComparison.Ordinal)
+            || !IPAddress.TryParse(text.AsSpan(0, text.IndexOf('/', StringComparison.Ordinal)), out var written)
+            || !written.Equals(network.BaseAddress))
+        {
+            return false;
+        }
+
+        if (network.BaseAddress.IsIPv4MappedToIPv6 && network.PrefixLength >= 96)
+        {
+            network = new IPNetwork(network.BaseAddress.MapToIPv4(), network.PrefixLength - 96);
+        }
+
+        return true;
+    }
+
+    public static string? ToStored(IReadOnlyList<string>? networks) => networks is null ? null : string.Join(' ', networks);
+
+    public static IReadOnlyList<string>? FromStored(string? stored)
+        => string.IsNullOrEmpty(stored) ? null : stored.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>The stored list as networks, for the handler: parsed once per cached token.</summary>
+    public static IPNetwork[]? Networks(string? stored)
+        => FromStored(stored)?.Select(s => TryParseOne(s, out var n) ? n : (IPNetwork?)null).OfType<IPNetwork>().ToArray();
+
+    /// <summary>Whether <paramref name="client"/> lies in one of <paramref name="networks"/>; an unknown address lies nowhere.</summary>
+    public static bool Contains(IPNetwork[] networks, IPAddress? client)
+    {
+        if (client is null)
+        {
+            return false;
+        }
+
+        var address = Normalize(client);
+        foreach (var network in networks)
+        {
+            if (network.Contains(address))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether every network of <paramref name="requested"/> (null: anywhere) lies inside one of <paramref name="granted"/> (null: anywhere).</summary>
+    public static bool Within(IPNetwork[]? granted, IReadOnlyList<string>? requested)
+    {
+        if (granted is null)
+        {
+            return true;
+        }
+
+        if (requested is null)
+        {
+            return false;
+        }
+
+        foreach (var text in requested)
+        {
+            if (!TryParseOne(text, out var wanted)
+                || !granted.Any(g => g.BaseAddress.AddressFamily == wanted.BaseAddress.AddressFamily
+                    && g.PrefixLength <= wanted.PrefixLength && g.Contains(wanted.BaseAddress)))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static IPAddress Normalize(IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6)
+        {
+            return address.MapToIPv4();
+        }
+
+        if (address.AddressFamily == AddressFamily.InterNetworkV6 && address.ScopeId != 0)
+        {
+            address = new IPAddress(address.GetAddressBytes());
+        }
+
+        return address;
+    }
+}

@@ -1,0 +1,100 @@
+using System.Net;
+using System.Text.Json;
+using Dot.Api.Audit;
+using Dot.Api.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Dot.Api.Tests;
+
+/// <summary>API.md §2: a token's allowed_ips, checked on the client address after the trusted forwarded headers.</summary>
+public sealed class AllowedIpsTests
+{
+    private static async Task<HttpContext> SendAsync(DotApiFactory factory, string address, string token, string? forwardedFor = null)
+    {
+        _ = factory.Server;
+        return await factory.Server.SendAsync(context =>
+        {
+            context.Request.Method = "GET";
+            context.Request.Path = "/api/auth/me";
+            context.Connection.RemoteIpAddress = IPAddress.Parse(address);
+            context.Request.Headers["API-KEY"] = token;
+            if (forwardedFor is not null)
+            {
+                context.Request.Headers["X-Forwarded-For"] = forwardedFor;
+            }
+        });
+    }
+
+    private static async Task<string?> ReasonAsync(HttpContext context)
+    {
+        return context.Response.StatusCode == 200 ? null
+            : (await JsonDocument.ParseAsync(context.Response.Body)).RootElement.GetProperty("reason").GetString();
+    }
+
+    [Theory]
+    [InlineData("203.0.113.7", "203.0.113.7", true)]
+    [InlineData("203.0.113.7", "203.0.113.8", false)]
+    [InlineData("10.0.0.0/8", "10.200.3.4", true)]
+    [InlineData("10.0.0.0/8", "11.0.0.1", false)]
+    [InlineData("10.0.0.0/8", "::ffff:10.1.2.3", true)] // an IPv4-mapped client is its IPv4 address
+    [InlineData("2001:db8::/32", "2001:db8:1::5", true)]
+    [InlineData("2001:db8::/32", "2001:db9::5", false)]
+    [InlineData("2001:db8::1", "2001:db8::1", true)]
+    [InlineData("2001:db8::1", "2001:db8::2", false)]
+    [InlineData("2001:db8::/32", "10.0.0.1", false)]
+    public async Task OnlyAllowedAddressesAuthenticate(string allowed, string client, bool admitted)
+    {
+        await using var factory = new DotApiFactory();
+        var user = await factory.CreateUserAsync("u@example.com");
+        var (token, _) = await factory.CreateTokenAsync(user.Id, allowedIps: [allowed]);
+        var response = await SendAsync(factory, client, token);
+        Assert.Equal(admitted ? 200 : 403, response.Response.StatusCode);
+        Assert.Equal(admitted ? null : "ip_not_allowed", await ReasonAsync(response));
+    }
+
+    [Fact]
+    public async Task ARefusedAddressCountsAsAFailureAndUpdatesNoLastUse()
+    {
+        await using var factory = new DotApiFactory().WithSetting("Dot:Auth:MaxFailuresPerMinute", "2");
+        var (admin, _, adminClient) = await factory.CreateCallerAsync("admin@example.com", Dot.Api.Access.Role.Admin);
+        var (token, id) = await factory.CreateTokenAsync(admin.Id, "fenced", allowedIps: ["198.51.100.0/24"]);
+
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(403, (await SendAsync(factory, "203.0.113.66", token)).Response.StatusCode);
+        }
+
+        Assert.Equal(429, (await SendAsync(factory, "203.0.113.66", token)).Response.StatusCode); // throttled like any failure
+        await factory.FlushTokenUsageAsync();
+        await factory.Services.GetRequiredService<AuthFailureAudit>().FlushAsync(CancellationToken.None);
+        var list = await (await adminClient.GetAsync("/api/tokens")).JsonAsync();
+        var row = list.GetProperty("items").EnumerateArray().Single(t => t.GetProperty("id").GetGuid() == id);
+        Assert.Equal(JsonValueKind.Null, row.GetProperty("last_used_at").ValueKind);
+        Assert.Equal(JsonValueKind.Null, row.GetProperty("last_used_ip").ValueKind);
+        var failures = await (await adminClient.GetAsync("/api/audit_events?type=auth.failed")).JsonAsync();
+        Assert.Contains(failures.GetProperty("items").EnumerateArray(), e => e.GetProperty("detail").GetString() == "ip_not_allowed");
+
+        Assert.Equal(200, (await SendAsync(factory, "198.51.100.4", token)).Response.StatusCode);
+        await factory.FlushTokenUsageAsync();
+        list = await (await adminClient.GetAsync("/api/tokens")).JsonAsync();
+        row = list.GetProperty("items").EnumerateArray().Single(t => t.GetProperty("id").GetGuid() == id);
+        Assert.Equal("198.51.100.4", row.GetProperty("last_used_ip").GetString());
+    }
+
+    [Fact]
+    public async Task AKnownProxysForwardedForIsBelievedAndASpoofedOneIsNot()
+    {
+        await using var factory = new DotApiFactory().WithSetting("Dot:ForwardedHeaders:KnownProxies", "192.0.2.1");
+        var user = await factory.CreateUserAsync("u@example.com");
+        var (token, _) = await factory.CreateTokenAsync(user.Id, allowedIps: ["203.0.113.0/24"]);
+
+        Assert.Equal(200, (await SendAsync(factory, "192.0.2.1", token, forwardedFor: "203.0.113.5")).Response.StatusCode);
+        Assert.Equal(403, (await SendAsync(factory, "192.0.2.1", token, forwardedFor: "198.51.100.5")).Response.StatusCode);
+
+        // From an unknown proxy, X-Forwarded-For is not believed: the address is the connection's.
+        var spoofed = await SendAsync(factory, "198.51.100.9", token, forwardedFor: "203.0.113.5");
+        Assert.Equal(403, spoofed.Response.StatusCode);
+        Assert.Equal("ip_not_allowed", await ReasonAsync(spoofed));
+    }
+}
