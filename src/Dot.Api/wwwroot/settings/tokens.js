@@ -145,7 +145,8 @@ function chosenScopes() {
   switch ($('token-access').value) {
     case 'webhook': return $('token-connection').value ? [$('token-connection').value] : [];
     case 'history': return ['history'];
-    case 'custom': return [...$('token-scopes').querySelectorAll('input:checked')].map((box) => box.value);
+    // profile, which every token has, is not a choice: the server adds it.
+    case 'custom': return [...$('token-scopes').querySelectorAll('input:checked:not([data-always])')].map((box) => box.value);
     default: return undefined;
   }
 }
