@@ -55,21 +55,28 @@ function userRow(user) {
   const row = element('tr');
   row.dataset.userId = user.id;
   row.dataset.email = user.email;
+  const service = user.kind === 'service';
   const email = element('span', null, user.email);
+  if (service) {
+    const mark = badge('service', 'service');
+    mark.title = 'A service account: no one signs in as it; admins manage its tokens.';
+    email.append(' ', mark);
+  }
   if (self) email.append(element('span', 'sub', '(you)'));
   row.append(
     cell(email, null, 'Email'),
     cell(user.name, null, 'Name'),
     cell(badge(user.role, `role-${user.role}`), null, 'Role'),
     cell(user.disabled ? badge('disabled', 'revoked') : badge('active', 'active'), null, 'Status'),
-    cell(user.has_password ? 'set' : 'none', user.has_password ? null : 'muted', 'Password'),
+    cell(service ? 'not used' : user.has_password ? 'set' : 'none', user.has_password ? null : 'muted', 'Password'),
   );
   const items = [
     { label: 'Copy API Token', action: (opener) => openTokenDialog(user, opener) },
     { label: 'Change role…', action: (opener) => openRoleDialog(user, opener) },
   ];
   if (!self) {
-    items.push({ label: user.has_password ? 'Change password…' : 'Set password…', action: (opener) => openPasswordDialog(user, opener) });
+    // A service account has no password: it signs in with its tokens only.
+    if (!service) items.push({ label: user.has_password ? 'Change password…' : 'Set password…', action: (opener) => openPasswordDialog(user, opener) });
     items.push(user.disabled
       ? { label: 'Enable user', action: (opener) => setDisabled(user, false, opener) }
       : { label: 'Disable user', action: (opener) => setDisabled(user, true, opener) });
@@ -143,13 +150,27 @@ $('role-form').addEventListener('submit', (event) => {
   });
 });
 
-$('add-user').addEventListener('click', () => {
+/** Whether the user dialog adds a service account (no password) or a person. */
+let addingService = false;
+
+function openUserDialog(service, opener) {
+  addingService = service;
   const form = $('user-form');
   form.reset();
   clearFormError(form);
-  openDialog($('user-dialog'), $('add-user'));
+  $('user-dialog-title').textContent = service ? 'Add service account' : 'Add user';
+  $('user-submit').textContent = service ? 'Add service account' : 'Add user';
+  $('user-email-label').textContent = service ? 'Handle (an email)' : 'Email';
+  $('user-email-hint').hidden = !service;
+  $('user-service-hint').hidden = !service;
+  $('user-password-field').hidden = service;
+  $('user-email').placeholder = service ? 'dbt-cloud@service.local' : '';
+  openDialog($('user-dialog'), opener);
   $('user-email').focus();
-});
+}
+
+$('add-user').addEventListener('click', () => openUserDialog(false, $('add-user')));
+$('add-service').addEventListener('click', () => openUserDialog(true, $('add-service')));
 
 $('user-form').addEventListener('submit', (event) => {
   event.preventDefault();
@@ -159,13 +180,17 @@ $('user-form').addEventListener('submit', (event) => {
     email: $('user-email').value.trim(),
     name: $('user-name').value.trim() || null,
     role: $('user-role').value,
-    password: $('user-password').value || null,
   };
+  if (addingService) body.kind = 'service';
+  else body.password = $('user-password').value || null;
+  const service = addingService;
   busy(form, async () => {
     try {
       await call('POST', '/api/users', body);
       $('user-dialog').close();
-      $('users-status').textContent = `${body.email} was added as ${body.role}.`;
+      $('users-status').textContent = service
+        ? `${body.email} was added as a service account (${body.role}). Create its tokens with Tokens, on its row.`
+        : `${body.email} was added as ${body.role}.`;
       await loadUsers(false);
     } catch (error) {
       if (error instanceof SessionEnded) return;
@@ -174,8 +199,8 @@ $('user-form').addEventListener('submit', (event) => {
         return;
       }
       showFormError(form, problemMessage(error), error.problem && error.problem.errors,
-        { email: 'user-email', name: 'user-name', role: 'user-role', password: 'user-password' },
-        { email: 'Email', name: 'Name', role: 'Role', password: 'Password' });
+        { email: 'user-email', name: 'user-name', role: 'user-role', password: 'user-password', kind: 'user-email' },
+        { email: service ? 'Handle' : 'Email', name: 'Name', role: 'Role', password: 'Password', kind: 'Kind' });
     }
   });
 });

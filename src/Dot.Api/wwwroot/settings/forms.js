@@ -7,6 +7,28 @@ export function clearFormError(form) {
   box.hidden = true;
   box.replaceChildren();
   for (const field of form.querySelectorAll('[aria-invalid]')) field.removeAttribute('aria-invalid');
+  for (const note of form.querySelectorAll('.field-error')) {
+    const input = note.dataset.for && $(note.dataset.for);
+    if (input) {
+      const rest = (input.getAttribute('aria-describedby') || '').split(' ').filter((id) => id && id !== note.id);
+      if (rest.length) input.setAttribute('aria-describedby', rest.join(' '));
+      else input.removeAttribute('aria-describedby');
+    }
+    note.remove();
+  }
+}
+
+let noteCount = 0;
+
+/** The field's own error line, under its input (inside its .field), which the input is then described by. */
+function noteAt(input, lines) {
+  const field = input.closest('.field');
+  if (!field || !input.id) return;
+  const note = element('p', 'field-error', lines.join(' '));
+  note.id = `field-error-${++noteCount}`;
+  note.dataset.for = input.id;
+  field.append(note);
+  input.setAttribute('aria-describedby', [input.getAttribute('aria-describedby'), note.id].filter(Boolean).join(' '));
 }
 
 /**
@@ -33,11 +55,15 @@ export function showFormError(form, message, fieldErrors, fieldMap, labels) {
   let first = null;
   if (fieldErrors) {
     for (const [field, messages] of Object.entries(fieldErrors)) {
-      lines.push(...messages.map((line) => inFormWords(field, line, labels)));
+      const words = messages.map((line) => inFormWords(field, line, labels));
+      lines.push(...words);
       const input = (fieldMap && fieldMap[field] && $(fieldMap[field])) || form.elements.namedItem(field);
       if (input && input.setAttribute) {
         input.setAttribute('aria-invalid', 'true');
-        first = first || input;
+        noteAt(input, words);
+        // A group (a fieldset of checkboxes) takes focus on its first usable box.
+        const focusable = input.tagName === 'FIELDSET' ? input.querySelector('input:not(:disabled)') : input;
+        first = first || focusable;
       }
     }
   }

@@ -11,8 +11,34 @@ import { busy, clearFormError, problemMessage, showFormError } from './forms.js'
 const SOON_MS = 7 * 24 * 3600 * 1000;
 
 /** The token form's words for the API's fields, so that its errors speak them. */
-const TOKEN_LABELS = { name: 'Name', description: 'Description', expires_in_days: 'Expiration', expires_at: 'Expiration', user_id: 'User' };
-const TOKEN_INPUTS = { name: 'token-name', description: 'token-description', expires_in_days: 'token-expiration', expires_at: 'token-date' };
+const TOKEN_LABELS = {
+  name: 'Name', description: 'Description', expires_in_days: 'Expiration', expires_at: 'Expiration', user_id: 'User',
+  scopes: 'Access', allowed_ips: 'Allowed addresses',
+};
+const TOKEN_INPUTS = {
+  name: 'token-name', description: 'token-description', expires_in_days: 'token-expiration', expires_at: 'token-date',
+  allowed_ips: 'token-allowed-ips',
+};
+
+/** The scope vocabulary (API.md §2) that Custom offers, with what each lets a token do. `profile` every token has. */
+const SCOPES = [
+  ['profile', 'read its own profile (/api/auth/me)'],
+  ['tokens', "the owner's own tokens"],
+  ['users', 'users'],
+  ['connections', 'connections and their catalogues'],
+  ['sync', 'trigger and read sync runs, of every connection'],
+  ['assets', 'external assets'],
+  ['history', 'export conversation history'],
+  ['chats', 'chats, messages and labels'],
+  ['audit', 'the audit log'],
+];
+
+const ACCESS_HINTS = {
+  full: 'Everything the owner\'s role allows, as it is now.',
+  webhook: 'For a dbt Cloud webhook or a scheduler: it can only trigger and read the syncs of one connection.',
+  history: 'Only export conversation history (GET /api/export_history), within the owner\'s role.',
+  custom: 'Only the scopes you tick, within the owner\'s role.',
+};
 
 /** The server's token policy (GET /api/tokens/policy); null when it could not be read. */
 let policy = null;
@@ -53,6 +79,109 @@ function fillExpirationChoices() {
 $('token-expiration').addEventListener('change', () => {
   $('token-date-field').hidden = $('token-expiration').value !== 'date';
 });
+
+// ---------------------------------------------------------------- access: presets, scopes, allowed addresses
+
+$('token-scopes').append(...SCOPES.map(([scope, what]) => {
+  const label = element('label', 'check');
+  const box = element('input');
+  box.type = 'checkbox';
+  box.name = 'scope';
+  box.value = scope;
+  if (scope === 'profile') {
+    box.checked = true;
+    box.disabled = true;
+    box.dataset.always = '';
+  }
+  label.append(box, ' ', element('code', null, scope), ` — ${what}`);
+  return label;
+}));
+
+function showAccess() {
+  const access = $('token-access').value;
+  $('token-connection-field').hidden = access !== 'webhook';
+  $('token-scopes-field').hidden = access !== 'custom';
+  $('token-access-hint').textContent = ACCESS_HINTS[access] || '';
+}
+
+$('token-access').addEventListener('change', showAccess);
+
+/** The access choices: the webhook preset only for admins, who alone can list (and sync) connections. */
+function fillAccessChoices() {
+  const admin = state.user && state.user.role === 'admin';
+  $('token-access').querySelector('option[value="webhook"]').hidden = !admin;
+  $('token-access').querySelector('option[value="webhook"]').disabled = !admin;
+  $('token-access').value = 'full';
+  for (const box of $('token-scopes').querySelectorAll('input')) box.checked = box.dataset.always !== undefined;
+  showAccess();
+  if (admin) loadConnections();
+}
+
+/** Fills the webhook preset's connection select from GET /api/connections, every page of it. */
+async function loadConnections() {
+  const select = $('token-connection');
+  select.replaceChildren(new Option('Loading connections…', ''));
+  select.disabled = true;
+  try {
+    const connections = [];
+    let cursor = null;
+    do {
+      const query = cursor ? `?limit=200&cursor=${encodeURIComponent(cursor)}` : '?limit=200';
+      const page = await call('GET', `/api/connections${query}`);
+      connections.push(...page.items);
+      cursor = page.next_cursor;
+    } while (cursor);
+    const options = connections.map((c) => new Option(`${c.name || c.id} (${c.type}/${c.id})`, `sync:${c.type}/${c.id}`));
+    select.replaceChildren(...(options.length ? options : [new Option('No connections yet: add one first', '')]));
+    select.disabled = !options.length;
+  } catch (error) {
+    if (error instanceof SessionEnded) return;
+    select.replaceChildren(new Option(`Could not load the connections: ${error.message}`, ''));
+  }
+}
+
+/** The scopes the form asks for: undefined for full access (the field is left out), else a list. */
+function chosenScopes() {
+  switch ($('token-access').value) {
+    case 'webhook': return $('token-connection').value ? [$('token-connection').value] : [];
+    case 'history': return ['history'];
+    // profile, which every token has, is not a choice: the server adds it.
+    case 'custom': return [...$('token-scopes').querySelectorAll('input:checked:not([data-always])')].map((box) => box.value);
+    default: return undefined;
+  }
+}
+
+/** The allowed addresses, split at commas, spaces and new lines; undefined (any address) when there are none. */
+function chosenAddresses() {
+  const list = $('token-allowed-ips').value.split(/[\s,]+/).filter(Boolean);
+  return list.length ? list : undefined;
+}
+
+/** The input a `scopes` error belongs to, for the preset that was chosen. */
+function scopesInput() {
+  switch ($('token-access').value) {
+    case 'webhook': return 'token-connection';
+    case 'custom': return 'token-scopes-field';
+    default: return 'token-access';
+  }
+}
+
+/** "full access", or the token's scopes (but profile, which every token has); "any address", or its allowed ones. */
+function access(token) {
+  const wrap = element('span', 'access');
+  const scopes = token.scopes || ['*'];
+  const full = scopes.includes('*');
+  const shown = scopes.filter((scope) => scope !== 'profile');
+  const what = element('span', 'token-scopes');
+  if (full) what.textContent = 'full access';
+  else if (!shown.length) what.textContent = 'profile only';
+  else what.append(...shown.flatMap((scope, i) => (i ? [', ', element('code', null, scope)] : [element('code', null, scope)])));
+  if (!full) what.title = `Scopes: ${scopes.join(', ')}`;
+  const ips = token.allowed_ips && token.allowed_ips.length ? token.allowed_ips : null;
+  const where = element('span', 'sub token-ips', ips ? `from ${ips.join(', ')}` : 'any address');
+  wrap.append(what, where);
+  return wrap;
+}
 
 // ---------------------------------------------------------------- token lists
 
@@ -165,6 +294,7 @@ function tokenRow(list, token, now) {
     cell(expires(token, now), null, 'Expires'),
     cell(lastUsed(token), null, 'Last used'),
     cell(status(token), null, 'Status'),
+    cell(access(token), null, 'Access'),
   );
   const actions = element('td', 'actions');
   const buttons = element('div', 'row-actions');
@@ -292,9 +422,10 @@ export function openTokenDialog(owner, opener) {
   form.reset();
   clearFormError(form);
   fillExpirationChoices();
+  fillAccessChoices();
   $('token-dialog-title').textContent = owner ? 'Copy API Token' : 'Create New Token';
   $('token-dialog-owner').textContent = owner
-    ? `A new token for ${owner.email}: it acts with their role. It is copied to your clipboard when it is made.`
+    ? `A new token for ${owner.email}${owner.kind === 'service' ? ' (a service account)' : ''}: it acts with their role, within the access you choose. It is copied to your clipboard when it is made.`
     : '';
   $('token-dialog-owner').hidden = !owner;
   $('token-submit').textContent = owner ? 'Create and copy' : 'Create token';
@@ -320,8 +451,19 @@ $('token-form').addEventListener('submit', (event) => {
   const expiration = $('token-expiration').value;
   const body = { name, description: description || null };
   if (owner) body.user_id = owner.id;
+  const scopes = chosenScopes();
+  if (scopes) body.scopes = scopes;
+  const allowedIps = chosenAddresses();
+  if (allowedIps) body.allowed_ips = allowedIps;
+  const inputs = { ...TOKEN_INPUTS, scopes: scopesInput() };
   if (!name) {
     showFormError(form, null, { name: ['Give the token a name, such as "dbt webhook" or "CI".'] }, TOKEN_INPUTS);
+    return;
+  }
+  if (scopes && !scopes.length) {
+    showFormError(form, null, { scopes: [$('token-access').value === 'webhook'
+      ? 'Pick the connection the webhook syncs (add one first if there is none).'
+      : 'Tick at least one scope.'] }, inputs, TOKEN_LABELS);
     return;
   }
   if (expiration === 'date') {
@@ -352,7 +494,7 @@ $('token-form').addEventListener('submit', (event) => {
         showFormError(form, null, { name: [`${who} an active token named "${name}". Choose another name, or revoke or rotate that token.`] }, TOKEN_INPUTS);
         return;
       }
-      showFormError(form, problemMessage(error), error.problem && error.problem.errors, TOKEN_INPUTS, TOKEN_LABELS);
+      showFormError(form, problemMessage(error), error.problem && error.problem.errors, inputs, TOKEN_LABELS);
     }
   });
 });
@@ -363,15 +505,20 @@ $('token-form').addEventListener('submit', (event) => {
 export function openUserTokens(user, opener) {
   userTokens.owner = user;
   $('user-tokens-title').textContent = `Tokens of ${user.email}`;
+  $('user-tokens-create').setAttribute('aria-label', `Create a token for ${user.email}`);
   openDialog($('user-tokens-dialog'), opener, $('users-title'));
   $('user-tokens-title').focus();
   return userTokens.load(true);
 }
 
+$('user-tokens-create').addEventListener('click', () => {
+  if (userTokens.owner) openTokenDialog(userTokens.owner, $('user-tokens-create'));
+});
+
 // ---------------------------------------------------------------- the secret, shown once
 
 export function showSecret(created, owner, opener, { note, copying } = {}) {
-  $('secret-title').textContent = owner ? `New token for ${owner.name}` : 'Your new token';
+  $('secret-title').textContent = owner ? `New token for ${owner.name || owner.email}` : 'Your new token';
   const expires = created.expires_at ? `It expires ${dateTimeFormat.format(new Date(created.expires_at))}.` : 'It never expires.';
   const about = owner ? `"${created.name}" for ${owner.email}: it acts with their role.` : `"${created.name}".`;
   $('secret-owner').textContent = note ? `${note} ${expires}` : `${about} ${expires}`;
