@@ -76,6 +76,19 @@ internal sealed partial class ErrorHandler(IProblemDetailsService problems, ILog
                 };
             }
 
+            if (json.Message.StartsWith(Json.NulMessage, StringComparison.Ordinal))
+            {
+                var name = field ?? "body";
+                return new HttpValidationProblemDetails(new Dictionary<string, string[]>
+                {
+                    [name] = [$"{name} contains a NUL character (\\u0000), which no field accepts."],
+                })
+                {
+                    Status = StatusCodes.Status422UnprocessableEntity,
+                    Title = "One or more fields are invalid.",
+                };
+            }
+
             if (json.Message.Contains("could not be converted", StringComparison.Ordinal) && field is not null)
             {
                 return new HttpValidationProblemDetails(new Dictionary<string, string[]>

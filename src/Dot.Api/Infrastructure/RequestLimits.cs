@@ -30,6 +30,13 @@ internal sealed class RequestLimitsMiddleware(RequestDelegate next, IOptions<Req
                 $"The query string may be at most {_limits.MaxQueryStringLength} characters.");
         }
 
+        // A NUL character can only arrive percent-encoded; no parameter accepts one (PostgreSQL cannot even compare it).
+        if (context.Request.QueryString.Value is { } encoded && encoded.Contains("%00", StringComparison.Ordinal))
+        {
+            return RefuseAsync(context, StatusCodes.Status400BadRequest, "The query string contains a NUL character.",
+                "A parameter's value holds %00, which no parameter accepts.");
+        }
+
         if (context.Request.ContentLength > _limits.MaxRequestBodyBytes)
         {
             return RefuseAsync(context, StatusCodes.Status413PayloadTooLarge, "Request body too large.",
