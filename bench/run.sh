@@ -2,7 +2,8 @@
 # The authentication benchmark, in one command:  bench/run.sh
 #
 # Builds Release, starts the real server (bench/Dot.Api.BenchHost: the product as shipped plus the
-# /bench routes) on loopback with throttling off and logging at Warning, drives it with wrk, and
+# /bench routes) and a bare comparator (bench/Dot.Api.Bare: CreateSlimBuilder and one MapGet answering the same JSON,
+# no product code) on loopback with throttling off and logging at Warning, drives them with wrk, and
 # prints ONE table of medians over interleaved rounds, then the miss path at 1,000 vs 1,000,000
 # tokens in the database and the server's peak RSS. See docs/benchmark.md.
 #
@@ -66,14 +67,18 @@ fi
 # --- build -----------------------------------------------------------------------------------------
 log "== building Release"
 dotnet build bench/Dot.Api.BenchHost -c Release -nologo -v q -clp:ErrorsOnly >&2
+dotnet build bench/Dot.Api.Bare -c Release -nologo -v q -clp:ErrorsOnly >&2
 HOST_DLL=$REPO/bench/Dot.Api.BenchHost/bin/Release/net10.0/Dot.Api.BenchHost.dll
+BARE_DLL=$REPO/bench/Dot.Api.Bare/bin/Release/net10.0/Dot.Api.Bare.dll
 LUA=$REPO/bench/wrk/bench.lua
 
 # --- run directory, database, tokens ---------------------------------------------------------------
 RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/dot-bench.XXXXXX")
 SERVER_PID=""
+BARE_PID=""
 PG_STOP=""
 cleanup() {
+  if [ -n "$BARE_PID" ]; then kill -TERM "$BARE_PID" 2>/dev/null || true; wait "$BARE_PID" 2>/dev/null || true; fi
   if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
     kill -TERM "$SERVER_PID" 2>/dev/null || true
     wait "$SERVER_PID" 2>/dev/null || true
@@ -111,6 +116,15 @@ for _ in $(seq 1 120); do
 done
 curl -fs -o /dev/null "$BASE/healthz/live" || { cat server.log >&2; die "the server did not answer within 60 s"; }
 
+# The bare comparator: no product code, the same JSON as /api/auth/me, pinned where the server is (one of the two
+# servers is idle at any time: the rows are measured one after another).
+BARE_PORT=$((PORT + 1)); for _ in $(seq 1 20); do port_free "$BARE_PORT" && break; BARE_PORT=$((BARE_PORT + 1)); done
+BARE=http://127.0.0.1:$BARE_PORT
+"${PIN_SERVER[@]}" dotnet "$BARE_DLL" --urls "$BARE" >bare.log 2>&1 &
+BARE_PID=$!
+for _ in $(seq 1 60); do curl -fs -o /dev/null "$BARE/me" && break; sleep 0.5; done
+curl -fs -o /dev/null "$BARE/me" || { cat bare.log >&2; die "the bare comparator did not answer"; }
+
 # The /bench routes answering proves the hosting startup loaded; its settings must be in force.
 STATS=$(curl -fs "$BASE/bench/stats") || die "GET /bench/stats failed: the bench hosting startup did not load"
 [[ $STATS == *'"throttle_enabled":false'* ]] || die "throttling is on: $STATS"
@@ -121,8 +135,10 @@ USER_Q="user_id=${EMAIL/@/%40}"
 
 # --- rows ------------------------------------------------------------------------------------------
 # name | path | header (static) | tokens file | header for the file | expected status
-ROWS=(anon hit query jwt unknown malformed)
-declare -A LABEL PATH_OF HEADER FILE FILE_HEADER STATUS
+ROWS=(bare anon hit query jwt unknown malformed)
+declare -A LABEL PATH_OF HEADER FILE FILE_HEADER STATUS BASE_OF STATS_OF
+LABEL[bare]="bare minimal API";         PATH_OF[bare]="/me";                                      STATUS[bare]=200
+BASE_OF[bare]=$BARE;                    STATS_OF[bare]=$BARE/stats
 LABEL[anon]="anonymous baseline";       PATH_OF[anon]="/bench/anonymous";                         STATUS[anon]=200
 LABEL[hit]="API-KEY (cache hit)";       PATH_OF[hit]="/api/auth/me";                              STATUS[hit]=200
 HEADER[hit]="API-KEY: $TOKEN"
@@ -140,7 +156,7 @@ probe() {
   if [ -n "${HEADER[$row]:-}" ]; then args=(-H "${HEADER[$row]}"); fi
   if [ -n "${FILE[$row]:-}" ]; then args=(-H "${FILE_HEADER[$row]}: $(head -n 1 "${FILE[$row]}")"); fi
   local code
-  code=$(curl -s -o "probe-$row.json" -w '%{http_code}' "${args[@]}" "$BASE${PATH_OF[$row]}")
+  code=$(curl -s -o "probe-$row.json" -w '%{http_code}' "${args[@]}" "${BASE_OF[$row]:-$BASE}${PATH_OF[$row]}")
   [ "$code" = "${STATUS[$row]}" ] || die "${LABEL[$row]}: GET ${PATH_OF[$row]%%\?*} answered $code, expected ${STATUS[$row]}: $(cat "probe-$row.json")"
 }
 
@@ -148,10 +164,10 @@ probe() {
 measure() {
   local row=$1 secs=$2 args=() before after out line
   if [ -n "${HEADER[$row]:-}" ]; then args+=(-H "${HEADER[$row]}"); fi
-  before=$(allocated)
+  before=$(allocated "${STATS_OF[$row]:-}")
   out=$("${PIN_WRK[@]}" wrk -t1 -c"$CONNECTIONS" -d"${secs}s" --timeout 5s -s "$LUA" "${args[@]}" \
-    "$BASE${PATH_OF[$row]}" -- "${FILE[$row]:-}" "${FILE_HEADER[$row]:-}" 2>&1) || die "wrk failed: $out"
-  after=$(allocated)
+    "${BASE_OF[$row]:-$BASE}${PATH_OF[$row]}" -- "${FILE[$row]:-}" "${FILE_HEADER[$row]:-}" 2>&1) || die "wrk failed: $out"
+  after=$(allocated "${STATS_OF[$row]:-}")
   line=$(grep '^WRK_RESULT' <<<"$out") || die "wrk printed no result: $out"
   field() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" <<<"$line"; }
   REQUESTS=$(field requests)
@@ -164,7 +180,7 @@ measure() {
   ALLOC_PER_REQ=$(awk -v a="$before" -v b="$after" -v r="$REQUESTS" 'BEGIN { printf "%.0f", (r > 0 ? (b - a) / r : 0) }')
 }
 
-allocated() { curl -fs "$BASE/bench/stats" | sed -n 's/.*"allocated_bytes":\([0-9]*\).*/\1/p'; }
+allocated() { curl -fs "${1:-$BASE/bench/stats}" | sed -n 's/.*"allocated_bytes":\([0-9]*\).*/\1/p'; }
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 peak_rss_mb() { awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status"; }
 
@@ -340,15 +356,16 @@ echo
 echo "Dot API authentication benchmark: medians of $ROUNDS interleaved rounds x ${MEASURE_SECONDS} s, wrk -t1 -c$CONNECTIONS, $PINNING"
 echo "($(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?'))"
 echo
-printf '| %-22s | %-36s | %9s | %7s | %7s | %7s | %7s | %-6s |\n' row route "req/s" "p50 ms" "p99 ms" "x anon" "B/req" status
-echo "|------------------------|--------------------------------------|----------:|--------:|--------:|--------:|--------:|--------|"
+bare=${M_RPS[bare]}
+printf '| %-22s | %-36s | %9s | %7s | %7s | %7s | %7s | %7s | %-6s |\n' row route "req/s" "p50 ms" "p99 ms" "x bare" "x anon" "B/req" status
+echo "|------------------------|--------------------------------------|----------:|--------:|--------:|--------:|--------:|--------:|--------|"
 for row in "${ROWS[@]}"; do
   route=${PATH_OF[$row]%%\?*}
   [ "$row" = query ] && route="$route?user_id&api_token"
   status=${STATUS[$row]}
   [ "${BAD_OF[$row]}" = 0 ] || status="$status!${BAD_OF[$row]}"
-  printf '| %-22s | %-36s | %9.0f | %7s | %7s | %7s | %7s | %-6s |\n' "${LABEL[$row]}" "$route" "${M_RPS[$row]}" \
-    "$(ms "${M_P50[$row]}")" "$(ms "${M_P99[$row]}")" "$(ratio "${M_RPS[$row]}" "$anon")" "${M_ALLOC[$row]}" "$status"
+  printf '| %-22s | %-36s | %9.0f | %7s | %7s | %7s | %7s | %7s | %-6s |\n' "${LABEL[$row]}" "$route" "${M_RPS[$row]}" \
+    "$(ms "${M_P50[$row]}")" "$(ms "${M_P99[$row]}")" "$(ratio "${M_RPS[$row]}" "$bare")" "$(ratio "${M_RPS[$row]}" "$anon")" "${M_ALLOC[$row]}" "$status"
 done
 echo
 miss_ratio=$(ratio "$M_BIG" "${M_RPS[unknown]}")
