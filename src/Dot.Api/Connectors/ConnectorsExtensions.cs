@@ -8,6 +8,13 @@ namespace Dot.Api.Connectors;
 public static class ConnectorsExtensions
 {
     /// <summary>
+    /// The one HTTP client every HTTP connector uses (<c>IHttpClientFactory.CreateClient(HttpClientName)</c>): it connects
+    /// only to addresses <see cref="ConnectorNetwork"/> has checked, follows no redirect, uses no proxy and logs nothing.
+    /// Its timeout is infinite: each connector sets its own deadline with a cancellation token.
+    /// </summary>
+    public const string HttpClientName = "dot-connectors";
+
+    /// <summary>
     /// The connectors this server has: <c>postgres</c> and <c>dbt</c>, and their settings (<c>Dot:Connectors</c>, checked
     /// at start). Runs of other types fail, saying there is none.
     /// </summary>
@@ -23,10 +30,10 @@ public static class ConnectorsExtensions
         services.AddSingleton<ISyncConnector, PostgresConnector>();
         services.AddSingleton<ISyncConnector, DbtConnector>();
 
-        // No logging handlers: they would write the manifest URL, and at Trace the request headers, to the logs.
+        // No logging handlers: they would write request URLs (a dbt manifest's), and at Trace the request headers, to the logs.
         // No redirects (a 3xx fails the run) and no proxy: every connection is made here, to an address
         // ConnectorNetwork has checked (a proxy would resolve and connect where this server cannot see).
-        services.AddHttpClient(DbtConnector.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+        services.AddHttpClient(HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
             {
                 AllowAutoRedirect = false,

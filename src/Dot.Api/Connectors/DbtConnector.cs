@@ -22,7 +22,6 @@ internal sealed partial class DbtConnector(IHttpClientFactory httpClients, IOpti
     public const string ManifestPathDisabled = "manifest_path reads a file on the server, which this server does not allow: set "
         + ConnectorOptions.Section + ":AllowManifestPath to true to enable it, or give manifest_url, or account_id and job_id.";
 
-    public const string HttpClientName = "dbt-manifest";
     public const int DefaultTimeoutSeconds = 120;
     public const string DefaultCloudUrl = "https://cloud.getdbt.com";
 
@@ -128,7 +127,7 @@ internal sealed partial class DbtConnector(IHttpClientFactory httpClients, IOpti
         }
 
         var where = Describe(url);
-        var client = httpClients.CreateClient(HttpClientName);
+        var client = httpClients.CreateClient(ConnectorsExtensions.HttpClientName);
         HttpResponseMessage response;
         try
         {
