@@ -65,8 +65,7 @@ app.UseStatusCodePages();
 app.UseRequestLimits();
 app.UseDotSwagger();
 app.UseSettingsPageAssets();
-app.UseAuthenticationThrottle();
-app.UseAuthentication();
+app.UseDotAuthentication();
 app.UseSessionAntiforgery();
 app.UseAuthorization();
 

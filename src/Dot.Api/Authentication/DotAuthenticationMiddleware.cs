@@ -101,5 +101,13 @@ public static class ThrottleExtensions
 
     /// <summary>The throttle and authentication (<see cref="DotAuthenticationMiddleware"/>): use it where <c>UseAuthentication</c> would go.</summary>
     public static IApplicationBuilder UseDotAuthentication(this IApplicationBuilder app)
-        => app.UseMiddleware<DotAuthenticationMiddleware>();
+    {
+        // What UseAuthentication sets: without it, WebApplication adds AuthenticationMiddleware itself, first in the
+        // pipeline, and every request would be authenticated twice (once before the throttle).
+        app.Properties[AuthenticationMiddlewareSetKey] = true;
+        return app.UseMiddleware<DotAuthenticationMiddleware>();
+    }
+
+    /// <summary>The key of <c>IApplicationBuilder.Properties</c> that <c>UseAuthentication</c> sets and WebApplication reads.</summary>
+    internal const string AuthenticationMiddlewareSetKey = "__AuthenticationMiddlewareSet";
 }

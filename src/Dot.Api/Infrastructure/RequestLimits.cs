@@ -43,7 +43,11 @@ internal sealed class RequestLimitsMiddleware(RequestDelegate next, IOptions<Req
                 $"The request body may be at most {_limits.MaxRequestBodyBytes} bytes.");
         }
 
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
+        // Only where a body may follow (a length, or chunked): Kestrel has the same limit already; the feature is for
+        // servers that do not (the tests' in-memory server).
+        var mayHaveBody = context.Request.ContentLength is > 0
+            || (context.Request.ContentLength is null && context.Request.Headers.ContainsKey(Microsoft.Net.Http.Headers.HeaderNames.TransferEncoding));
+        if (mayHaveBody && context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
         {
             feature.MaxRequestBodySize = _limits.MaxRequestBodyBytes;
         }

@@ -64,14 +64,15 @@ public static class SessionExtensions
     /// with neither goes to the API-token scheme, whose 401 says which credential is missing.
     /// </summary>
     internal static string SelectScheme(HttpContext context)
-    {
-        if (ApiTokenCredential.Read(context).IsPresent)
-        {
-            return ApiTokenDefaults.AuthenticationScheme;
-        }
+        => PresentedScheme(context.Request, ApiTokenCredential.Read(context)) ?? ApiTokenDefaults.AuthenticationScheme;
 
-        return context.Request.Cookies.ContainsKey(SessionDefaults.CookieName)
-            ? SessionDefaults.AuthenticationScheme
-            : ApiTokenDefaults.AuthenticationScheme;
-    }
+    /// <summary>
+    /// The scheme of the credential the request presents: the API-token scheme for a token (<paramref name="credential"/>),
+    /// else the cookie scheme for a session cookie; null for neither. The one place that decides it, for the default
+    /// scheme (<see cref="SelectScheme"/>) and for <see cref="Authentication.DotAuthenticationMiddleware"/>.
+    /// </summary>
+    internal static string? PresentedScheme(HttpRequest request, ApiTokenCredential credential)
+        => credential.IsPresent ? ApiTokenDefaults.AuthenticationScheme
+            : request.Cookies.ContainsKey(SessionDefaults.CookieName) ? SessionDefaults.AuthenticationScheme
+            : null;
 }

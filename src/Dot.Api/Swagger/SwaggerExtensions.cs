@@ -81,23 +81,27 @@ internal static class SwaggerExtensions
     /// <summary><c>Dot:Swagger:Enabled</c>, true unless set false.</summary>
     public static bool IsEnabled(IConfiguration configuration) => configuration.GetValue("Dot:Swagger:Enabled", true);
 
+    /// <summary>
+    /// The document and Swagger UI, in a branch that only requests under <c>/swagger</c> enter: the two Swashbuckle
+    /// middlewares match paths (one with a regular expression) and Swagger UI's static files look a file up, which no
+    /// other request needs to pay for.
+    /// </summary>
     public static WebApplication UseDotSwagger(this WebApplication app)
     {
         if (IsEnabled(app.Configuration))
         {
-            app.Use((context, next) =>
+            app.UseWhen(context => context.Request.Path.StartsWithSegments("/swagger", StringComparison.OrdinalIgnoreCase), swagger =>
             {
-                if (context.Request.Path.StartsWithSegments("/swagger", StringComparison.OrdinalIgnoreCase))
+                swagger.Use((context, next) =>
                 {
                     AddSecurityHeaders(context.Response);
-                }
+                    return next(context);
+                });
+                swagger.UseSwagger();
 
-                return next(context);
+                // No EnablePersistAuthorization: Swagger UI would keep the token in localStorage (API.md §8).
+                swagger.UseSwaggerUI(o => o.SwaggerEndpoint("/swagger/v1/swagger.json", "Dot API v1"));
             });
-            app.UseSwagger();
-
-            // No EnablePersistAuthorization: Swagger UI would keep the token in localStorage (API.md §8).
-            app.UseSwaggerUI(o => o.SwaggerEndpoint("/swagger/v1/swagger.json", "Dot API v1"));
         }
 
         return app;

@@ -15,15 +15,23 @@ internal static class SettingsPage
     public const string ContentSecurityPolicy =
         "default-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
-    /// <summary>Serves <c>/settings/*.js|css</c> (before authentication: they are public) with the page's headers.</summary>
+    /// <summary>
+    /// Serves <c>wwwroot</c>'s files (<c>/settings/*.js|css</c>, <c>/favicon.svg</c>; before authentication: they are
+    /// public) with the page's headers, in a branch only a request for a file name enters (a last segment with a dot):
+    /// no API route has one, so an API request does not look for a file.
+    /// </summary>
     public static WebApplication UseSettingsPageAssets(this WebApplication app)
     {
-        app.UseStaticFiles(new StaticFileOptions
+        app.UseWhen(context => NamesAFile(context.Request.Path), files => files.UseStaticFiles(new StaticFileOptions
         {
             OnPrepareResponse = c => AddSecurityHeaders(c.Context.Response),
-        });
+        }));
         return app;
     }
+
+    /// <summary>Whether the path's last segment has an extension (<c>/settings/users.js</c>, not <c>/api/auth/me</c>).</summary>
+    internal static bool NamesAFile(PathString path)
+        => path.Value is { } value && value.AsSpan(value.LastIndexOf('/') + 1).Contains('.');
 
     /// <summary>The page, and <c>GET /</c> sending a newcomer's browser to it (302).</summary>
     public static RouteHandlerBuilder MapSettingsPage(this IEndpointRouteBuilder routes)
