@@ -4,6 +4,13 @@ using System.Text.Json.Serialization;
 // CreateSlimBuilder and one MapGet: Kestrel, routing and System.Text.Json, nothing of the product. The body has the
 // fields and the snake_case names of /api/auth/me's answer. /stats reports the allocation counter, as the bench host's
 // /bench/stats does, so that run.sh prints bytes per request for this row too.
+// `hello`: print and exit, the floor under any .NET command's time (bench/run.sh times it beside the CLI's).
+if (args is ["hello"])
+{
+    Console.WriteLine("hello");
+    return;
+}
+
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.Logging.ClearProviders();
 builder.Services.ConfigureHttpJsonOptions(o =>
