@@ -201,6 +201,8 @@ internal sealed partial class DatabricksConnector(IHttpClientFactory httpClients
                     parameters.Add(("max_results", "0")); // the paginated form, with the server's page length
                 }
 
+                parameters.Add(("include_browse", "true")); // what the principal may only BROWSE (metadata) too
+
                 if (pageToken is not null)
                 {
                     parameters.Add(("page_token", pageToken));

@@ -19,8 +19,8 @@ internal sealed partial class LookerConnector(IHttpClientFactory httpClients, IL
 {
     public const int DefaultTimeoutSeconds = 120;
 
-    /// <summary>Items per page of the listings that take limit and offset.</summary>
-    public const int PageSize = 100;
+    /// <summary>Items per page of the listings that take limit and offset (the setting page_size, 1–1000).</summary>
+    public const int DefaultPageSize = 100;
 
     private const int MaxPages = 100_000;
 
@@ -49,11 +49,12 @@ internal sealed partial class LookerConnector(IHttpClientFactory httpClients, IL
         }
 
         var timeout = settings.Integer("timeout_seconds", DefaultTimeoutSeconds, 1, 3600);
+        var pageSize = settings.Integer("page_size", DefaultPageSize, 1, 1000);
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(timeout));
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, deadline.Token);
         var where = ConnectorHttp.Describe(baseUrl);
         Log.Reading(logger, job.SyncId, job.Secrets.Scrub(where));
-        var api = new Api(httpClients.CreateClient(ConnectorsExtensions.HttpClientName), baseUrl);
+        var api = new Api(httpClients.CreateClient(ConnectorsExtensions.HttpClientName), baseUrl, pageSize);
         try
         {
             await api.LoginAsync(clientId, clientSecret, linked.Token);
@@ -236,7 +237,7 @@ internal sealed partial class LookerConnector(IHttpClientFactory httpClients, IL
     private static string? Clip(string? text, int max) => text is null || text.Length <= max ? text : text[..(max - 1)] + "…";
 
     /// <summary>The Looker API 4.0: login, the paged listings, one explore, logout; errors as status and the body's <c>message</c>.</summary>
-    private sealed class Api(HttpClient client, Uri baseUrl)
+    private sealed class Api(HttpClient client, Uri baseUrl, int pageSize)
     {
         private string? _token;
 
@@ -295,8 +296,8 @@ internal sealed partial class LookerConnector(IHttpClientFactory httpClients, IL
         {
             for (var page = 0; page < MaxPages; page++)
             {
-                var offset = (page * PageSize).ToString(CultureInfo.InvariantCulture);
-                using var answer = await GetAsync(path, [("fields", fields), ("limit", PageSize.ToString(CultureInfo.InvariantCulture)), ("offset", offset)], ct);
+                var offset = ((long)page * pageSize).ToString(CultureInfo.InvariantCulture);
+                using var answer = await GetAsync(path, [("fields", fields), ("limit", pageSize.ToString(CultureInfo.InvariantCulture)), ("offset", offset)], ct);
                 if (answer is null || answer.RootElement.ValueKind != JsonValueKind.Array)
                 {
                     throw new SyncFailedException($"{Root}/{path} answered something other than a JSON array");
@@ -309,7 +310,7 @@ internal sealed partial class LookerConnector(IHttpClientFactory httpClients, IL
                     yield return item.Clone();
                 }
 
-                if (count < PageSize)
+                if (count < pageSize)
                 {
                     yield break;
                 }
