@@ -109,7 +109,7 @@ public sealed class LookerConnectorTests
 
         // The wire: login with a form body, then "Authorization: token …" (the token the fake issued), pages of 2, logout.
         Assert.Equal("POST /api/4.0/login", fake.Requests.First());
-        Assert.Contains("GET /api/4.0/dashboards/search?fields=id%2Ctitle%2Cdescription%2Cfolder%28name%29%2Cview_count%2Clast_accessed_at&limit=2&offset=2",
+        Assert.Contains("GET /api/4.0/dashboards/search?deleted=false&fields=id%2Ctitle%2Cdescription%2Cfolder%28name%29%2Cview_count%2Clast_accessed_at&limit=2&offset=2",
             fake.Requests);
         Assert.Contains("GET /api/4.0/lookml_models?fields=name%2Clabel%2Cproject_name%2Cexplores%28name%2Chidden%29&limit=2&offset=2", fake.Requests);
         Assert.Equal("DELETE /api/4.0/logout", fake.Requests.Last());

@@ -150,7 +150,7 @@ internal sealed partial class LookerConnector(IHttpClientFactory httpClients, IL
     }
 
     /// <summary>
-    /// Dashboards (GET /dashboards/search) and Looks (GET /looks/search), paged, as external assets with the ids
+    /// Dashboards (GET /dashboards/search) and Looks (GET /looks/search) not in the trash (deleted=false), paged, as external assets with the ids
     /// <c>looker/{connection}/dashboards/{id}</c> and <c>looker/{connection}/looks/{id}</c>, each checked as the import
     /// endpoint checks a client's (<see cref="AssetService.Validate"/>).
     /// </summary>
@@ -161,7 +161,7 @@ internal sealed partial class LookerConnector(IHttpClientFactory httpClients, IL
         foreach (var (resource, subtype) in ((string, string)[])[("dashboards", "dashboard"), ("looks", "look")])
         {
             var seen = new HashSet<string>(StringComparer.Ordinal);
-            await foreach (var item in api.PagesAsync($"{resource}/search", ContentFields, ct))
+            await foreach (var item in api.PagesAsync($"{resource}/search", ContentFields, ct, ("deleted", "false")))
             {
                 var id = item.TryGetProperty("id", out var raw) && raw.ValueKind is JsonValueKind.String or JsonValueKind.Number
                     ? raw.ValueKind == JsonValueKind.String ? raw.GetString() : raw.GetRawText()
@@ -292,12 +292,12 @@ internal sealed partial class LookerConnector(IHttpClientFactory httpClients, IL
 
         /// <summary>Every item of a listing that pages with limit and offset: the next page until one is shorter than the limit.</summary>
         public async IAsyncEnumerable<JsonElement> PagesAsync(string path, string fields,
-            [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+            [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct, params (string Name, string Value)[] filters)
         {
             for (var page = 0; page < MaxPages; page++)
             {
                 var offset = ((long)page * pageSize).ToString(CultureInfo.InvariantCulture);
-                using var answer = await GetAsync(path, [("fields", fields), ("limit", pageSize.ToString(CultureInfo.InvariantCulture)), ("offset", offset)], ct);
+                using var answer = await GetAsync(path, [.. filters, ("fields", fields), ("limit", pageSize.ToString(CultureInfo.InvariantCulture)), ("offset", offset)], ct);
                 if (answer is null || answer.RootElement.ValueKind != JsonValueKind.Array)
                 {
                     throw new SyncFailedException($"{Root}/{path} answered something other than a JSON array");

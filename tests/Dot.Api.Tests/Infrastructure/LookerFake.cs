@@ -172,7 +172,11 @@ public sealed class LookerFake(string clientId, string clientSecret) : IAsyncDis
             return;
         }
 
-        var page = new JsonArray([.. all.Skip(offset).Take(limit).Select(i => i!.DeepClone())]);
+        // search_dashboards and search_looks filter on the soft-deleted flag when asked (deleted=false: not in the trash).
+        var items = query.TryGetValue("deleted", out var deleted) && bool.TryParse(deleted, out var wanted)
+            ? all.Where(i => ((bool?)i!["deleted"] ?? false) == wanted)
+            : all;
+        var page = new JsonArray([.. items.Skip(offset).Take(limit).Select(i => i!.DeepClone())]);
         context.Response.ContentType = "application/json";
         await context.Response.WriteAsync(page.ToJsonString());
     }
