@@ -284,7 +284,7 @@ internal sealed partial class LookerConnector(IHttpClientFactory httpClients, IL
                 (status, message) => $"{where} answered {status}{Quote(message)}" + status switch
                 {
                     401 => ": the access token from login was refused; check the setting client_id and the secret client_secret",
-                    403 => ": the API key's user lacks a permission (see_lookml_dashboards, access_data and see_lookml for models and explores; see_user_dashboards and see_looks for content)",
+                    403 => ": the API key's user lacks a permission (access_data on the model for models and explores; see_user_dashboards and see_looks for content)",
                     _ => "",
                 },
                 ct);
