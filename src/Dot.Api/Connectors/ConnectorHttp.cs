@@ -144,7 +144,7 @@ internal static class ConnectorHttp
     }
 
     /// <summary>A URL as errors and logs show it: scheme, host, port and path (never user info or query).</summary>
-    public static string Describe(Uri url) => DbtConnector.Describe(url);
+    public static string Describe(Uri url) => url.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
 
     private static async Task<JsonDocument?> ReadJsonAsync(HttpResponseMessage response, CancellationToken ct)
     {

@@ -278,7 +278,7 @@ internal sealed partial class DbtConnector(IHttpClientFactory httpClients, IOpti
             : throw new SyncFailedException("the dbt setting manifest_url must be an absolute http or https URL.");
 
     /// <summary>The URL without its user info and query, which may carry credentials (scheme, host, port and path only).</summary>
-    internal static string Describe(Uri url) => url.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
+    internal static string Describe(Uri url) => ConnectorHttp.Describe(url);
 
     private static partial class Log
     {
