@@ -164,6 +164,37 @@ public sealed class DatabricksConnectorTests
     }
 
     [Fact]
+    public async Task RedirectIsNotFollowed()
+    {
+        await using var fake = await new DatabricksFake(Pat) { RedirectTo = "http://127.0.0.1:9/elsewhere" }.StartAsync();
+        var (factory, admin) = await StartAsync();
+        await using var _ = factory;
+        await admin.CreateConnectionAsync("databricks", "lakehouse", new { host = fake.BaseAddress.ToString() }, new { token = Pat });
+
+        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("databricks", "lakehouse"));
+
+        Assert.Equal($"{fake.BaseAddress}api/2.1/unity-catalog/catalogs redirects (answered 302): this server does not follow redirects; "
+            + "configure the final URL in the connection", run.Str("error"));
+        Assert.Single(fake.Requests);
+    }
+
+    /// <summary>An answer that is not Databricks' error object (a proxy's HTML page) is reported by its status alone.</summary>
+    [Fact]
+    public async Task ErrorBodyThatIsNotTheVendorsIsNotQuoted()
+    {
+        const string marker = "Proxy-Marker-5a6b7c";
+        await using var fake = await new DatabricksFake(Pat) { HtmlErrorMarker = marker }.StartAsync();
+        var (factory, admin) = await StartAsync();
+        await using var _ = factory;
+        await admin.CreateConnectionAsync("databricks", "lakehouse", new { host = fake.BaseAddress.ToString() }, new { token = Pat });
+
+        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("databricks", "lakehouse"));
+
+        Assert.Equal($"{fake.BaseAddress}api/2.1/unity-catalog/catalogs answered 502", run.Str("error"));
+        Assert.DoesNotContain(marker, factory.Logs.AllText, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task UnknownCatalogInTheSettingFailsSayingSo()
     {
         await using var fake = await new DatabricksFake(Pat).StartAsync();

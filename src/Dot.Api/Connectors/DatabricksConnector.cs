@@ -33,7 +33,7 @@ internal sealed partial class DatabricksConnector(IHttpClientFactory httpClients
             ?? throw new SyncFailedException("the databricks setting host must be the workspace URL (https://…), without user info or a query string.");
         var timeout = settings.Integer("timeout_seconds", DefaultTimeoutSeconds, 1, 3600);
         var only = settings.Text("catalogs")?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-            .ToHashSet(StringComparer.Ordinal);
+            .ToHashSet(StringComparer.OrdinalIgnoreCase); // Unity Catalog names are case-insensitive
         var auth = Authentication(settings, job);
 
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(timeout));

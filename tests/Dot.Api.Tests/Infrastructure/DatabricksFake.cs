@@ -47,6 +47,12 @@ public sealed class DatabricksFake(string? personalAccessToken, string? clientId
     /// <summary>(catalog, schema) whose tables listing answers 403 PERMISSION_DENIED.</summary>
     public (string Catalog, string Schema)? DeniedSchema { get; set; }
 
+    /// <summary>When set, every Unity Catalog request is answered 302 to this location.</summary>
+    public string? RedirectTo { get; set; }
+
+    /// <summary>Answer every Unity Catalog request 502 with an HTML page (a proxy's), this marker in its body and reason phrase.</summary>
+    public string? HtmlErrorMarker { get; set; }
+
     /// <summary>How long every Unity Catalog answer takes.</summary>
     public TimeSpan Delay { get; set; }
 
@@ -168,6 +174,21 @@ public sealed class DatabricksFake(string? personalAccessToken, string? clientId
         if (Delay > TimeSpan.Zero)
         {
             await Task.Delay(Delay, context.RequestAborted);
+        }
+
+        if (RedirectTo is { } location)
+        {
+            context.Response.Redirect(location);
+            return;
+        }
+
+        if (HtmlErrorMarker is { } marker)
+        {
+            context.Response.StatusCode = StatusCodes.Status502BadGateway;
+            context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseFeature>()!.ReasonPhrase = $"Bad Gateway {marker}";
+            context.Response.ContentType = "text/html";
+            await context.Response.WriteAsync($"<html><body>upstream {marker} failed</body></html>");
+            return;
         }
 
         if (!IsAuthorized(authorization))
