@@ -39,7 +39,7 @@ internal sealed partial class DatabricksConnector(IHttpClientFactory httpClients
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(timeout));
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, deadline.Token);
         var where = ConnectorHttp.Describe(host);
-        Log.Reading(logger, job.SyncId, job.Secrets.Scrub(where), auth.ClientId is null ? "a personal access token" : "OAuth M2M");
+        Log.Reading(logger, job.SyncId, job.Secrets.Scrub(where), auth.ToString());
         try
         {
             var api = new Api(httpClients.CreateClient(ConnectorsExtensions.HttpClientName), host, auth);
@@ -152,7 +152,11 @@ internal sealed partial class DatabricksConnector(IHttpClientFactory httpClients
         return columns;
     }
 
-    private sealed record Credentials(string? Token, string? ClientId, string? ClientSecret);
+    /// <summary>What to authenticate with; prints as the kind only, never the token or the secret.</summary>
+    private sealed record Credentials(string? Token, string? ClientId, string? ClientSecret)
+    {
+        public override string ToString() => ClientId is null ? "personal access token" : "OAuth M2M";
+    }
 
     /// <summary>The workspace's REST API: the OAuth token request and the paged Unity Catalog listings.</summary>
     private sealed class Api(HttpClient client, Uri host, Credentials credentials)
