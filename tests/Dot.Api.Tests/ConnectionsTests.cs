@@ -219,7 +219,7 @@ public sealed class ConnectionsTests
         {
             type = "dbt",
             id = "x",
-            settings = new { manifest_url = "https://artifacts.internal:8443/dbt/manifest.json#latest", cloud_url = "https://emea.dbt.com" },
+            settings = new { manifest_url = "https://artifacts.internal:8443/dbt/manifest.json#latest", cloud_url = "https://ab123.eu1.dbt.com" },
         });
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);

@@ -127,6 +127,52 @@ public sealed class DbtConnectorTests : IDisposable
         Assert.DoesNotContain(token, factory.Logs.AllText, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// dbt retired the shared region URLs (https://cloud.getdbt.com, https://emea.dbt.com, https://au.dbt.com) for
+    /// account-specific ones: account_id and job_id need cloud_url, and a retired host is refused at creation, naming
+    /// the setting and what to use instead.
+    /// </summary>
+    [Theory]
+    [InlineData("""{"account_id": 1234, "job_id": "567"}""", "settings.cloud_url", "need the setting cloud_url")]
+    [InlineData("""{"account_id": 1234, "job_id": "567", "cloud_url": "https://cloud.getdbt.com"}""", "settings.cloud_url", "names cloud.getdbt.com")]
+    [InlineData("""{"account_id": 1234, "job_id": "567", "cloud_url": "EMEA.dbt.com/"}""", "settings.cloud_url", "names emea.dbt.com")]
+    [InlineData("""{"manifest_url": "https://au.dbt.com/api/v2/accounts/1/jobs/2/artifacts/manifest.json"}""", "settings.manifest_url", "names au.dbt.com")]
+    public async Task RetiredDbtCloudUrlsAreRefusedAtCreationSayingWhatToUse(string settings, string field, string reason)
+    {
+        await using var factory = new DotApiFactory();
+        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+
+        var response = await admin.PostAsJsonAsync("/api/connections",
+            new { type = "dbt", id = "cloud-prod", settings = JsonDocument.Parse(settings).RootElement, secrets = new { api_token = "dbtc_x" } });
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        var message = (await response.JsonAsync()).GetProperty("errors").GetProperty(field)[0].GetString()!;
+        Assert.Contains(reason, message, StringComparison.Ordinal);
+        Assert.Contains("https://ACCOUNT_PREFIX.us1.dbt.com", message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A connection stored before the rule (relying on the old default, or naming a retired host) fails its run saying what to use.</summary>
+    [Theory]
+    [InlineData(null, "the dbt settings account_id and job_id need the setting cloud_url: your account's access URL, https://ACCOUNT_PREFIX.us1.dbt.com")]
+    [InlineData("https://cloud.getdbt.com/", "the dbt setting cloud_url names cloud.getdbt.com, a dbt Cloud region URL that dbt retired on 1 November 2026: use your account's access URL, https://ACCOUNT_PREFIX.us1.dbt.com")]
+    public async Task StoredConnectionOnTheRetiredDefaultFailsItsRunSayingWhatToUse(string? cloudUrl, string error)
+    {
+        await using var factory = new DotApiFactory();
+        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+        var settings = new Dictionary<string, object> { ["account_id"] = 1234, ["job_id"] = "567" };
+        if (cloudUrl is not null)
+        {
+            settings["cloud_url"] = cloudUrl;
+        }
+
+        await StoreConnectionAsync(factory, "legacy-cloud", settings);
+
+        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("dbt", "legacy-cloud"));
+
+        Assert.Equal("failed", run.Str("status"));
+        Assert.StartsWith(error, run.Str("error"), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task UnreachableOrMissingManifestUrlFailsSayingSo()
     {
@@ -471,7 +517,7 @@ public sealed class DbtConnectorTests : IDisposable
             "relative" => new { manifest_path = "manifests/manifest.json" },
             "both" => new { manifest_path = "/tmp/manifest.json", manifest_url = "https://example.com/manifest.json" },
             "ftp" => new { manifest_url = "ftp://example.com/manifest.json" },
-            "job-only" => new { job_id = "123" },
+            "job-only" => new { job_id = "123", cloud_url = "https://ab123.us1.dbt.com" },
             _ => new { },
         };
         await using var factory = new DotApiFactory().WithSetting("Dot:Connectors:AllowManifestPath", "true");

@@ -299,8 +299,6 @@ public sealed class SyncTests
     [InlineData("snowflake")]
     [InlineData("mssql")]
     [InlineData("bigquery")]
-    [InlineData("databricks")]
-    [InlineData("looker")]
     public async Task RunWithoutAConnectorFailsSayingSo(string type)
     {
         await using var factory = new DotApiFactory();

@@ -40,6 +40,12 @@ public static class CatalogKinds
     /// <summary>A dbt source: a relation dbt reads but does not build, so its kind in the warehouse is unknown.</summary>
     public const string Source = "source";
 
+    /// <summary>
+    /// A Looker explore: a semantic-layer view over one or more joined tables, queried through Looker rather than the
+    /// warehouse, so neither a table nor a view of the database.
+    /// </summary>
+    public const string Explore = "explore";
+
     public const int MaxLength = 32;
 }
 

@@ -15,7 +15,8 @@ public static class ConnectorsExtensions
     public const string HttpClientName = "dot-connectors";
 
     /// <summary>
-    /// The connectors this server has: <c>postgres</c> and <c>dbt</c>, and their settings (<c>Dot:Connectors</c>, checked
+    /// The connectors this server has: <c>postgres</c>, <c>dbt</c>, <c>databricks</c> (Unity Catalog REST API) and
+    /// <c>looker</c> (Looker API 4.0: LookML explores into the catalogue, dashboards and Looks as external assets), and their settings (<c>Dot:Connectors</c>, checked
     /// at start). Runs of other types fail, saying there is none.
     /// </summary>
     public static IServiceCollection AddConnectors(this IServiceCollection services, IConfiguration configuration)
@@ -29,6 +30,8 @@ public static class ConnectorsExtensions
         services.AddSingleton<IConnectionSettingsRule, DbtSettingsRule>();
         services.AddSingleton<ISyncConnector, PostgresConnector>();
         services.AddSingleton<ISyncConnector, DbtConnector>();
+        services.AddSingleton<ISyncConnector, DatabricksConnector>();
+        services.AddSingleton<ISyncConnector, LookerConnector>();
 
         // No logging handlers: they would write request URLs (a dbt manifest's), and at Trace the request headers, to the logs.
         // No redirects (a 3xx fails the run) and no proxy: every connection is made here, to an address
@@ -48,14 +51,37 @@ public static class ConnectorsExtensions
     }
 }
 
-/// <summary>A dbt connection may name a file on the server only where <c>Dot:Connectors:AllowManifestPath</c> is true.</summary>
+/// <summary>
+/// A dbt connection may name a file on the server only where <c>Dot:Connectors:AllowManifestPath</c> is true; its
+/// account_id and job_id need cloud_url (dbt Cloud's account-specific access URL); and neither cloud_url nor manifest_url
+/// may name one of dbt Cloud's retired region hosts (<see cref="DbtConnector.RetiredCloudHosts"/>).
+/// </summary>
 internal sealed class DbtSettingsRule(IOptions<ConnectorOptions> options) : IConnectionSettingsRule
 {
     public void Check(ConnectionDraft draft, Infrastructure.FieldErrors errors)
     {
-        if (draft.Type == "dbt" && draft.Settings.ContainsKey("manifest_path") && !options.Value.AllowManifestPath)
+        if (draft.Type != "dbt")
+        {
+            return;
+        }
+
+        if (draft.Settings.ContainsKey("manifest_path") && !options.Value.AllowManifestPath)
         {
             errors.Add("settings.manifest_path", DbtConnector.ManifestPathDisabled);
+        }
+
+        var settings = new ConnectorSettings(draft.Type, draft.Settings);
+        if ((settings.Text("account_id") is not null || settings.Text("job_id") is not null) && settings.Text("cloud_url") is null)
+        {
+            errors.Add("settings.cloud_url", DbtConnector.CloudUrlRequired);
+        }
+
+        foreach (var name in (string[])["cloud_url", "manifest_url"])
+        {
+            if (DbtConnector.RetiredHostProblem(name, settings.Text(name)) is { } retired)
+            {
+                errors.Add($"settings.{name}", retired);
+            }
         }
     }
 }

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
 using System.Text.Json;
 using Dot.Api.Connections;
 using Dot.Api.Sync;
@@ -23,7 +22,43 @@ internal sealed partial class DbtConnector(IHttpClientFactory httpClients, IOpti
         + ConnectorOptions.Section + ":AllowManifestPath to true to enable it, or give manifest_url, or account_id and job_id.";
 
     public const int DefaultTimeoutSeconds = 120;
-    public const string DefaultCloudUrl = "https://cloud.getdbt.com";
+
+    /// <summary>
+    /// dbt Cloud's shared region URLs, which dbt retired on 1 November 2026 in favour of account-specific access URLs
+    /// (https://docs.getdbt.com/docs/cloud/about-cloud/account-url-migration): a <c>cloud_url</c> or <c>manifest_url</c>
+    /// on one of them is refused at creation and fails the run of a connection stored earlier.
+    /// </summary>
+    public static readonly IReadOnlyList<string> RetiredCloudHosts = ["cloud.getdbt.com", "emea.dbt.com", "au.dbt.com"];
+
+    /// <summary>What to use instead of the retired default and region URLs: the account's own access URL.</summary>
+    public const string AccessUrlAdvice = "your account's access URL, https://ACCOUNT_PREFIX.us1.dbt.com in North America (ACCOUNT_PREFIX.us2 "
+        + "or .us3 on Azure or GCP), https://ACCOUNT_PREFIX.eu1.dbt.com in EMEA, https://ACCOUNT_PREFIX.au1.dbt.com in APAC, or a "
+        + "single-tenant instance's own URL; dbt Cloud shows it in Account settings";
+
+    /// <summary>Why account_id and job_id need cloud_url: at creation (a 422) and in a run's error.</summary>
+    public const string CloudUrlRequired = "the dbt settings account_id and job_id need the setting cloud_url: " + AccessUrlAdvice
+        + " (the shared https://cloud.getdbt.com that was the default is retired).";
+
+    /// <summary>The message for a setting whose URL names a retired dbt Cloud host; null when it does not.</summary>
+    public static string? RetiredHostProblem(string setting, string? value)
+    {
+        if (value is null || SettingUrls.HasCredentials(setting, value))
+        {
+            return null;
+        }
+
+        var text = value.Trim();
+        if (!text.Contains("://", StringComparison.Ordinal))
+        {
+            text = "https://" + text;
+        }
+
+        return Uri.TryCreate(text, UriKind.Absolute, out var uri)
+            && RetiredCloudHosts.Contains(uri.IdnHost.TrimEnd('.'), StringComparer.OrdinalIgnoreCase)
+            ? $"the dbt setting {setting} names {uri.IdnHost.TrimEnd('.').ToLowerInvariant()}, a dbt Cloud region URL that dbt retired on 1 November 2026: use "
+                + AccessUrlAdvice + "."
+            : null;
+    }
 
     public string Type => "dbt";
 
@@ -32,6 +67,14 @@ internal sealed partial class DbtConnector(IHttpClientFactory httpClients, IOpti
         var settings = new ConnectorSettings(job.ConnectionType, job.Settings);
         RefuseUrlCredentials(job);
         var path = settings.Text("manifest_path");
+        foreach (var name in (string[])["cloud_url", "manifest_url"])
+        {
+            if (RetiredHostProblem(name, settings.Text(name)) is { } retired)
+            {
+                throw new SyncFailedException(retired);
+            }
+        }
+
         var url = settings.Text("manifest_url")
             ?? (job.Secrets.TryGetValue("manifest_url", out var secretUrl) ? secretUrl.Trim() : null)
             ?? DbtCloudUrl(settings);
@@ -183,31 +226,11 @@ internal sealed partial class DbtConnector(IHttpClientFactory httpClients, IOpti
     /// status line: '…'", a chunk header, a header line), which would make the server a probe that shows what
     /// answers on any port. A socket error's text is the operating system's.
     /// </summary>
-    private static string Cause(Exception ex)
-    {
-        if (ExceptionChain.Find<SocketException>(ex) is { } socket)
-        {
-            return socket.Message;
-        }
-
-        var error = ExceptionChain.Find<HttpRequestException>(ex)?.HttpRequestError ?? ExceptionChain.Find<HttpIOException>(ex)?.HttpRequestError ?? HttpRequestError.Unknown;
-        return error switch
-        {
-            HttpRequestError.NameResolutionError => "the host name does not resolve",
-            HttpRequestError.ConnectionError => "the connection failed",
-            HttpRequestError.SecureConnectionError => "the TLS handshake failed (is the certificate valid for this host name?)",
-            HttpRequestError.InvalidResponse => "the answer is not valid HTTP",
-            HttpRequestError.ResponseEnded => "the connection closed before the answer was complete",
-            HttpRequestError.HttpProtocolError => "the server broke the HTTP protocol",
-            HttpRequestError.VersionNegotiationError => "no HTTP version both sides speak",
-            HttpRequestError.ConfigurationLimitExceeded => "the answer's headers are larger than this server accepts",
-            _ => "the request failed",
-        };
-    }
+    private static string Cause(Exception ex) => ConnectorHttp.Cause(ex);
 
     /// <summary>
-    /// dbt Cloud's latest manifest of a job, from the settings <c>account_id</c> and <c>job_id</c> (and <c>cloud_url</c>,
-    /// default https://cloud.getdbt.com, for another region or a single-tenant access URL); null without them.
+    /// dbt Cloud's latest manifest of a job, from the settings <c>account_id</c>, <c>job_id</c> and <c>cloud_url</c> (the
+    /// account's access URL, required since dbt retired the shared https://cloud.getdbt.com); null without account_id and job_id.
     /// </summary>
     private static string? DbtCloudUrl(ConnectorSettings settings)
     {
@@ -223,7 +246,12 @@ internal sealed partial class DbtConnector(IHttpClientFactory httpClients, IOpti
             throw new SyncFailedException("the dbt settings account_id and job_id must both be given, as numbers (dbt Cloud's ids).");
         }
 
-        var root = (settings.Text("cloud_url") ?? DefaultCloudUrl).TrimEnd('/');
+        var root = (settings.Text("cloud_url") ?? throw new SyncFailedException(CloudUrlRequired)).TrimEnd('/');
+        if (!root.Contains("://", StringComparison.Ordinal))
+        {
+            root = "https://" + root;
+        }
+
         return $"{root}/api/v2/accounts/{account}/jobs/{jobId}/artifacts/manifest.json";
     }
 
@@ -250,7 +278,7 @@ internal sealed partial class DbtConnector(IHttpClientFactory httpClients, IOpti
             : throw new SyncFailedException("the dbt setting manifest_url must be an absolute http or https URL.");
 
     /// <summary>The URL without its user info and query, which may carry credentials (scheme, host, port and path only).</summary>
-    internal static string Describe(Uri url) => url.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
+    internal static string Describe(Uri url) => ConnectorHttp.Describe(url);
 
     private static partial class Log
     {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Dot.Api.Assets;
 using Dot.Api.Catalog;
 using Dot.Api.Connections;
 
@@ -36,6 +37,13 @@ public sealed record SyncJob(
 public sealed record SyncOutcome(int? SchemasCount = null, int? TablesCount = null, int? ColumnsCount = null)
 {
     public CatalogSnapshot? Catalog { get; init; }
+
+    /// <summary>
+    /// External assets the source holds (a BI tool's dashboards), each already checked with
+    /// <see cref="AssetService.Validate"/>: the worker imports them (<see cref="AssetService.ImportAsync"/>, the upsert of
+    /// <c>POST /api/import_and_overwrite_external_asset</c>) in the transaction that marks the run succeeded. Null: none.
+    /// </summary>
+    public IReadOnlyList<ExternalAsset>? ExternalAssets { get; init; }
 
     /// <summary>The outcome of a connector that read <paramref name="catalog"/>: its counts, and the catalogue to store.</summary>
     public static SyncOutcome Of(CatalogSnapshot catalog)

@@ -1,3 +1,4 @@
+using Dot.Api.Assets;
 using Dot.Api.Connections;
 using Dot.Api.Data;
 using Microsoft.EntityFrameworkCore;
@@ -22,6 +23,7 @@ public static class SyncExtensions
         services.AddScoped<SyncService>();
         services.AddScoped<SyncRunStore>();
         services.AddScoped<IConnectionDeletionHandler, EndRunsOfDeletedConnection>();
+        services.AddScoped<ISyncSucceededHandler, ImportExternalAssets>();
         services.AddHostedService<SyncWorker>();
         services.AddWebhookDeliveries();
         return services;
@@ -48,5 +50,22 @@ internal sealed class EndRunsOfDeletedConnection(DotDbContext db, TimeProvider t
                 .SetProperty(r => r.FinishedAt, now)
                 .SetProperty(r => r.Error, Error)
                 .SetProperty(r => r.HeartbeatAt, (DateTime?)null), cancellationToken);
+    }
+}
+
+/// <summary>
+/// A successful run's <see cref="SyncOutcome.ExternalAssets"/> (a Looker connection's dashboards and Looks) are
+/// imported in the transaction that marks it succeeded, through <see cref="AssetService.ImportAsync"/>: the one upsert
+/// the import endpoint uses, so an asset from a sync and one sent by a client are the same row, overwritten alike.
+/// The service shares this scope's DbContext, hence its transaction: a failure rolls back the catalogue and the run.
+/// </summary>
+internal sealed class ImportExternalAssets(AssetService assets) : ISyncSucceededHandler
+{
+    public async Task OnSucceededAsync(SyncRun run, SyncOutcome outcome, DateTime finishedAt, CancellationToken cancellationToken)
+    {
+        foreach (var asset in outcome.ExternalAssets ?? [])
+        {
+            await assets.ImportAsync(asset, cancellationToken);
+        }
     }
 }
