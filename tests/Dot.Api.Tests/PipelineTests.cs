@@ -51,14 +51,29 @@ public sealed class PipelineTests
     }
 
     [Fact]
-    public async Task ARequestWithATokenIsAuthenticatedOnce()
+    public async Task AValidTokenIsCheckedWithoutBuildingTheHandler()
     {
         var count = new HandlerCount();
         await using var factory = CountingHandlers(count);
-        var (_, _, client) = await factory.CreateCallerAsync("once@example.com");
+        var (_, _, client) = await factory.CreateCallerAsync("fast@example.com");
         var before = count.Built;
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/auth/me")).StatusCode);
-        Assert.Equal(before + 1, count.Built);
+        Assert.Equal(before, count.Built);
+    }
+
+    [Fact]
+    public async Task ARefusedTokenIsCheckedOnceAndItsChallengeSaysWhy()
+    {
+        // One failure a minute is the budget: a refusal counted twice would throttle the next request.
+        var count = new HandlerCount();
+        await using var factory = CountingHandlers(count).WithSetting("Dot:Auth:MaxFailuresPerMinute", "1");
+        var (_, good, _) = await factory.CreateCallerAsync("once@example.com");
+        var before = count.Built;
+        var refused = await factory.ClientWith(Tokens.TokenFormat.Generate()).GetAsync("/api/auth/me");
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Equal("unknown_token", (await refused.JsonAsync()).GetProperty("reason").GetString());
+        Assert.Equal(before + 1, count.Built); // the challenge's handler, which answers from the middleware's verdict
+        Assert.Equal(HttpStatusCode.OK, (await factory.ClientWith(good).GetAsync("/api/auth/me")).StatusCode);
     }
 
     [Theory]

@@ -11,35 +11,68 @@ namespace Dot.Api.Authentication;
 /// <see cref="TokenVerifier"/>'s; what happens around a verdict (throttling, audit, last-used) is the
 /// <see cref="ApiTokenEvents"/> subscribers'. Time is the base class's <see cref="AuthenticationHandler{T}.TimeProvider"/>.
 /// </summary>
-internal sealed partial class ApiTokenHandler(IOptionsMonitor<ApiTokenOptions> options, ILoggerFactory loggerFactory, UrlEncoder encoder,
+internal sealed class ApiTokenHandler(IOptionsMonitor<ApiTokenOptions> options, ILoggerFactory loggerFactory, UrlEncoder encoder,
     TokenVerifier verifier)
     : AuthenticationHandler<ApiTokenOptions>(options, loggerFactory, encoder)
 {
-    private static readonly object QueryRefusedKey = new();
-    private static readonly Task<AuthenticateResult> NoResult = Task.FromResult(AuthenticateResult.NoResult());
+    internal static readonly object QueryRefusedKey = new();
 
     private new ApiTokenEvents Events => (ApiTokenEvents)base.Events!;
 
     protected override Task<object> CreateEventsAsync() => Task.FromResult<object>(new ApiTokenEvents());
 
-    /// <summary>Synchronous while nothing has to wait: a cache hit costs no state machine.</summary>
+    /// <summary>
+    /// The verdict <see cref="DotAuthenticationMiddleware"/> reached on this request, when it did (the challenge after
+    /// a refusal asks again, and must not count the refusal twice); otherwise the check itself (<see cref="ApiTokenAttempt"/>).
+    /// </summary>
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+        => Context.Features.Get<AuthenticationDecision>() is { SchemeName: var decidedBy, Result: { } decided } && decidedBy == Scheme.Name
+            ? Task.FromResult(decided)
+            : new ApiTokenAttempt(Context, Scheme, Options, Events, TimeProvider, verifier, Logger).RunAsync(ApiTokenCredential.Read(Request, Options));
+
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
-        var credential = ApiTokenCredential.Read(Request, Options);
+        var result = await HandleAuthenticateOnceSafeAsync();
+        var failure = AuthFailure.Of(result)
+            ?? Context.Items[QueryRefusedKey] as AuthFailure
+            ?? AuthFailure.Missing;
+
+        await AuthProblems.WriteUnauthorizedAsync(Context, failure);
+    }
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
+        => AuthProblems.WriteInsufficientRoleAsync(Context);
+}
+
+/// <summary>
+/// One API-token check of one request: the rules of API.md §3 around <see cref="TokenVerifier"/>'s verdict, and the
+/// scheme's events. The handler runs it (<see cref="ApiTokenHandler"/>), and so does <see cref="DotAuthenticationMiddleware"/>
+/// for a request that carries a token, without building the handler and the authentication service around it: one
+/// check, two callers. Synchronous while nothing has to wait: a cache hit costs no state machine.
+/// </summary>
+internal readonly partial struct ApiTokenAttempt(HttpContext context, AuthenticationScheme scheme, ApiTokenOptions options, ApiTokenEvents events,
+    TimeProvider time, TokenVerifier verifier, ILogger logger)
+{
+    private static readonly Task<AuthenticateResult> NoResult = Task.FromResult(AuthenticateResult.NoResult());
+
+    private HttpRequest Request => context.Request;
+
+    public Task<AuthenticateResult> RunAsync(ApiTokenCredential credential)
+    {
         if (!credential.IsPresent)
         {
             return NoResult;
         }
 
-        if (credential.Source == CredentialSource.Query && Context.GetEndpoint()?.Metadata.GetMetadata<AllowApiTokenInQueryAttribute>() is null)
+        if (credential.Source == CredentialSource.Query && context.GetEndpoint()?.Metadata.GetMetadata<AllowApiTokenInQueryAttribute>() is null)
         {
             // A URL token authenticates nothing here; the challenge says why.
-            Context.Items[QueryRefusedKey] = Context.RequestServices.GetRequiredService<QueryTokenRoutes>().NotAllowed;
+            context.Items[ApiTokenHandler.QueryRefusedKey] = context.RequestServices.GetRequiredService<QueryTokenRoutes>().NotAllowed;
             return NoResult;
         }
 
-        var received = new ApiTokenMessageReceivedContext(Context, Scheme, Options, credential.Token!, credential.Source);
-        var handled = Events.MessageReceived(received);
+        var received = new ApiTokenMessageReceivedContext(context, scheme, options, credential.Token!, credential.Source);
+        var handled = events.MessageReceived(received);
         return handled.IsCompletedSuccessfully ? AfterMessageReceived(received) : AfterMessageReceivedAsync(handled, received);
     }
 
@@ -56,8 +89,8 @@ internal sealed partial class ApiTokenHandler(IOptionsMonitor<ApiTokenOptions> o
             return Task.FromResult(decided);
         }
 
-        var now = TimeProvider.GetUtcNow().UtcDateTime;
-        var verifying = verifier.VerifyAsync(received.Token, now, Context.RequestAborted);
+        var now = time.GetUtcNow().UtcDateTime;
+        var verifying = verifier.VerifyAsync(received.Token, now, context.RequestAborted);
         return verifying.IsCompletedSuccessfully
             ? Judge(verifying.Result, received, now)
             : JudgeAsync(verifying, received, now);
@@ -82,14 +115,14 @@ internal sealed partial class ApiTokenHandler(IOptionsMonitor<ApiTokenOptions> o
         };
         if (failure is null && received.Source == CredentialSource.Query)
         {
-            var userId = ApiTokenCredential.UserId(Request, Options);
+            var userId = ApiTokenCredential.UserId(Request, options);
             failure = string.IsNullOrEmpty(userId) ? AuthFailure.UserIdMissing
                 : NamesOwner(userId, verification.Entry!.Token) ? null
                 : AuthFailure.UserIdMismatch;
         }
 
         // The place, once the token is known and before anything notes its use: outside allowed_ips it is a refusal.
-        if (failure is null && verification.Entry!.AllowedNetworks is { } networks && !AllowedIps.Contains(networks, Context.Connection.RemoteIpAddress))
+        if (failure is null && verification.Entry!.AllowedNetworks is { } networks && !AllowedIps.Contains(networks, context.Connection.RemoteIpAddress))
         {
             failure = AuthFailure.IpNotAllowed;
         }
@@ -102,11 +135,11 @@ internal sealed partial class ApiTokenHandler(IOptionsMonitor<ApiTokenOptions> o
 
     private Task<AuthenticateResult> Succeed(CachedToken entry, CredentialSource source, DateTime now)
     {
-        var validated = new ApiTokenValidatedContext(Context, Scheme, Options, entry.Token.TokenId, source, now)
+        var validated = new ApiTokenValidatedContext(context, scheme, options, entry.Token.TokenId, source, now)
         {
-            Principal = entry.Principal(Scheme.Name, source.Name()),
+            Principal = entry.Principal(scheme.Name, source.Name()),
         };
-        var handled = Events.TokenValidated(validated);
+        var handled = events.TokenValidated(validated);
         return handled.IsCompletedSuccessfully ? Task.FromResult(Finish(validated, entry)) : FinishAsync(handled, validated, entry);
     }
 
@@ -125,10 +158,10 @@ internal sealed partial class ApiTokenHandler(IOptionsMonitor<ApiTokenOptions> o
 
         if (entry.ExpirationHeader is { } expiration)
         {
-            Response.Headers[ApiTokenDefaults.ExpirationHeader] = expiration;
+            context.Response.Headers[ApiTokenDefaults.ExpirationHeader] = expiration;
         }
 
-        return AuthenticateResult.Success(new AuthenticationTicket(validated.Principal!, Scheme.Name));
+        return AuthenticateResult.Success(new AuthenticationTicket(validated.Principal!, scheme.Name));
     }
 
     private static bool NamesOwner(string userId, VerifiedToken token)
@@ -138,9 +171,9 @@ internal sealed partial class ApiTokenHandler(IOptionsMonitor<ApiTokenOptions> o
 
     private Task<AuthenticateResult> Fail(AuthFailure failure, string? hint)
     {
-        Log.Refused(Logger, failure.Code);
-        var failed = new ApiTokenFailedContext(Context, Scheme, Options, failure, hint);
-        var handled = Events.AuthenticationFailed(failed);
+        Log.Refused(logger, failure.Code);
+        var failed = new ApiTokenFailedContext(context, scheme, options, failure, hint);
+        var handled = events.AuthenticationFailed(failed);
         return handled.IsCompletedSuccessfully ? Task.FromResult(failed.Result ?? failure.Result) : FailAsync(handled, failed);
     }
 
@@ -150,22 +183,36 @@ internal sealed partial class ApiTokenHandler(IOptionsMonitor<ApiTokenOptions> o
         return failed.Result ?? failed.Failure.Result;
     }
 
-    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
-    {
-        var result = await HandleAuthenticateOnceSafeAsync();
-        var failure = AuthFailure.Of(result)
-            ?? Context.Items[QueryRefusedKey] as AuthFailure
-            ?? AuthFailure.Missing;
-
-        await AuthProblems.WriteUnauthorizedAsync(Context, failure);
-    }
-
-    protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
-        => AuthProblems.WriteInsufficientRoleAsync(Context);
-
     private static partial class Log
     {
         [LoggerMessage(10, LogLevel.Debug, "API token refused: {Reason}")]
         public static partial void Refused(ILogger logger, string reason);
     }
+}
+
+/// <summary>
+/// What <see cref="DotAuthenticationMiddleware"/> decided for a request: the scheme and its result, for the handler
+/// when the challenge asks again; on a success also ASP.NET Core's own features, as <c>AuthenticationMiddleware</c>
+/// sets them (authorization reads <see cref="IAuthenticateResultFeature"/>).
+/// </summary>
+internal sealed class AuthenticationDecision(string schemeName, AuthenticateResult result) : IAuthenticateResultFeature,
+    Microsoft.AspNetCore.Http.Features.Authentication.IHttpAuthenticationFeature
+{
+    private AuthenticateResult? _result = result;
+
+    public string SchemeName { get; } = schemeName;
+
+    public AuthenticateResult? Result => _result;
+
+    AuthenticateResult? IAuthenticateResultFeature.AuthenticateResult
+    {
+        get => _result;
+        set
+        {
+            _result = value;
+            User = value?.Principal;
+        }
+    }
+
+    public System.Security.Claims.ClaimsPrincipal? User { get; set; } = result.Principal;
 }

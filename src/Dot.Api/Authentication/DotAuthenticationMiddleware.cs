@@ -1,5 +1,6 @@
 using Dot.Api.Data;
 using Dot.Api.Infrastructure;
+using Dot.Api.Tokens;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.Features.Authentication;
 using Microsoft.Extensions.Options;
@@ -12,19 +13,36 @@ namespace Dot.Api.Authentication;
 /// <list type="bullet">
 /// <item>an API token from an address that is throttled gets <c>429</c> with <c>Retry-After</c> before the token is
 /// looked at, so a correct guess does not get through while throttled (API.md §7);</item>
-/// <item>an API token, or else a session cookie, is authenticated by its scheme (<see cref="Sessions.SessionExtensions.PresentedScheme"/>,
-/// the same choice as the default scheme's), exactly as <c>AuthenticationMiddleware</c> does: the principal becomes
-/// <c>HttpContext.User</c>, and a success is kept as <see cref="IAuthenticateResultFeature"/> for authorization;</item>
+/// <item>an API token is checked by <see cref="ApiTokenAttempt"/>, the scheme's own check with the scheme's options
+/// and events, called here directly rather than through the authentication service, which would build a handler
+/// and a service for the request around the same call (where a claims transformation is registered, or the scheme's
+/// handler is not <see cref="ApiTokenHandler"/>, it goes through the service as before). The verdict is kept
+/// (<see cref="AuthenticationDecision"/>) for the handler, which answers the challenge of a refusal from it;</item>
+/// <item>a session cookie is authenticated by its scheme through the authentication service, as
+/// <c>AuthenticationMiddleware</c> does;</item>
 /// <item>a request with neither goes on as it came, anonymous: no handler is built, no request scope is opened. The
 /// answer is the same as before (the default scheme finds nothing and its challenge says which credential is
 /// missing), but an anonymous request no longer pays for authentication it cannot pass.</item>
 /// </list>
+/// Either way the principal becomes <c>HttpContext.User</c>, and a success is kept as ASP.NET Core's
+/// <see cref="IAuthenticateResultFeature"/> and <see cref="IHttpAuthenticationFeature"/>, which authorization reads.
+/// The scheme's events are resolved from the application's services: they must be singletons (AddApiToken's are).
 /// </summary>
-internal sealed class DotAuthenticationMiddleware(RequestDelegate next, FailureThrottle throttle, IOptionsMonitor<ApiTokenOptions> tokenOptions)
+internal sealed class DotAuthenticationMiddleware(RequestDelegate next, FailureThrottle throttle, IOptionsMonitor<ApiTokenOptions> tokenOptions,
+    IAuthenticationSchemeProvider schemes, IClaimsTransformation claimsTransformation, TokenVerifier verifier, IServiceProvider services,
+    ILoggerFactory loggers)
 {
+    private static readonly ApiTokenEvents DefaultEvents = new();
+
+    /// <summary>The handler's own log category, so that Logging settings for it hold for both callers.</summary>
+    private readonly ILogger _tokenLogger = loggers.CreateLogger(typeof(ApiTokenHandler).FullName!);
+
+    private AuthenticationScheme? _tokenScheme;
+
     public Task InvokeAsync(HttpContext context)
     {
-        var credential = ApiTokenCredential.Read(context.Request, tokenOptions.Get(ApiTokenDefaults.AuthenticationScheme));
+        var options = tokenOptions.Get(ApiTokenDefaults.AuthenticationScheme);
+        var credential = ApiTokenCredential.Read(context.Request, options);
         if (credential.IsPresent && throttle.Enabled && throttle.RetryAfterSeconds(context.Connection.RemoteIpAddress) is { } retryAfter)
         {
             context.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -32,11 +50,51 @@ internal sealed class DotAuthenticationMiddleware(RequestDelegate next, FailureT
                 $"Too many refused credentials from this address; try again in {retryAfter} seconds.", "throttled");
         }
 
-        return Sessions.SessionExtensions.PresentedScheme(context.Request, credential) is { } scheme
-            ? AuthenticateAsync(context, scheme)
-            : next(context);
+        return Sessions.SessionExtensions.PresentedScheme(context.Request, credential) switch
+        {
+            null => next(context),
+            ApiTokenDefaults.AuthenticationScheme when TokenScheme() is { } scheme => AuthenticateTokenAsync(context, scheme, options, credential),
+            var other => AuthenticateAsync(context, other),
+        };
     }
 
+    /// <summary>The API-token scheme when this middleware may run its check itself; null when the service must.</summary>
+    private AuthenticationScheme? TokenScheme()
+    {
+        _tokenScheme ??= schemes.GetSchemeAsync(ApiTokenDefaults.AuthenticationScheme).GetAwaiter().GetResult();
+        return _tokenScheme?.HandlerType == typeof(ApiTokenHandler) && claimsTransformation is NoopClaimsTransformation ? _tokenScheme : null;
+    }
+
+    private Task AuthenticateTokenAsync(HttpContext context, AuthenticationScheme scheme, ApiTokenOptions options, ApiTokenCredential credential)
+    {
+        var events = options.EventsType is { } type ? (ApiTokenEvents)services.GetRequiredService(type) : options.Events as ApiTokenEvents ?? DefaultEvents;
+        var checking = new ApiTokenAttempt(context, scheme, options, events, options.TimeProvider ?? TimeProvider.System, verifier, _tokenLogger)
+            .RunAsync(credential);
+        return checking.IsCompletedSuccessfully ? Decided(context, scheme.Name, checking.Result) : DecidedAsync(context, scheme.Name, checking);
+    }
+
+    private async Task DecidedAsync(HttpContext context, string scheme, Task<AuthenticateResult> checking)
+        => await Decided(context, scheme, await checking);
+
+    private Task Decided(HttpContext context, string scheme, AuthenticateResult result)
+    {
+        var decision = new AuthenticationDecision(scheme, result);
+        context.Features.Set(decision);
+        if (result.Principal is not null)
+        {
+            context.User = result.Principal;
+        }
+
+        if (result.Succeeded)
+        {
+            context.Features.Set<IHttpAuthenticationFeature>(decision);
+            context.Features.Set<IAuthenticateResultFeature>(decision);
+        }
+
+        return next(context);
+    }
+
+    /// <summary>Through the authentication service, exactly as <c>AuthenticationMiddleware</c> does.</summary>
     private async Task AuthenticateAsync(HttpContext context, string scheme)
     {
         context.Features.Set<IAuthenticationFeature>(new AuthenticationFeature
@@ -52,30 +110,12 @@ internal sealed class DotAuthenticationMiddleware(RequestDelegate next, FailureT
 
         if (result.Succeeded)
         {
-            var authenticated = new AuthenticatedFeatures(result);
-            context.Features.Set<IHttpAuthenticationFeature>(authenticated);
-            context.Features.Set<IAuthenticateResultFeature>(authenticated);
+            var decision = new AuthenticationDecision(scheme, result);
+            context.Features.Set<IHttpAuthenticationFeature>(decision);
+            context.Features.Set<IAuthenticateResultFeature>(decision);
         }
 
         await next(context);
-    }
-
-    /// <summary>What <c>AuthenticationMiddleware</c> sets on a success (its own class is internal to ASP.NET Core).</summary>
-    private sealed class AuthenticatedFeatures(AuthenticateResult result) : IAuthenticateResultFeature, IHttpAuthenticationFeature
-    {
-        private AuthenticateResult? _result = result;
-
-        public AuthenticateResult? AuthenticateResult
-        {
-            get => _result;
-            set
-            {
-                _result = value;
-                User = value?.Principal;
-            }
-        }
-
-        public System.Security.Claims.ClaimsPrincipal? User { get; set; } = result.Principal;
     }
 }
 
