@@ -15,8 +15,9 @@ public static class ConnectorsExtensions
     public const string HttpClientName = "dot-connectors";
 
     /// <summary>
-    /// The connectors this server has: <c>postgres</c> and <c>dbt</c>, and their settings (<c>Dot:Connectors</c>, checked
-    /// at start). Runs of other types fail, saying there is none.
+    /// The connectors this server has: <c>postgres</c>, <c>redshift</c> (Npgsql, sharing the postgres connector's
+    /// session code), <c>mssql</c> (Microsoft.Data.SqlClient) and <c>dbt</c>, and their settings (<c>Dot:Connectors</c>,
+    /// checked at start). Runs of other types fail, saying there is none.
     /// </summary>
     public static IServiceCollection AddConnectors(this IServiceCollection services, IConfiguration configuration)
     {
@@ -28,6 +29,8 @@ public static class ConnectorsExtensions
         services.AddSingleton<ConnectorNetwork>();
         services.AddSingleton<IConnectionSettingsRule, DbtSettingsRule>();
         services.AddSingleton<ISyncConnector, PostgresConnector>();
+        services.AddSingleton<ISyncConnector, RedshiftConnector>();
+        services.AddSingleton<ISyncConnector, MssqlConnector>();
         services.AddSingleton<ISyncConnector, DbtConnector>();
 
         // No logging handlers: they would write request URLs (a dbt manifest's), and at Trace the request headers, to the logs.
