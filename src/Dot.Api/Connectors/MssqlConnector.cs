@@ -141,6 +141,11 @@ internal sealed partial class MssqlConnector(ConnectorNetwork network, ILogger<M
                 throw new SyncFailedException($"could not connect to {target.Endpoint}: {ex.Message}", ex);
             }
 
+            if (InvariantGlobalization)
+            {
+                throw new SyncFailedException(InvariantGlobalizationRefused);
+            }
+
             var connection = new SqlConnection(target.ConnectionString(addresses[i]));
             try
             {
@@ -164,6 +169,19 @@ internal sealed partial class MssqlConnector(ConnectorNetwork network, ILogger<M
             }
         }
     }
+
+    /// <summary>
+    /// SqlClient refuses to open a connection in .NET's invariant globalization mode (NotSupportedException
+    /// "Globalization Invariant Mode is not supported", dotnet/SqlClient#220 and #3742): it maps SQL Server collations to
+    /// code pages through the culture data ICU provides.
+    /// </summary>
+    internal static bool InvariantGlobalization
+        => AppContext.TryGetSwitch("System.Globalization.Invariant", out var invariant) ? invariant
+            : Environment.GetEnvironmentVariable("DOTNET_SYSTEM_GLOBALIZATION_INVARIANT") is "1" or "true";
+
+    internal const string InvariantGlobalizationRefused = "the mssql connector cannot run on this server: it runs in .NET's invariant "
+        + "globalization mode, which Microsoft.Data.SqlClient does not support; run the server with InvariantGlobalization false "
+        + "(System.Globalization.Invariant in Dot.Api.runtimeconfig.json) and ICU installed (Debian: libicu72)";
 
     /// <summary>Whether the address takes a TCP connection on the port; closes it at once.</summary>
     private static async Task ProbeAsync(IPAddress address, MssqlTarget target, ConnectDeadline deadline)

@@ -62,9 +62,14 @@ internal sealed record PostgresTarget(
             try
             {
                 builder = new NpgsqlConnectionStringBuilder(connectionString);
-                if (!NamesSslMode(connectionString))
+                if (!Names(connectionString, "sslmode"))
                 {
                     builder.SslMode = flavor.DefaultSslMode;
+                }
+
+                if (!Names(connectionString, "port"))
+                {
+                    builder.Port = flavor.DefaultPort;
                 }
             }
             catch (ArgumentException)
@@ -75,7 +80,7 @@ internal sealed record PostgresTarget(
         }
         else
         {
-            builder = new NpgsqlConnectionStringBuilder { SslMode = flavor.DefaultSslMode };
+            builder = new NpgsqlConnectionStringBuilder { SslMode = flavor.DefaultSslMode, Port = flavor.DefaultPort };
         }
 
         builder.Host = settings.Text("host") ?? builder.Host;
@@ -161,10 +166,10 @@ internal sealed record PostgresTarget(
         return hosts;
     }
 
-    /// <summary>Whether the connection string says an SSL mode (any spelling Npgsql reads: SSL Mode, SslMode, sslmode).</summary>
-    private static bool NamesSslMode(string connectionString)
+    /// <summary>Whether the connection string gives <paramref name="key"/> (spaces and case aside: SSL Mode, SslMode, sslmode).</summary>
+    private static bool Names(string connectionString, string key)
         => new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString }.Keys.Cast<string>()
-            .Any(k => string.Equals(k.Replace(" ", "", StringComparison.Ordinal), "sslmode", StringComparison.OrdinalIgnoreCase));
+            .Any(k => string.Equals(k.Replace(" ", "", StringComparison.Ordinal), key, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>"the postgres connection has no host: …".</summary>
     public static string NoHost(PostgresFlavor flavor) => $"the {flavor.Type} connection has no host: set the host setting (or a connection_string secret).";
