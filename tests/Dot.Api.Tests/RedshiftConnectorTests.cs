@@ -94,22 +94,14 @@ public sealed class RedshiftConnectorTests(PostgresCluster cluster)
     {
         cluster.Require();
         var database = await cluster.CreateDatabaseAsync();
-        await ExecuteAsync(database, Source);
+        await cluster.ExecuteAsync(database, Source);
         if (standIn)
         {
-            await ExecuteAsync(database, RedshiftStandIn);
-            await ExecuteAsync(database, $"ALTER DATABASE {database} SET search_path = \"$user\", public, redshift_standin");
+            await cluster.ExecuteAsync(database, RedshiftStandIn);
+            await cluster.ExecuteAsync(database, $"ALTER DATABASE {database} SET search_path = \"$user\", public, redshift_standin");
         }
 
         return database;
-    }
-
-    private async Task ExecuteAsync(string database, string sql)
-    {
-        await using var connection = new NpgsqlConnection(cluster.ConnectionString(database));
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
     }
 
     /// <summary>The cluster has no TLS: ssl_mode disable (Redshift's default is require).</summary>
