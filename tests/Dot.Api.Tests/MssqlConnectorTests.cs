@@ -127,6 +127,23 @@ public sealed class MssqlConnectorTests
     public void SystemTypesReadAsSqlServerWritesThem(string name, int maxLength, int precision, int scale, string expected)
         => Assert.Equal(expected, MssqlTypes.Format(name, "sys", userDefined: false, maxLength, precision, scale));
 
+    /// <summary>
+    /// The catalogue batch is valid T-SQL for SQL Server 2016 (ScriptDom, Microsoft's own parser, at compatibility
+    /// level 130) and is three SELECTs. This checks syntax only: no server checked the column names.
+    /// </summary>
+    [Fact]
+    public void CatalogBatchParsesAsThreeSelectsForSqlServer2016()
+    {
+        var parser = new Microsoft.SqlServer.TransactSql.ScriptDom.TSql130Parser(initialQuotedIdentifiers: true);
+        using var reader = new StringReader(MssqlConnector.CatalogSql);
+        var script = (Microsoft.SqlServer.TransactSql.ScriptDom.TSqlScript)parser.Parse(reader, out var errors);
+
+        Assert.True(errors.Count == 0, string.Join("; ", errors.Select(e => $"line {e.Line}: {e.Message}")));
+        var statements = script.Batches.SelectMany(b => b.Statements).ToList();
+        Assert.Equal(3, statements.Count);
+        Assert.All(statements, s => Assert.IsType<Microsoft.SqlServer.TransactSql.ScriptDom.SelectStatement>(s));
+    }
+
     [Fact]
     public void UserDefinedTypesReadByTheirQualifiedName()
         => Assert.Equal("sales.phone_number", MssqlTypes.Format("phone_number", "sales", userDefined: true, 40, 0, 0));

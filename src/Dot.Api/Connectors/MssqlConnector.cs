@@ -27,14 +27,17 @@ internal sealed partial class MssqlConnector(ConnectorNetwork network, ILogger<M
 
     private const string Description = "CAST(ep.value AS nvarchar(max))";
 
-    /// <summary>One batch, three result sets: schemas, tables and views, columns.</summary>
-    private const string CatalogSql = $"""
+    /// <summary>
+    /// One batch, three result sets: schemas, tables and views, columns. sys.tables lists external tables too
+    /// (<c>is_external</c>); in sys.objects their type is <c>ET</c>, beside <c>U</c> (user table) and <c>V</c> (view).
+    /// </summary>
+    internal const string CatalogSql = $"""
         SELECT DB_NAME(), s.name, {Description}
         FROM sys.schemas s
         LEFT JOIN sys.extended_properties ep ON ep.class = 3 AND ep.major_id = s.schema_id AND ep.minor_id = 0 AND ep.name = N'MS_Description'
         WHERE s.name NOT IN (N'sys', N'INFORMATION_SCHEMA')
           AND ((s.schema_id < 16384 AND s.name <> N'guest')
-               OR EXISTS (SELECT 1 FROM sys.objects o WHERE o.schema_id = s.schema_id AND o.type IN ('U', 'V')));
+               OR EXISTS (SELECT 1 FROM sys.objects o WHERE o.schema_id = s.schema_id AND o.type IN ('U', 'V', 'ET')));
 
         SELECT s.name, t.name, CASE WHEN t.is_external = 1 THEN '{CatalogKinds.ForeignTable}' ELSE '{CatalogKinds.Table}' END, {Description}
         FROM sys.tables t
@@ -57,7 +60,7 @@ internal sealed partial class MssqlConnector(ConnectorNetwork network, ILogger<M
         JOIN sys.schemas s ON s.schema_id = o.schema_id
         JOIN sys.types ty ON ty.user_type_id = c.user_type_id
         LEFT JOIN sys.extended_properties ep ON ep.class = 1 AND ep.major_id = c.object_id AND ep.minor_id = c.column_id AND ep.name = N'MS_Description'
-        WHERE o.type IN ('U', 'V') AND o.is_ms_shipped = 0;
+        WHERE o.type IN ('U', 'V', 'ET') AND o.is_ms_shipped = 0;
         """;
 
     public async Task<SyncOutcome> RunAsync(SyncJob job, CancellationToken ct)
