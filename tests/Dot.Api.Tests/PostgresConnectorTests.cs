@@ -76,16 +76,8 @@ public sealed class PostgresConnectorTests(PostgresCluster cluster)
     {
         cluster.Require();
         var database = await cluster.CreateDatabaseAsync();
-        await ExecuteAsync(database, Setup);
+        await cluster.ExecuteAsync(database, Setup);
         return database;
-    }
-
-    private async Task ExecuteAsync(string database, string sql)
-    {
-        await using var connection = new NpgsqlConnection(cluster.ConnectionString(database));
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
     }
 
     private Dictionary<string, object> Settings(string database, object? extra = null)
@@ -228,7 +220,7 @@ public sealed class PostgresConnectorTests(PostgresCluster cluster)
         Assert.True(first.Str("status") == "succeeded", first.GetProperty("error").ToString());
         Assert.Contains("sales.customers", (await admin.CatalogAsync("postgres", "warehouse")).Tables().Keys);
 
-        await ExecuteAsync(database, """
+        await cluster.ExecuteAsync(database, """
             DROP TABLE sales.customers CASCADE;
             CREATE TABLE sales.orders (id bigint, amount numeric(10,2));
             COMMENT ON TABLE sales.orders IS 'New this week';

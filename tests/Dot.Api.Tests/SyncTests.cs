@@ -295,9 +295,7 @@ public sealed class SyncTests
     }
 
     [Theory]
-    [InlineData("redshift")]
     [InlineData("snowflake")]
-    [InlineData("mssql")]
     [InlineData("bigquery")]
     public async Task RunWithoutAConnectorFailsSayingSo(string type)
     {

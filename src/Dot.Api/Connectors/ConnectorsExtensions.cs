@@ -15,9 +15,10 @@ public static class ConnectorsExtensions
     public const string HttpClientName = "dot-connectors";
 
     /// <summary>
-    /// The connectors this server has: <c>postgres</c>, <c>dbt</c>, <c>databricks</c> (Unity Catalog REST API) and
-    /// <c>looker</c> (Looker API 4.0: LookML explores into the catalogue, dashboards and Looks as external assets), and their settings (<c>Dot:Connectors</c>, checked
-    /// at start). Runs of other types fail, saying there is none.
+    /// The connectors this server has, one a connection type: <c>postgres</c>, <c>redshift</c> (Npgsql, sharing the
+    /// postgres connector's session code), <c>mssql</c> (Microsoft.Data.SqlClient), <c>dbt</c>, <c>databricks</c> (Unity
+    /// Catalog REST API) and <c>looker</c> (Looker API 4.0: LookML explores into the catalogue, dashboards and Looks as
+    /// external assets), and their settings (<c>Dot:Connectors</c>, checked at start).
     /// </summary>
     public static IServiceCollection AddConnectors(this IServiceCollection services, IConfiguration configuration)
     {
@@ -29,6 +30,8 @@ public static class ConnectorsExtensions
         services.AddSingleton<ConnectorNetwork>();
         services.AddSingleton<IConnectionSettingsRule, DbtSettingsRule>();
         services.AddSingleton<ISyncConnector, PostgresConnector>();
+        services.AddSingleton<ISyncConnector, RedshiftConnector>();
+        services.AddSingleton<ISyncConnector, MssqlConnector>();
         services.AddSingleton<ISyncConnector, DbtConnector>();
         services.AddSingleton<ISyncConnector, DatabricksConnector>();
         services.AddSingleton<ISyncConnector, LookerConnector>();

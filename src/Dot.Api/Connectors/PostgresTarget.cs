@@ -4,11 +4,31 @@ using Npgsql;
 namespace Dot.Api.Connectors;
 
 /// <summary>
-/// Where a <c>postgres</c> connection points, from its settings (<c>host</c>, <c>port</c>, <c>database</c>,
-/// <c>user</c> or <c>username</c>, <c>ssl_mode</c>, <c>connect_timeout_seconds</c>, <c>command_timeout_seconds</c>)
-/// and its secret <c>password</c>, or from a secret <c>connection_string</c> that the settings, where given, override.
+/// A server that speaks PostgreSQL's protocol, as Npgsql reaches it: its connection type, the name errors call it by,
+/// and the defaults that differ.
+/// </summary>
+/// <param name="LoadTypes">
+/// Whether Npgsql loads the server's types when it connects. Not on Redshift (what Npgsql's ServerCompatibilityMode
+/// NoTypeLoading did, now <see cref="NpgsqlTypeLoadingOptionsBuilder.EnableTypeLoading"/>): the loading queries
+/// catalogue tables Redshift lacks (pg_enum, pg_range…); the catalogue queries return only built-in types (name, text,
+/// varchar, int2, int4, bool), which Npgsql knows without loading.
+/// </param>
+internal sealed record PostgresFlavor(string Type, string Product, int DefaultPort, SslMode DefaultSslMode, bool LoadTypes)
+{
+    public static readonly PostgresFlavor Postgres = new("postgres", "PostgreSQL", NpgsqlConnection.DefaultPort, SslMode.Prefer, LoadTypes: true);
+
+    /// <summary>Amazon Redshift: port 5439 and TLS required by default, as Redshift's own drivers connect.</summary>
+    public static readonly PostgresFlavor Redshift = new("redshift", "Redshift", 5439, SslMode.Require, LoadTypes: false);
+}
+
+/// <summary>
+/// Where a <c>postgres</c> or <c>redshift</c> connection points, from its settings (<c>host</c>, <c>port</c>,
+/// <c>database</c>, <c>user</c> or <c>username</c>, <c>ssl_mode</c>, <c>connect_timeout_seconds</c>,
+/// <c>command_timeout_seconds</c>) and its secret <c>password</c>, or from a secret <c>connection_string</c> that the
+/// settings, where given, override.
 /// </summary>
 internal sealed record PostgresTarget(
+    PostgresFlavor Flavor,
     string ConnectionString,
     string Endpoint,
     string? Database,
@@ -31,7 +51,9 @@ internal sealed record PostgresTarget(
         ["verify-full"] = SslMode.VerifyFull,
     };
 
-    public static PostgresTarget From(SyncJob job)
+    public static PostgresTarget From(SyncJob job) => From(job, PostgresFlavor.Postgres);
+
+    public static PostgresTarget From(SyncJob job, PostgresFlavor flavor)
     {
         var settings = new ConnectorSettings(job.ConnectionType, job.Settings);
         NpgsqlConnectionStringBuilder builder;
@@ -40,34 +62,43 @@ internal sealed record PostgresTarget(
             try
             {
                 builder = new NpgsqlConnectionStringBuilder(connectionString);
+                if (!Names(connectionString, "sslmode"))
+                {
+                    builder.SslMode = flavor.DefaultSslMode;
+                }
+
+                if (!Names(connectionString, "port"))
+                {
+                    builder.Port = flavor.DefaultPort;
+                }
             }
             catch (ArgumentException)
             {
                 // The exception may quote the string: say what is wrong without it.
-                throw new SyncFailedException("the connection_string secret is not a valid PostgreSQL connection string (such as Host=db;Username=dot;Database=analytics).");
+                throw new SyncFailedException(NotAConnectionString(flavor) + ".");
             }
         }
         else
         {
-            builder = new NpgsqlConnectionStringBuilder();
+            builder = new NpgsqlConnectionStringBuilder { SslMode = flavor.DefaultSslMode, Port = flavor.DefaultPort };
         }
 
         builder.Host = settings.Text("host") ?? builder.Host;
         if (string.IsNullOrEmpty(builder.Host))
         {
-            throw new SyncFailedException("the postgres connection has no host: set the host setting (or a connection_string secret).");
+            throw new SyncFailedException(NoHost(flavor));
         }
 
         if (settings.Has("port") || builder.Port == 0)
         {
-            builder.Port = settings.Integer("port", NpgsqlConnection.DefaultPort, 1, 65535);
+            builder.Port = settings.Integer("port", flavor.DefaultPort, 1, 65535);
         }
 
         builder.Database = settings.Text("database", "dbname") ?? builder.Database;
         builder.Username = settings.Text("user", "username") ?? builder.Username;
         if (string.IsNullOrEmpty(builder.Username))
         {
-            throw new SyncFailedException("the postgres connection has no user: set the user setting (or a connection_string secret).");
+            throw new SyncFailedException($"the {flavor.Type} connection has no user: set the user setting (or a connection_string secret).");
         }
 
         if (job.Secrets.TryGetValue("password", out var password))
@@ -79,7 +110,7 @@ internal sealed record PostgresTarget(
         {
             builder.SslMode = SslModes.TryGetValue(sslMode, out var mode)
                 ? mode
-                : throw new SyncFailedException($"the postgres setting ssl_mode must be one of {string.Join(", ", SslModes.Keys)}.");
+                : throw new SyncFailedException($"the {flavor.Type} setting ssl_mode must be one of {string.Join(", ", SslModes.Keys)}.");
         }
 
         builder.Timeout = settings.Integer("connect_timeout_seconds", DefaultConnectTimeoutSeconds, 1, 1024);
@@ -93,7 +124,7 @@ internal sealed record PostgresTarget(
         builder.IncludeErrorDetail = false;
 
         var endpoint = builder.Host.Contains(',', StringComparison.Ordinal) ? builder.Host : $"{builder.Host}:{builder.Port}";
-        return new PostgresTarget(builder.ConnectionString, endpoint, builder.Database, builder.Username, builder.Timeout, builder.CommandTimeout,
+        return new PostgresTarget(flavor, builder.ConnectionString, endpoint, builder.Database, builder.Username, builder.Timeout, builder.CommandTimeout,
             builder.Host, builder.Port);
     }
 
@@ -126,7 +157,7 @@ internal sealed record PostgresTarget(
                 port = int.TryParse(portText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var p)
                     && p is > 0 and <= 65535
                     ? p
-                    : throw new SyncFailedException("the postgres host names a port that is not a number from 1 to 65535.");
+                    : throw new SyncFailedException($"the {Flavor.Type} host names a port that is not a number from 1 to 65535.");
             }
 
             hosts.Add((host, port));
@@ -135,6 +166,18 @@ internal sealed record PostgresTarget(
         return hosts;
     }
 
+    /// <summary>Whether the connection string gives <paramref name="key"/> (spaces and case aside: SSL Mode, SslMode, sslmode).</summary>
+    private static bool Names(string connectionString, string key)
+        => new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString }.Keys.Cast<string>()
+            .Any(k => string.Equals(k.Replace(" ", "", StringComparison.Ordinal), key, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>"the postgres connection has no host: …".</summary>
+    public static string NoHost(PostgresFlavor flavor) => $"the {flavor.Type} connection has no host: set the host setting (or a connection_string secret).";
+
+    /// <summary>Says what is wrong without quoting the string, which holds the password.</summary>
+    public static string NotAConnectionString(PostgresFlavor flavor)
+        => $"the connection_string secret is not a valid {flavor.Product} connection string (such as Host=db;Username=dot;Database=analytics)";
+
     /// <summary>Prints without the connection string, which holds the password.</summary>
-    public override string ToString() => $"postgres {Endpoint}/{Database} as {User}";
+    public override string ToString() => $"{Flavor.Type} {Endpoint}/{Database} as {User}";
 }

@@ -71,6 +71,15 @@ public sealed class PostgresCluster : IAsyncLifetime
         return name;
     }
 
+    /// <summary>Runs <paramref name="sql"/> (one or more statements) in <paramref name="database"/> as the superuser.</summary>
+    public async Task ExecuteAsync(string database, string sql)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString(database));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
     public async Task InitializeAsync()
     {
         try
