@@ -15,7 +15,8 @@ public static class ConnectorsExtensions
     public const string HttpClientName = "dot-connectors";
 
     /// <summary>
-    /// The connectors this server has: <c>postgres</c> and <c>dbt</c>, and their settings (<c>Dot:Connectors</c>, checked
+    /// The connectors this server has: <c>postgres</c>, <c>dbt</c>, <c>snowflake</c> (SQL API, key-pair JWT) and
+    /// <c>bigquery</c> (REST API v2, service-account key), and their settings (<c>Dot:Connectors</c>, checked
     /// at start). Runs of other types fail, saying there is none.
     /// </summary>
     public static IServiceCollection AddConnectors(this IServiceCollection services, IConfiguration configuration)
@@ -29,6 +30,8 @@ public static class ConnectorsExtensions
         services.AddSingleton<IConnectionSettingsRule, DbtSettingsRule>();
         services.AddSingleton<ISyncConnector, PostgresConnector>();
         services.AddSingleton<ISyncConnector, DbtConnector>();
+        services.AddSingleton<ISyncConnector, SnowflakeConnector>();
+        services.AddSingleton<ISyncConnector, BigQueryConnector>();
 
         // No logging handlers: they would write request URLs (a dbt manifest's), and at Trace the request headers, to the logs.
         // No redirects (a 3xx fails the run) and no proxy: every connection is made here, to an address

@@ -183,7 +183,7 @@ internal sealed partial class DbtConnector(IHttpClientFactory httpClients, IOpti
     /// status line: '…'", a chunk header, a header line), which would make the server a probe that shows what
     /// answers on any port. A socket error's text is the operating system's.
     /// </summary>
-    private static string Cause(Exception ex)
+    internal static string Cause(Exception ex)
     {
         if (ExceptionChain.Find<SocketException>(ex) is { } socket)
         {
