@@ -11,7 +11,7 @@ namespace Dot.Api.Connectors;
 /// <summary>
 /// A Google service-account JSON key (the secret <c>service_account_key</c>) turned into an OAuth access token with
 /// Google.Apis.Auth: the OAuth 2.0 JWT-bearer grant (an RS256 assertion signed with the key's <c>private_key</c>,
-/// <c>aud</c> = the key's <c>token_uri</c>, scope <see cref="Scope"/>) posted to <c>token_uri</c>. The library's HTTP goes
+/// <c>aud</c> = https://oauth2.googleapis.com/token as Google documents it, scope <see cref="Scope"/>) posted to <c>token_uri</c>. The library's HTTP goes
 /// through the shared connector handler (<see cref="ConnectorNetwork"/>-checked connects, no proxy), with its own
 /// redirect following off; its clock is the server's <see cref="TimeProvider"/>.
 /// </summary>
