@@ -85,7 +85,16 @@ internal sealed class BigQueryRestApi(HttpClient client, Uri apiUrl, string proj
                 string? pageToken = null;
                 if (complete)
                 {
-                    AddRows(root, rows);
+                    try
+                    {
+                        AddRows(root, rows);
+                    }
+                    catch (Exception ex) when (ex is KeyNotFoundException or InvalidOperationException)
+                    {
+                        // Rows without the documented schema.fields, or a row that is not {"f": [{"v": …}]}.
+                        throw new SyncFailedException($"BigQuery at {Where} answered reading {what} with a result this server cannot read", ex);
+                    }
+
                     pageToken = VendorApiCall.Text(root, "pageToken");
                     if (string.IsNullOrEmpty(pageToken))
                     {

@@ -61,32 +61,44 @@ internal sealed class SnowflakeSqlApi(HttpClient client, Uri baseUrl, SnowflakeK
         var (handle, first) = await ResultOrPollAsync(answer, what, ct);
         using (first)
         {
-            var root = first.RootElement;
-            var meta = root.GetProperty("resultSetMetaData");
-            var columns = new Dictionary<string, int>(StringComparer.Ordinal);
-            var i = 0;
-            foreach (var column in meta.GetProperty("rowType").EnumerateArray())
+            try
             {
-                columns.TryAdd((VendorApiCall.Text(column, "name") ?? "").ToUpperInvariant(), i++);
+                return await ReadResultAsync(first.RootElement, handle, what, ct);
             }
-
-            var rows = new List<string?[]>();
-            AddRows(root, rows);
-            var partitions = meta.TryGetProperty("partitionInfo", out var info) && info.ValueKind == JsonValueKind.Array ? info.GetArrayLength() : 1;
-            for (var p = 1; p < partitions; p++)
+            catch (Exception ex) when (ex is KeyNotFoundException or InvalidOperationException)
             {
-                using var partition = Request(HttpMethod.Get, StatementUrl(handle, $"?partition={p}"));
-                using var page = await VendorApiCall.SendAsync(client, partition, Where, ct);
-                if (page.Status != 200 || page.Body is null)
-                {
-                    throw Failure(page, what);
-                }
-
-                AddRows(page.Body.RootElement, rows);
+                // A 200 whose body is not the documented ResultSet (rowType missing, a row that is not an array).
+                throw new SyncFailedException($"Snowflake at {Where} answered reading {what} with a result this server cannot read", ex);
             }
-
-            return new Result(columns, rows);
         }
+    }
+
+    private async Task<Result> ReadResultAsync(JsonElement root, string handle, string what, CancellationToken ct)
+    {
+        var meta = root.GetProperty("resultSetMetaData");
+        var columns = new Dictionary<string, int>(StringComparer.Ordinal);
+        var i = 0;
+        foreach (var column in meta.GetProperty("rowType").EnumerateArray())
+        {
+            columns.TryAdd((VendorApiCall.Text(column, "name") ?? "").ToUpperInvariant(), i++);
+        }
+
+        var rows = new List<string?[]>();
+        AddRows(root, rows);
+        var partitions = meta.TryGetProperty("partitionInfo", out var info) && info.ValueKind == JsonValueKind.Array ? info.GetArrayLength() : 1;
+        for (var p = 1; p < partitions; p++)
+        {
+            using var partition = Request(HttpMethod.Get, StatementUrl(handle, $"?partition={p}"));
+            using var page = await VendorApiCall.SendAsync(client, partition, Where, ct);
+            if (page.Status != 200 || page.Body is null)
+            {
+                throw Failure(page, what);
+            }
+
+            AddRows(page.Body.RootElement, rows);
+        }
+
+        return new Result(columns, rows);
     }
 
     /// <summary>
