@@ -15,10 +15,11 @@ public static class ConnectorsExtensions
     public const string HttpClientName = "dot-connectors";
 
     /// <summary>
-    /// The connectors this server has, one a connection type: <c>postgres</c>, <c>redshift</c> (Npgsql, sharing the
-    /// postgres connector's session code), <c>mssql</c> (Microsoft.Data.SqlClient), <c>dbt</c>, <c>databricks</c> (Unity
-    /// Catalog REST API) and <c>looker</c> (Looker API 4.0: LookML explores into the catalogue, dashboards and Looks as
-    /// external assets), and their settings (<c>Dot:Connectors</c>, checked at start).
+    /// The connectors this server has, one for each connection type: <c>postgres</c>, <c>redshift</c> (Npgsql, sharing the
+    /// postgres connector's session code), <c>mssql</c> (Microsoft.Data.SqlClient), <c>snowflake</c> (SQL API, key-pair
+    /// JWT), <c>bigquery</c> (REST API v2, service-account key), <c>databricks</c> (Unity Catalog REST API), <c>looker</c>
+    /// (Looker API 4.0: LookML explores into the catalogue, dashboards and Looks as external assets) and <c>dbt</c>, and
+    /// their settings (<c>Dot:Connectors</c>, checked at start).
     /// </summary>
     public static IServiceCollection AddConnectors(this IServiceCollection services, IConfiguration configuration)
     {
@@ -33,6 +34,8 @@ public static class ConnectorsExtensions
         services.AddSingleton<ISyncConnector, RedshiftConnector>();
         services.AddSingleton<ISyncConnector, MssqlConnector>();
         services.AddSingleton<ISyncConnector, DbtConnector>();
+        services.AddSingleton<ISyncConnector, SnowflakeConnector>();
+        services.AddSingleton<ISyncConnector, BigQueryConnector>();
         services.AddSingleton<ISyncConnector, DatabricksConnector>();
         services.AddSingleton<ISyncConnector, LookerConnector>();
 
