@@ -1,3 +1,4 @@
+using System.Globalization;
 using Dot.Api.Access;
 using Dot.Api.Assets;
 using Dot.Api.Audit;
@@ -17,6 +18,10 @@ using Dot.Api.Sync;
 using Dot.Api.Tokens;
 using Dot.Api.Users;
 using Dot.Api.Web;
+
+// Culture-free formatting and parsing everywhere, whatever the machine's locale (ICU is loaded only for SqlClient's sake).
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.DefaultThreadCurrentUICulture = CultureInfo.CurrentCulture = CultureInfo.CurrentUICulture
+    = CultureInfo.InvariantCulture;
 
 // `dot-api users …`, `tokens …`, `help …`: an admin command against the same database; `serve`, host options or nothing serve.
 var start = CliStart.From(args);

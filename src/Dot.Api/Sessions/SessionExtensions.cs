@@ -73,6 +73,6 @@ public static class SessionExtensions
     /// </summary>
     internal static string? PresentedScheme(HttpRequest request, ApiTokenCredential credential)
         => credential.IsPresent ? ApiTokenDefaults.AuthenticationScheme
-            : request.Cookies.ContainsKey(SessionDefaults.CookieName) ? SessionDefaults.AuthenticationScheme
+            : request.Headers.Cookie.Count > 0 && request.Cookies.ContainsKey(SessionDefaults.CookieName) ? SessionDefaults.AuthenticationScheme
             : null;
 }
