@@ -42,15 +42,15 @@ internal sealed class BigQueryRestApi(HttpClient client, Uri apiUrl, string proj
             {
                 foreach (var dataset in list.EnumerateArray())
                 {
-                    var id = dataset.TryGetProperty("datasetReference", out var reference) ? VendorApiCall.Text(reference, "datasetId") : null;
+                    var id = dataset.TryGetProperty("datasetReference", out var reference) ? ConnectorHttp.String(reference, "datasetId") : null;
                     if (id is not null)
                     {
-                        datasets.Add(new Dataset(id, VendorApiCall.Text(dataset, "location")));
+                        datasets.Add(new Dataset(id, ConnectorHttp.String(dataset, "location")));
                     }
                 }
             }
 
-            pageToken = VendorApiCall.Text(root, "nextPageToken");
+            pageToken = ConnectorHttp.String(root, "nextPageToken");
         }
         while (!string.IsNullOrEmpty(pageToken));
 
@@ -79,8 +79,8 @@ internal sealed class BigQueryRestApi(HttpClient client, Uri apiUrl, string proj
             while (true)
             {
                 var root = answer.RootElement;
-                var job = root.TryGetProperty("jobReference", out var reference) ? VendorApiCall.Text(reference, "jobId") : null;
-                var jobLocation = VendorApiCall.Text(reference, "location") ?? location;
+                var job = root.TryGetProperty("jobReference", out var reference) ? ConnectorHttp.String(reference, "jobId") : null;
+                var jobLocation = ConnectorHttp.String(reference, "location") ?? location;
                 var complete = root.TryGetProperty("jobComplete", out var c) && c.ValueKind == JsonValueKind.True;
                 string? pageToken = null;
                 if (complete)
@@ -95,7 +95,7 @@ internal sealed class BigQueryRestApi(HttpClient client, Uri apiUrl, string proj
                         throw new SyncFailedException($"BigQuery at {Where} answered reading {what} with a result this server cannot read", ex);
                     }
 
-                    pageToken = VendorApiCall.Text(root, "pageToken");
+                    pageToken = ConnectorHttp.String(root, "pageToken");
                     if (string.IsNullOrEmpty(pageToken))
                     {
                         return new Result(rows);
@@ -128,7 +128,7 @@ internal sealed class BigQueryRestApi(HttpClient client, Uri apiUrl, string proj
             return;
         }
 
-        var names = root.GetProperty("schema").GetProperty("fields").EnumerateArray().Select(f => VendorApiCall.Text(f, "name") ?? "").ToList();
+        var names = root.GetProperty("schema").GetProperty("fields").EnumerateArray().Select(f => ConnectorHttp.String(f, "name") ?? "").ToList();
         foreach (var row in list.EnumerateArray())
         {
             var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
@@ -156,7 +156,7 @@ internal sealed class BigQueryRestApi(HttpClient client, Uri apiUrl, string proj
     {
         using var request = new HttpRequestMessage(method, new Uri(apiUrl, path)) { Content = content };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await token(ct));
-        var answer = await VendorApiCall.SendAsync(client, request, Where, ct);
+        var answer = await ConnectorHttp.ExchangeAsync(client, request, Where, ct);
         if (answer.Status == 200 && answer.Body is { } body)
         {
             return body;
@@ -169,11 +169,11 @@ internal sealed class BigQueryRestApi(HttpClient client, Uri apiUrl, string proj
     }
 
     /// <summary>The status, and the documented error body's <c>error.status</c> and <c>error.message</c>.</summary>
-    private SyncFailedException Failure(VendorApiCall.Answer answer, string what)
+    private SyncFailedException Failure(ConnectorHttp.Answer answer, string what)
     {
         var error = answer.Body?.RootElement is { ValueKind: JsonValueKind.Object } root && root.TryGetProperty("error", out var e) ? e : default;
-        var status = VendorApiCall.Text(error, "status");
-        var message = VendorApiCall.Bounded(VendorApiCall.Text(error, "message"));
+        var status = ConnectorHttp.String(error, "status");
+        var message = ConnectorHttp.Bounded(ConnectorHttp.String(error, "message"));
         var said = message is null ? "" : $" ({(status is null ? "" : status + ": ")}{message})";
         var hint = answer.Status switch
         {

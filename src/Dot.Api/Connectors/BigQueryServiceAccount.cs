@@ -49,12 +49,12 @@ internal sealed class BigQueryServiceAccount
         {
             using var key = JsonDocument.Parse(json);
             var root = key.RootElement;
-            type = VendorApiCall.Text(root, "type");
-            clientEmail = VendorApiCall.Text(root, "client_email");
-            privateKey = VendorApiCall.Text(root, "private_key");
-            keyId = VendorApiCall.Text(root, "private_key_id");
-            tokenUri = VendorApiCall.Text(root, "token_uri");
-            projectId = VendorApiCall.Text(root, "project_id");
+            type = ConnectorHttp.String(root, "type");
+            clientEmail = ConnectorHttp.String(root, "client_email");
+            privateKey = ConnectorHttp.String(root, "private_key");
+            keyId = ConnectorHttp.String(root, "private_key_id");
+            tokenUri = ConnectorHttp.String(root, "token_uri");
+            projectId = ConnectorHttp.String(root, "project_id");
         }
         catch (JsonException ex)
         {
@@ -108,8 +108,8 @@ internal sealed class BigQueryServiceAccount
                     + "check the token_uri of the secret service_account_key", ex);
             }
 
-            var said = VendorApiCall.Bounded(ex.Error?.Error) is { } error
-                ? $" ({error}{(VendorApiCall.Bounded(ex.Error?.ErrorDescription) is { } d ? $": {d}" : "")})"
+            var said = ConnectorHttp.Bounded(ex.Error?.Error) is { } error
+                ? $" ({error}{(ConnectorHttp.Bounded(ex.Error?.ErrorDescription) is { } d ? $": {d}" : "")})"
                 : "";
             throw new SyncFailedException($"the token endpoint {where} refused the service account {ClientEmail}"
                 + $"{(status > 0 ? $" (answered {status})" : "")}{said}: check the secret service_account_key (a current key of a service account that exists)", ex);

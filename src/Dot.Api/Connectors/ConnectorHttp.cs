@@ -4,30 +4,32 @@ using System.Text.Json;
 namespace Dot.Api.Connectors;
 
 /// <summary>
-/// What the REST connectors (<c>databricks</c>, <c>looker</c>) share on top of the one connector HTTP client
-/// (<see cref="ConnectorsExtensions.HttpClientName"/>): send a request, fail on a redirect, turn an error answer into a
-/// run error that names the status and, where the vendor documents one, its machine-readable message, and read a JSON
-/// answer of bounded size. Transport failures are described in this server's words (<see cref="Cause"/>).
+/// What the HTTP connectors (<c>snowflake</c>, <c>bigquery</c>, <c>databricks</c>, <c>looker</c>; <c>dbt</c>'s
+/// transport wording) share on top of the one connector HTTP client (<see cref="ConnectorsExtensions.HttpClientName"/>):
+/// send a request, fail on a redirect, read a JSON answer of bounded size (<see cref="ExchangeAsync"/>, where the caller
+/// decides what a status means), or turn an error answer into a run error that names the status and, where the vendor
+/// documents one, its machine-readable message (<see cref="SendAsync"/>). Transport failures are described in this
+/// server's words (<see cref="Cause"/>); nothing here quotes an answer.
 /// </summary>
 internal static class ConnectorHttp
 {
     /// <summary>The largest JSON answer read (one page of a listing): 64 MiB.</summary>
     public const int MaxAnswerBytes = 64 * 1024 * 1024;
 
-    /// <summary>
-    /// Sends <paramref name="request"/> and returns the JSON of a 2xx answer (null for 204 or an empty body).
-    /// A 3xx fails naming <paramref name="where"/>; another status fails with <paramref name="failure"/>'s message,
-    /// given the status and the vendor's error message read from the body by <paramref name="vendorMessage"/> (null
-    /// when the body is not the vendor's documented error JSON).
-    /// </summary>
-    public static async Task<JsonDocument?> SendAsync(
-        HttpClient client,
-        HttpRequestMessage request,
-        string where,
-        Func<JsonElement, string?> vendorMessage,
-        Func<int, string?, string> failure,
-        CancellationToken ct)
+    /// <summary>An answer: its status and its JSON body (null when empty or not JSON; <see cref="NotJson"/> says which).</summary>
+    public sealed record Answer(int Status, JsonDocument? Body, bool NotJson) : IDisposable
     {
+        public void Dispose() => Body?.Dispose();
+    }
+
+    /// <summary>
+    /// Sends <paramref name="request"/> (asking for JSON) and reads the answer, whatever its status: a 3xx and transport
+    /// failures fail naming <paramref name="where"/>; a body over <see cref="MaxAnswerBytes"/> fails.
+    /// </summary>
+    public static async Task<Answer> ExchangeAsync(HttpClient client, HttpRequestMessage request, string where, CancellationToken ct)
+    {
+        request.Headers.Accept.Add(new System.Net.Http.Headers.MediaTypeWithQualityHeaderValue("application/json"));
+        request.Headers.UserAgent.ParseAdd("Dot-API/1.0");
         HttpResponseMessage response;
         try
         {
@@ -51,18 +53,10 @@ internal static class ConnectorHttp
                     + "configure the final URL in the connection");
             }
 
-            JsonDocument? body;
+            byte[] bytes;
             try
             {
-                body = await ReadJsonAsync(response, ct);
-            }
-            catch (JsonException) when (!response.IsSuccessStatusCode)
-            {
-                body = null;
-            }
-            catch (JsonException ex)
-            {
-                throw new Sync.SyncFailedException($"{where} answered {status} with a body that is not JSON", ex);
+                bytes = await ReadBoundedAsync(response.Content, ct);
             }
             catch (Exception ex) when (ex is HttpRequestException or IOException)
             {
@@ -73,22 +67,47 @@ internal static class ConnectorHttp
                 throw new Sync.SyncFailedException($"{where}: {ex.Message}", ex);
             }
 
-            if (response.IsSuccessStatusCode)
+            if (bytes.Length == 0)
             {
-                return body;
+                return new Answer(status, null, NotJson: false);
             }
 
-            using (body)
+            try
             {
-                string? message = null;
-                if (body is not null)
-                {
-                    message = vendorMessage(body.RootElement);
-                    message = message is null ? null : Clip(message);
-                }
-
-                throw new Sync.SyncFailedException(failure(status, message));
+                return new Answer(status, JsonDocument.Parse(bytes), NotJson: false);
             }
+            catch (JsonException)
+            {
+                return new Answer(status, null, NotJson: true);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Sends <paramref name="request"/> and returns the JSON of a 2xx answer (null for 204 or an empty body).
+    /// A 3xx fails naming <paramref name="where"/>; another status fails with <paramref name="failure"/>'s message,
+    /// given the status and the vendor's error message read from the body by <paramref name="vendorMessage"/> (null
+    /// when the body is not the vendor's documented error JSON).
+    /// </summary>
+    public static async Task<JsonDocument?> SendAsync(
+        HttpClient client,
+        HttpRequestMessage request,
+        string where,
+        Func<JsonElement, string?> vendorMessage,
+        Func<int, string?, string> failure,
+        CancellationToken ct)
+    {
+        var answer = await ExchangeAsync(client, request, where, ct);
+        if (answer.Status is >= 200 and < 300)
+        {
+            return answer.NotJson
+                ? throw new Sync.SyncFailedException($"{where} answered {answer.Status} with a body that is not JSON")
+                : answer.Body;
+        }
+
+        using (answer)
+        {
+            throw new Sync.SyncFailedException(failure(answer.Status, answer.Body is null ? null : Bounded(vendorMessage(answer.Body.RootElement))));
         }
     }
 
@@ -146,14 +165,14 @@ internal static class ConnectorHttp
     /// <summary>A URL as errors and logs show it: scheme, host, port and path (never user info or query).</summary>
     public static string Describe(Uri url) => url.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
 
-    private static async Task<JsonDocument?> ReadJsonAsync(HttpResponseMessage response, CancellationToken ct)
+    private static async Task<byte[]> ReadBoundedAsync(HttpContent content, CancellationToken ct)
     {
-        if (response.Content.Headers.ContentLength is > MaxAnswerBytes)
+        if (content.Headers.ContentLength is > MaxAnswerBytes)
         {
-            throw new Sync.SyncFailedException($"an answer of {response.Content.Headers.ContentLength} bytes is larger than the {MaxAnswerBytes} bytes this server reads");
+            throw new Sync.SyncFailedException($"an answer of {content.Headers.ContentLength} bytes is larger than the {MaxAnswerBytes} bytes this server reads");
         }
 
-        await using var stream = await response.Content.ReadAsStreamAsync(ct);
+        await using var stream = await content.ReadAsStreamAsync(ct);
         using var buffer = new MemoryStream();
         var chunk = new byte[81920];
         int read;
@@ -167,18 +186,17 @@ internal static class ConnectorHttp
             buffer.Write(chunk, 0, read);
         }
 
-        if (buffer.Length == 0)
+        return buffer.ToArray();
+    }
+
+    /// <summary>A vendor's message, on one line and at most 300 characters; null when there is none.</summary>
+    public static string? Bounded(string? message)
+    {
+        if (string.IsNullOrWhiteSpace(message))
         {
             return null;
         }
 
-        buffer.Position = 0;
-        return await JsonDocument.ParseAsync(buffer, default, ct);
-    }
-
-    /// <summary>A vendor's message, on one line and at most 300 characters.</summary>
-    private static string Clip(string message)
-    {
         var line = string.Join(' ', message.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries)).Trim();
         return line.Length <= 300 ? line : line[..299] + "…";
     }

@@ -57,7 +57,7 @@ internal sealed class SnowflakeSqlApi(HttpClient client, Uri baseUrl, SnowflakeK
         var url = new Uri(baseUrl, $"api/v2/statements?requestId={Guid.NewGuid()}");
         using var request = Request(HttpMethod.Post, url);
         request.Content = JsonContent.Create(body);
-        var answer = await VendorApiCall.SendAsync(client, request, Where, ct);
+        var answer = await ConnectorHttp.ExchangeAsync(client, request, Where, ct);
         var (handle, first) = await ResultOrPollAsync(answer, what, ct);
         using (first)
         {
@@ -80,7 +80,7 @@ internal sealed class SnowflakeSqlApi(HttpClient client, Uri baseUrl, SnowflakeK
         var i = 0;
         foreach (var column in meta.GetProperty("rowType").EnumerateArray())
         {
-            columns.TryAdd((VendorApiCall.Text(column, "name") ?? "").ToUpperInvariant(), i++);
+            columns.TryAdd((ConnectorHttp.String(column, "name") ?? "").ToUpperInvariant(), i++);
         }
 
         var rows = new List<string?[]>();
@@ -89,7 +89,7 @@ internal sealed class SnowflakeSqlApi(HttpClient client, Uri baseUrl, SnowflakeK
         for (var p = 1; p < partitions; p++)
         {
             using var partition = Request(HttpMethod.Get, StatementUrl(handle, $"?partition={p}"));
-            using var page = await VendorApiCall.SendAsync(client, partition, Where, ct);
+            using var page = await ConnectorHttp.ExchangeAsync(client, partition, Where, ct);
             if (page.Status != 200 || page.Body is null)
             {
                 throw Failure(page, what);
@@ -105,15 +105,15 @@ internal sealed class SnowflakeSqlApi(HttpClient client, Uri baseUrl, SnowflakeK
     /// A 200's body, or the body of the 200 that polling a 202's handle ends with. Owns <paramref name="answer"/> and
     /// every poll's answer: it disposes them all but the body it returns, which the caller disposes.
     /// </summary>
-    private async Task<(string Handle, JsonDocument Body)> ResultOrPollAsync(VendorApiCall.Answer answer, string what, CancellationToken ct)
+    private async Task<(string Handle, JsonDocument Body)> ResultOrPollAsync(ConnectorHttp.Answer answer, string what, CancellationToken ct)
     {
-        VendorApiCall.Answer? current = answer;
+        ConnectorHttp.Answer? current = answer;
         var wait = FirstPoll;
         try
         {
             while (true)
             {
-                var handle = current.Body is { } b ? VendorApiCall.Text(b.RootElement, "statementHandle") : null;
+                var handle = current.Body is { } b ? ConnectorHttp.String(b.RootElement, "statementHandle") : null;
                 if (current.Status == 200 && current.Body is { } done && done.RootElement.TryGetProperty("resultSetMetaData", out _) && handle is not null)
                 {
                     current = null;
@@ -128,7 +128,7 @@ internal sealed class SnowflakeSqlApi(HttpClient client, Uri baseUrl, SnowflakeK
                 await Task.Delay(wait, ct);
                 wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, MaxPoll.Ticks));
                 using var poll = Request(HttpMethod.Get, StatementUrl(handle, ""));
-                var next = await VendorApiCall.SendAsync(client, poll, Where, ct);
+                var next = await ConnectorHttp.ExchangeAsync(client, poll, Where, ct);
                 current.Dispose();
                 current = next;
             }
@@ -163,12 +163,12 @@ internal sealed class SnowflakeSqlApi(HttpClient client, Uri baseUrl, SnowflakeK
     }
 
     /// <summary>What a failed answer says: its status and the error body's <c>code</c>, <c>sqlState</c> and <c>message</c>.</summary>
-    private SyncFailedException Failure(VendorApiCall.Answer answer, string what)
+    private SyncFailedException Failure(ConnectorHttp.Answer answer, string what)
     {
         var root = answer.Body?.RootElement ?? default;
-        var code = VendorApiCall.Text(root, "code");
-        var message = VendorApiCall.Bounded(VendorApiCall.Text(root, "message"));
-        var sqlState = VendorApiCall.Text(root, "sqlState");
+        var code = ConnectorHttp.String(root, "code");
+        var message = ConnectorHttp.Bounded(ConnectorHttp.String(root, "message"));
+        var sqlState = ConnectorHttp.String(root, "sqlState");
         var said = message is null ? "" : $" ({code}{(sqlState is null ? "" : $", SQL state {sqlState}")}: {message})";
         var hint = answer.Status switch
         {
