@@ -77,10 +77,11 @@ public sealed class DotApiFactory : WebApplicationFactory<Program>
 
     public CapturedLogs Logs { get; } = new();
 
-    /// <summary>Every category at Trace: what the strictest operator could switch on.</summary>
+    /// <summary>Every category at Trace (the hosting diagnostics too, which appsettings.json sets to None): what the strictest operator could switch on.</summary>
     public DotApiFactory WithTraceLogging()
     {
-        foreach (var category in new[] { "Default", "Microsoft", "Microsoft.AspNetCore", "Microsoft.EntityFrameworkCore", "System", "Dot", "Dot.Api.Authentication.ApiTokenHandler" })
+        foreach (var category in new[] { "Default", "Microsoft", "Microsoft.AspNetCore", "Microsoft.EntityFrameworkCore", "System", "Dot", "Dot.Api.Authentication.ApiTokenHandler",
+            "Microsoft.AspNetCore.Hosting.Diagnostics" })
         {
             _settings[$"Logging:LogLevel:{category}"] = "Trace";
         }
