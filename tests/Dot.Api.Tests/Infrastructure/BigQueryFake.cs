@@ -5,12 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Dot.Api.Tests.Infrastructure;
 
@@ -66,10 +61,7 @@ public sealed class BigQueryFake(RSA serviceAccountPublicKey, string clientEmail
 
     public async Task<BigQueryFake> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        _app = builder.Build();
+        _app = LoopbackApp.Create();
         _app.Use(async (context, next) =>
         {
             Requests.Enqueue($"{context.Request.Method} {context.Request.Path}{context.Request.QueryString}");
@@ -99,8 +91,7 @@ public sealed class BigQueryFake(RSA serviceAccountPublicKey, string clientEmail
         _app.MapGet("/bigquery/v2/projects/{project}/datasets", DatasetsAsync);
         _app.MapPost("/bigquery/v2/projects/{project}/queries", QueryAsync);
         _app.MapGet("/bigquery/v2/projects/{project}/queries/{jobId}", ResultsAsync);
-        await _app.StartAsync();
-        BaseAddress = new Uri(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/");
+        BaseAddress = await LoopbackApp.StartAsync(_app);
         return this;
     }
 
@@ -275,10 +266,6 @@ public sealed class BigQueryFake(RSA serviceAccountPublicKey, string clientEmail
 
     public async ValueTask DisposeAsync()
     {
-        if (_app is not null)
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
+        await LoopbackApp.StopAsync(_app);
     }
 }

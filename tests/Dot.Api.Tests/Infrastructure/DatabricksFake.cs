@@ -4,12 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Dot.Api.Tests.Infrastructure;
 
@@ -70,10 +65,7 @@ public sealed class DatabricksFake(string? personalAccessToken, string? clientId
 
     public async Task<DatabricksFake> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        _app = builder.Build();
+        _app = LoopbackApp.Create();
         _app.MapPost("/oidc/v1/token", TokenAsync);
         _app.MapGet("/api/2.1/unity-catalog/catalogs", context => ListAsync(context, "catalogs", _catalogs, _ => true));
         _app.MapGet("/api/2.1/unity-catalog/schemas", context =>
@@ -105,8 +97,7 @@ public sealed class DatabricksFake(string? personalAccessToken, string? clientId
             return ListAsync(context, "tables", _tables, t => (string?)t["catalog_name"] == catalog && (string?)t["schema_name"] == schema,
                 emptyFirstPage: true);
         });
-        await _app.StartAsync();
-        BaseAddress = new Uri(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        BaseAddress = await LoopbackApp.StartAsync(_app);
         return this;
     }
 
@@ -297,10 +288,6 @@ public sealed class DatabricksFake(string? personalAccessToken, string? clientId
     public async ValueTask DisposeAsync()
     {
         Gate?.TrySetResult();
-        if (_app is not null)
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
+        await LoopbackApp.StopAsync(_app);
     }
 }

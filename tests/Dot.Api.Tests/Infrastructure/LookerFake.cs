@@ -3,12 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Dot.Api.Tests.Infrastructure;
 
@@ -64,10 +59,7 @@ public sealed class LookerFake(string clientId, string clientSecret) : IAsyncDis
 
     public async Task<LookerFake> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        _app = builder.Build();
+        _app = LoopbackApp.Create();
         _app.MapPost("/api/4.0/login", LoginAsync);
         _app.MapDelete("/api/4.0/logout", context => AuthorizedAsync(context, () =>
         {
@@ -93,8 +85,7 @@ public sealed class LookerFake(string clientId, string clientSecret) : IAsyncDis
             }));
         _app.MapGet("/api/4.0/dashboards/search", context => AuthorizedAsync(context, () => PageAsync(context, Dashboards)));
         _app.MapGet("/api/4.0/looks/search", context => AuthorizedAsync(context, () => PageAsync(context, Looks)));
-        await _app.StartAsync();
-        BaseAddress = new Uri(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        BaseAddress = await LoopbackApp.StartAsync(_app);
         return this;
     }
 
@@ -199,10 +190,6 @@ public sealed class LookerFake(string clientId, string clientSecret) : IAsyncDis
     public async ValueTask DisposeAsync()
     {
         Gate?.TrySetResult();
-        if (_app is not null)
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
+        await LoopbackApp.StopAsync(_app);
     }
 }

@@ -1,11 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Dot.Api.Tests.Infrastructure;
 
@@ -37,10 +32,7 @@ public sealed class ManifestServer(string manifestPath, string? authorization) :
 
     public async Task<ManifestServer> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        _app = builder.Build();
+        _app = LoopbackApp.Create();
         _app.Use((context, next) =>
         {
             Paths.Enqueue(context.Request.Path.Value ?? "");
@@ -76,18 +68,12 @@ public sealed class ManifestServer(string manifestPath, string? authorization) :
             context.Response.ContentType = "application/json";
             await context.Response.SendFileAsync(manifestPath);
         });
-        await _app.StartAsync();
-        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        BaseAddress = new Uri(address);
+        BaseAddress = await LoopbackApp.StartAsync(_app);
         return this;
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (_app is not null)
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
+        await LoopbackApp.StopAsync(_app);
     }
 }

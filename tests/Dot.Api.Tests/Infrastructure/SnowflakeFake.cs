@@ -5,12 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Dot.Api.Tests.Infrastructure;
 
@@ -62,10 +57,7 @@ public sealed class SnowflakeFake(RSA userPublicKey, string account, string user
 
     public async Task<SnowflakeFake> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        _app = builder.Build();
+        _app = LoopbackApp.Create();
         _app.Use(async (context, next) =>
         {
             Requests.Enqueue($"{context.Request.Method} {context.Request.Path}{context.Request.QueryString}");
@@ -92,8 +84,7 @@ public sealed class SnowflakeFake(RSA userPublicKey, string account, string user
         });
         _app.MapPost("/api/v2/statements", PostAsync);
         _app.MapGet("/api/v2/statements/{handle}", GetAsync);
-        await _app.StartAsync();
-        BaseAddress = new Uri(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/");
+        BaseAddress = await LoopbackApp.StartAsync(_app);
         return this;
     }
 
@@ -261,10 +252,6 @@ public sealed class SnowflakeFake(RSA userPublicKey, string account, string user
 
     public async ValueTask DisposeAsync()
     {
-        if (_app is not null)
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
+        await LoopbackApp.StopAsync(_app);
     }
 }
