@@ -72,7 +72,7 @@ app.UseDotSwagger();
 app.UseSettingsPageAssets();
 app.UseDotAuthentication();
 app.UseSessionAntiforgery();
-app.UseAuthorization();
+app.UseDotAuthorization();
 
 app.MapHealth();
 app.MapAuth();

@@ -26,41 +26,52 @@ internal sealed class ScopeAuthorizationHandler : AuthorizationHandler<ScopeRequ
 
     protected override async Task HandleRequirementAsync(AuthorizationHandlerContext context, ScopeRequirement requirement)
     {
-        if (context.User.Scopes() is not { } granted)
+        var judging = AllowsAsync(context.User, context.Resource as HttpContext);
+        if (judging.IsCompletedSuccessfully ? judging.Result : await judging)
         {
             context.Succeed(requirement);
-            return;
+        }
+    }
+
+    /// <summary>
+    /// The rule itself, for this handler and for <see cref="DotAuthorizationMiddleware"/>'s own evaluation of a Dot
+    /// policy: true when <paramref name="user"/> may call the request's endpoint as far as scopes go; on a refusal the
+    /// scope it needed is left in <see cref="NeededKey"/>. Synchronous unless the endpoint resolves a narrower scope.
+    /// </summary>
+    internal static ValueTask<bool> AllowsAsync(System.Security.Claims.ClaimsPrincipal user, HttpContext? http)
+    {
+        if (user.Scopes() is not { } granted)
+        {
+            return ValueTask.FromResult(true);
         }
 
-        var http = context.Resource as HttpContext;
         if (http?.GetEndpoint()?.Metadata.GetMetadata<RequiredScopeMetadata>() is not { } required)
         {
-            Refuse(http, Scopes.All);
-            return;
+            return ValueTask.FromResult(Refuse(http, Scopes.All));
         }
 
         if (Scopes.Allows(granted, required.Scope))
         {
-            context.Succeed(requirement);
-            return;
+            return ValueTask.FromResult(true);
         }
 
-        var narrow = required.Narrow is { } resolve ? await resolve(http!) : null;
-        if (narrow is not null && granted.Contains(narrow))
-        {
-            context.Succeed(requirement);
-            return;
-        }
-
-        Refuse(http, narrow ?? required.Scope);
+        return required.Narrow is { } resolve ? NarrowAsync(resolve(http!), granted, http!, required.Scope) : ValueTask.FromResult(Refuse(http, required.Scope));
     }
 
-    private static void Refuse(HttpContext? http, string needed)
+    private static async ValueTask<bool> NarrowAsync(ValueTask<string?> resolving, IReadOnlySet<string> granted, HttpContext http, string scope)
+    {
+        var narrow = await resolving;
+        return (narrow is not null && granted.Contains(narrow)) || Refuse(http, narrow ?? scope);
+    }
+
+    private static bool Refuse(HttpContext? http, string needed)
     {
         if (http is not null)
         {
             http.Items[NeededKey] = needed;
         }
+
+        return false;
     }
 }
 

@@ -28,7 +28,7 @@ internal sealed class ApiTokenHandler(IOptionsMonitor<ApiTokenOptions> options, 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
         => Context.Features.Get<AuthenticationDecision>() is { SchemeName: var decidedBy, Result: { } decided } && decidedBy == Scheme.Name
             ? Task.FromResult(decided)
-            : new ApiTokenAttempt(Context, Scheme, Options, Events, TimeProvider, verifier, Logger).RunAsync(ApiTokenCredential.Read(Request, Options));
+            : new ApiTokenAttempt(Context, Scheme, Options, Events, TimeProvider, verifier, Logger).RunAsync(ApiTokenCredential.Read(Request, Options)).AsTask();
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
@@ -48,27 +48,34 @@ internal sealed class ApiTokenHandler(IOptionsMonitor<ApiTokenOptions> options, 
 /// One API-token check of one request: the rules of API.md §3 around <see cref="TokenVerifier"/>'s verdict, and the
 /// scheme's events. The handler runs it (<see cref="ApiTokenHandler"/>), and so does <see cref="DotAuthenticationMiddleware"/>
 /// for a request that carries a token, without building the handler and the authentication service around it: one
-/// check, two callers. Synchronous while nothing has to wait: a cache hit costs no state machine.
+/// check, two callers. Synchronous while nothing has to wait: a cache hit costs no state machine and no task, and its
+/// success is the cached token's own (<see cref="CachedToken.Success"/>), made once.
 /// </summary>
 internal readonly partial struct ApiTokenAttempt(HttpContext context, AuthenticationScheme scheme, ApiTokenOptions options, ApiTokenEvents events,
     TimeProvider time, TokenVerifier verifier, ILogger logger)
 {
-    private static readonly Task<AuthenticateResult> NoResult = Task.FromResult(AuthenticateResult.NoResult());
+    private static readonly AuthenticateResult NoResult = AuthenticateResult.NoResult();
 
     private HttpRequest Request => context.Request;
 
-    public Task<AuthenticateResult> RunAsync(ApiTokenCredential credential)
+    public ValueTask<AuthenticateResult> RunAsync(ApiTokenCredential credential)
     {
         if (!credential.IsPresent)
         {
-            return NoResult;
+            return new(NoResult);
         }
 
         if (credential.Source == CredentialSource.Query && context.GetEndpoint()?.Metadata.GetMetadata<AllowApiTokenInQueryAttribute>() is null)
         {
             // A URL token authenticates nothing here; the challenge says why.
             context.Items[ApiTokenHandler.QueryRefusedKey] = context.RequestServices.GetRequiredService<QueryTokenRoutes>().NotAllowed;
-            return NoResult;
+            return new(NoResult);
+        }
+
+        if (!events.ListensToMessageReceived)
+        {
+            // Nobody may replace the token: no context to build for them.
+            return Verify(credential.Token!, credential.Source);
         }
 
         var received = new ApiTokenMessageReceivedContext(context, scheme, options, credential.Token!, credential.Source);
@@ -76,31 +83,29 @@ internal readonly partial struct ApiTokenAttempt(HttpContext context, Authentica
         return handled.IsCompletedSuccessfully ? AfterMessageReceived(received) : AfterMessageReceivedAsync(handled, received);
     }
 
-    private async Task<AuthenticateResult> AfterMessageReceivedAsync(Task handled, ApiTokenMessageReceivedContext received)
+    private async ValueTask<AuthenticateResult> AfterMessageReceivedAsync(Task handled, ApiTokenMessageReceivedContext received)
     {
         await handled;
         return await AfterMessageReceived(received);
     }
 
-    private Task<AuthenticateResult> AfterMessageReceived(ApiTokenMessageReceivedContext received)
-    {
-        if (received.Result is { } decided)
-        {
-            return Task.FromResult(decided);
-        }
+    private ValueTask<AuthenticateResult> AfterMessageReceived(ApiTokenMessageReceivedContext received)
+        => received.Result is { } decided ? new(decided) : Verify(received.Token, received.Source);
 
+    private ValueTask<AuthenticateResult> Verify(string token, CredentialSource source)
+    {
         var now = time.GetUtcNow().UtcDateTime;
-        var verifying = verifier.VerifyAsync(received.Token, now, context.RequestAborted);
+        var verifying = verifier.VerifyAsync(token, now, context.RequestAborted);
         return verifying.IsCompletedSuccessfully
-            ? Judge(verifying.Result, received, now)
-            : JudgeAsync(verifying, received, now);
+            ? Judge(verifying.Result, token, source, now)
+            : JudgeAsync(verifying, token, source, now);
     }
 
-    private async Task<AuthenticateResult> JudgeAsync(ValueTask<TokenVerification> verifying, ApiTokenMessageReceivedContext received, DateTime now)
-        => await Judge(await verifying, received, now);
+    private async ValueTask<AuthenticateResult> JudgeAsync(ValueTask<TokenVerification> verifying, string token, CredentialSource source, DateTime now)
+        => await Judge(await verifying, token, source, now);
 
     /// <summary>The verdict, then what only a request knows: a URL token's <c>user_id</c> must name the owner.</summary>
-    private Task<AuthenticateResult> Judge(TokenVerification verification, ApiTokenMessageReceivedContext received, DateTime now)
+    private ValueTask<AuthenticateResult> Judge(TokenVerification verification, string token, CredentialSource source, DateTime now)
     {
         var failure = verification.Verdict switch
         {
@@ -113,7 +118,7 @@ internal readonly partial struct ApiTokenAttempt(HttpContext context, Authentica
             TokenVerdict.Revoked => AuthFailure.Revoked,
             _ => AuthFailure.Disabled,
         };
-        if (failure is null && received.Source == CredentialSource.Query)
+        if (failure is null && source == CredentialSource.Query)
         {
             var userId = ApiTokenCredential.UserId(Request, options);
             failure = string.IsNullOrEmpty(userId) ? AuthFailure.UserIdMissing
@@ -129,21 +134,21 @@ internal readonly partial struct ApiTokenAttempt(HttpContext context, Authentica
 
         // Too long or malformed: nothing of it is recorded, not even a hint.
         return failure is not null
-            ? Fail(failure, verification.Verdict is TokenVerdict.TooLong or TokenVerdict.Malformed ? null : TokenFormat.HintOf(received.Token))
-            : Succeed(verification.Entry!, received.Source, now);
+            ? Fail(failure, verification.Verdict is TokenVerdict.TooLong or TokenVerdict.Malformed ? null : TokenFormat.HintOf(token))
+            : Succeed(verification.Entry!, source, now);
     }
 
-    private Task<AuthenticateResult> Succeed(CachedToken entry, CredentialSource source, DateTime now)
+    private ValueTask<AuthenticateResult> Succeed(CachedToken entry, CredentialSource source, DateTime now)
     {
         var validated = new ApiTokenValidatedContext(context, scheme, options, entry.Token.TokenId, source, now)
         {
             Principal = entry.Principal(scheme.Name, source.Name()),
         };
         var handled = events.TokenValidated(validated);
-        return handled.IsCompletedSuccessfully ? Task.FromResult(Finish(validated, entry)) : FinishAsync(handled, validated, entry);
+        return handled.IsCompletedSuccessfully ? new(Finish(validated, entry)) : FinishAsync(handled, validated, entry);
     }
 
-    private async Task<AuthenticateResult> FinishAsync(Task handled, ApiTokenValidatedContext validated, CachedToken entry)
+    private async ValueTask<AuthenticateResult> FinishAsync(Task handled, ApiTokenValidatedContext validated, CachedToken entry)
     {
         await handled;
         return Finish(validated, entry);
@@ -161,7 +166,8 @@ internal readonly partial struct ApiTokenAttempt(HttpContext context, Authentica
             context.Response.Headers[ApiTokenDefaults.ExpirationHeader] = expiration;
         }
 
-        return AuthenticateResult.Success(new AuthenticationTicket(validated.Principal!, scheme.Name));
+        // The principal the cache made: the success made with it once. One a subscriber replaced: a success of its own.
+        return entry.Success(scheme.Name, validated.Via, validated.Principal!);
     }
 
     private static bool NamesOwner(string userId, VerifiedToken token)
@@ -169,15 +175,15 @@ internal readonly partial struct ApiTokenAttempt(HttpContext context, Authentica
             ? id == token.UserId
             : string.Equals(userId.Trim(), token.Email, StringComparison.OrdinalIgnoreCase);
 
-    private Task<AuthenticateResult> Fail(AuthFailure failure, string? hint)
+    private ValueTask<AuthenticateResult> Fail(AuthFailure failure, string? hint)
     {
         Log.Refused(logger, failure.Code);
         var failed = new ApiTokenFailedContext(context, scheme, options, failure, hint);
         var handled = events.AuthenticationFailed(failed);
-        return handled.IsCompletedSuccessfully ? Task.FromResult(failed.Result ?? failure.Result) : FailAsync(handled, failed);
+        return handled.IsCompletedSuccessfully ? new(failed.Result ?? failure.Result) : FailAsync(handled, failed);
     }
 
-    private static async Task<AuthenticateResult> FailAsync(Task handled, ApiTokenFailedContext failed)
+    private static async ValueTask<AuthenticateResult> FailAsync(Task handled, ApiTokenFailedContext failed)
     {
         await handled;
         return failed.Result ?? failed.Failure.Result;

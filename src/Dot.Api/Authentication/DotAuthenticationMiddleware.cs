@@ -73,7 +73,7 @@ internal sealed class DotAuthenticationMiddleware(RequestDelegate next, FailureT
         return checking.IsCompletedSuccessfully ? Decided(context, scheme.Name, checking.Result) : DecidedAsync(context, scheme.Name, checking);
     }
 
-    private async Task DecidedAsync(HttpContext context, string scheme, Task<AuthenticateResult> checking)
+    private async Task DecidedAsync(HttpContext context, string scheme, ValueTask<AuthenticateResult> checking)
         => await Decided(context, scheme, await checking);
 
     private Task Decided(HttpContext context, string scheme, AuthenticateResult result)

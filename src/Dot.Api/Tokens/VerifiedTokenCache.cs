@@ -3,6 +3,7 @@ using System.Collections.Frozen;
 using System.Runtime.InteropServices;
 using System.Security.Claims;
 using Dot.Api.Access;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 
 namespace Dot.Api.Tokens;
@@ -169,6 +170,8 @@ public sealed class CachedToken(VerifiedToken token, DateTime verifiedAt)
 {
     private ClaimsPrincipal? _headerPrincipal;
     private ClaimsPrincipal? _queryPrincipal;
+    private AuthenticateResult? _headerSuccess;
+    private AuthenticateResult? _querySuccess;
 
     public VerifiedToken Token { get; } = token;
 
@@ -189,4 +192,24 @@ public sealed class CachedToken(VerifiedToken token, DateTime verifiedAt)
         return slot ??= DotClaims.Create(scheme, Token.UserId, Token.Email, Token.UserName, Token.Role, via,
             Token.TokenId, Token.TokenName, Token.ExpiresAt, Scopes, Token.Kind == Users.UserKind.Service, AllowedNetworks);
     }
+
+    /// <summary>
+    /// The authentication success for <paramref name="principal"/>: when it is this entry's own principal for
+    /// <paramref name="via"/>, one result made once and shared by every request with the token, as the principal is
+    /// (its ticket's properties are empty and read by nobody: treat both as read-only); otherwise a new one.
+    /// </summary>
+    public AuthenticateResult Success(string scheme, string via, ClaimsPrincipal principal)
+    {
+        ref var slot = ref via == "query" ? ref _querySuccess : ref _headerSuccess;
+        if (!ReferenceEquals(principal, via == "query" ? _queryPrincipal : _headerPrincipal))
+        {
+            return NewSuccess(principal, scheme);
+        }
+
+        var cached = slot;
+        return cached is not null && cached.Ticket!.AuthenticationScheme == scheme ? cached : slot = NewSuccess(principal, scheme);
+    }
+
+    private static AuthenticateResult NewSuccess(ClaimsPrincipal principal, string scheme)
+        => AuthenticateResult.Success(new AuthenticationTicket(principal, scheme));
 }
