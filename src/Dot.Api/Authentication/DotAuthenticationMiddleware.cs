@@ -50,7 +50,7 @@ internal sealed class DotAuthenticationMiddleware(RequestDelegate next, FailureT
                 $"Too many refused credentials from this address; try again in {retryAfter} seconds.", "throttled");
         }
 
-        return Sessions.SessionExtensions.PresentedScheme(context.Request, credential) switch
+        return CredentialSchemes.Presented(context.Request, credential) switch
         {
             null => next(context),
             ApiTokenDefaults.AuthenticationScheme when TokenScheme() is { } scheme => AuthenticateTokenAsync(context, scheme, options, credential),

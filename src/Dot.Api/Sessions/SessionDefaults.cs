@@ -8,15 +8,15 @@ namespace Dot.Api.Sessions;
 public static class SessionDefaults
 {
     /// <summary>The cookie scheme.</summary>
-    public const string AuthenticationScheme = "Session";
+    public const string AuthenticationScheme = CredentialSchemes.Session;
 
     /// <summary>The default scheme: forwards each request to <see cref="ApiTokenDefaults.AuthenticationScheme"/> or to the cookie.</summary>
-    public const string SelectorScheme = "ApiTokenOrSession";
+    public const string SelectorScheme = CredentialSchemes.Selector;
 
     /// <summary><c>auth.method</c> of a cookie principal, as <c>/api/auth/me</c> reports it.</summary>
     public const string AuthMethod = "cookie";
 
-    public const string CookieName = "dot_session";
+    public const string CookieName = CredentialSchemes.SessionCookieName;
     public const string AntiforgeryCookieName = "dot_csrf";
     public const string AntiforgeryHeaderName = "X-CSRF-TOKEN";
 

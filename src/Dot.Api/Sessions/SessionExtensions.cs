@@ -8,7 +8,7 @@ public static class SessionExtensions
 {
     /// <summary>
     /// The session cookie scheme, and <see cref="SessionDefaults.SelectorScheme"/>, the default scheme that
-    /// sends each request to the API-token scheme or to the cookie (see <see cref="SelectScheme"/>).
+    /// sends each request to the API-token scheme or to the cookie (see <see cref="CredentialSchemes.Select"/>).
     /// </summary>
     public static AuthenticationBuilder AddSessionCookie(this AuthenticationBuilder builder)
     {
@@ -24,7 +24,7 @@ public static class SessionExtensions
             o.SlidingExpiration = true;
             o.EventsType = typeof(SessionCookieEvents);
         });
-        builder.AddPolicyScheme(SessionDefaults.SelectorScheme, "API token or session cookie", o => o.ForwardDefaultSelector = SelectScheme);
+        builder.AddPolicyScheme(SessionDefaults.SelectorScheme, "API token or session cookie", o => o.ForwardDefaultSelector = CredentialSchemes.Select);
         return builder;
     }
 
@@ -57,22 +57,4 @@ public static class SessionExtensions
         app.UseMiddleware<SessionAntiforgeryMiddleware>();
         return app;
     }
-
-    /// <summary>
-    /// A token in a header or in <c>api_token</c> goes to the API-token scheme, whatever cookies come with it,
-    /// so every API-token rule holds as it is; otherwise a session cookie goes to the cookie scheme; a request
-    /// with neither goes to the API-token scheme, whose 401 says which credential is missing.
-    /// </summary>
-    internal static string SelectScheme(HttpContext context)
-        => PresentedScheme(context.Request, ApiTokenCredential.Read(context)) ?? ApiTokenDefaults.AuthenticationScheme;
-
-    /// <summary>
-    /// The scheme of the credential the request presents: the API-token scheme for a token (<paramref name="credential"/>),
-    /// else the cookie scheme for a session cookie; null for neither. The one place that decides it, for the default
-    /// scheme (<see cref="SelectScheme"/>) and for <see cref="Authentication.DotAuthenticationMiddleware"/>.
-    /// </summary>
-    internal static string? PresentedScheme(HttpRequest request, ApiTokenCredential credential)
-        => credential.IsPresent ? ApiTokenDefaults.AuthenticationScheme
-            : request.Headers.Cookie.Count > 0 && request.Cookies.ContainsKey(SessionDefaults.CookieName) ? SessionDefaults.AuthenticationScheme
-            : null;
 }
