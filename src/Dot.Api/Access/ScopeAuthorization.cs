@@ -76,9 +76,12 @@ internal sealed class ScopeAuthorizationHandler : AuthorizationHandler<ScopeRequ
 }
 
 /// <summary>A refusal for want of a scope alone answers 403 <c>insufficient_scope</c>; every other answer is the framework's.</summary>
-internal sealed class DotAuthorizationResultHandler : IAuthorizationMiddlewareResultHandler
+internal sealed class DotAuthorizationResultHandler(IEnumerable<IAuthorizationRefusals> refusals) : IAuthorizationMiddlewareResultHandler
 {
     private readonly AuthorizationMiddlewareResultHandler _default = new();
+
+    /// <summary>The scheme's own answer when it can give it without the authentication service (the policy's schemes are then the default ones).</summary>
+    private readonly IAuthorizationRefusals? _refusals = refusals.LastOrDefault();
 
     public Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
     {
@@ -89,6 +92,12 @@ internal sealed class DotAuthorizationResultHandler : IAuthorizationMiddlewareRe
             && context.Items[ScopeAuthorizationHandler.NeededKey] is string needed)
         {
             return WriteInsufficientScopeAsync(context, needed);
+        }
+
+        if (_refusals is not null && policy.AuthenticationSchemes.Count == 0
+            && (authorizeResult.Challenged ? _refusals.Challenge(context) : authorizeResult.Forbidden ? _refusals.Forbid(context) : null) is { } answered)
+        {
+            return answered;
         }
 
         return _default.HandleAsync(next, context, policy, authorizeResult);

@@ -31,14 +31,13 @@ internal sealed class ApiTokenHandler(IOptionsMonitor<ApiTokenOptions> options, 
             : new ApiTokenAttempt(Context, Scheme, Options, Events, TimeProvider, verifier, Logger).RunAsync(ApiTokenCredential.Read(Request, Options)).AsTask();
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
-    {
-        var result = await HandleAuthenticateOnceSafeAsync();
-        var failure = AuthFailure.Of(result)
-            ?? Context.Items[QueryRefusedKey] as AuthFailure
-            ?? AuthFailure.Missing;
+        => await WriteChallengeAsync(Context, await HandleAuthenticateOnceSafeAsync());
 
-        await AuthProblems.WriteUnauthorizedAsync(Context, failure);
-    }
+    /// <summary>The 401 for a request's verdict: why the token was refused, or why none was taken (a URL token here), or that none came.</summary>
+    internal static Task WriteChallengeAsync(HttpContext context, AuthenticateResult? result)
+        => AuthProblems.WriteUnauthorizedAsync(context, (result is null ? null : AuthFailure.Of(result))
+            ?? context.Items[QueryRefusedKey] as AuthFailure
+            ?? AuthFailure.Missing);
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
         => AuthProblems.WriteInsufficientRoleAsync(Context);
