@@ -80,7 +80,7 @@ internal sealed partial class DotAuthorizationMiddleware
     {
         if (plan.Policy is not { } policy)
         {
-            return plan.Here ? NoPolicy(context) : _framework.Invoke(context);
+            return plan.Here ? NoPolicy(context, plan) : _framework.Invoke(context);
         }
 
         // PolicyEvaluator.AuthenticateAsync for a policy naming no scheme: authentication's result, as the features hold it.
@@ -91,7 +91,7 @@ internal sealed partial class DotAuthorizationMiddleware
             return _framework.Invoke(context);
         }
 
-        context.Items[InvokedKey] = InvokedValue;
+        Mark(context, plan);
         if (plan.AllowAnonymous)
         {
             return _next(context);
@@ -103,10 +103,22 @@ internal sealed partial class DotAuthorizationMiddleware
             : DecideAsync(context, policy, authenticated?.Succeeded == true, judging);
     }
 
-    private Task NoPolicy(HttpContext context)
+    private Task NoPolicy(HttpContext context, Plan plan)
     {
-        context.Items[InvokedKey] = InvokedValue;
+        Mark(context, plan);
         return _next(context);
+    }
+
+    /// <summary>
+    /// The mark AuthorizationMiddleware leaves for EndpointMiddleware, which looks for it only on an endpoint with
+    /// <see cref="IAuthorizeData"/> (and nothing else reads it): left there only, so an anonymous route's request opens no item dictionary.
+    /// </summary>
+    private static void Mark(HttpContext context, Plan plan)
+    {
+        if (plan.MarksInvoked)
+        {
+            context.Items[InvokedKey] = InvokedValue;
+        }
     }
 
     private async Task DecideAsync(HttpContext context, AuthorizationPolicy policy, bool authenticated, ValueTask<List<IAuthorizationRequirement>?> judging)
@@ -232,8 +244,10 @@ internal sealed partial class DotAuthorizationMiddleware
     /// </summary>
     private sealed class Plan
     {
-        private Plan(AuthorizationPolicy? policy, bool here, bool allowAnonymous, IAuthorizationRequirement[] requirements, string[]?[] roles)
+        private Plan(AuthorizationPolicy? policy, bool here, bool allowAnonymous, IAuthorizationRequirement[] requirements, string[]?[] roles,
+            bool marksInvoked = true)
         {
+            MarksInvoked = marksInvoked;
             Policy = policy;
             Here = here;
             AllowAnonymous = allowAnonymous;
@@ -242,6 +256,9 @@ internal sealed partial class DotAuthorizationMiddleware
         }
 
         public AuthorizationPolicy? Policy { get; }
+
+        /// <summary>Whether the endpoint has <see cref="IAuthorizeData"/>, which EndpointMiddleware checks the mark for.</summary>
+        public bool MarksInvoked { get; }
 
         public bool Here { get; }
 
@@ -252,7 +269,7 @@ internal sealed partial class DotAuthorizationMiddleware
         /// <summary>For each RolesAuthorizationRequirement, its roles as an array (the requirement's enumerable would box an enumerator).</summary>
         public string[]?[] Roles { get; }
 
-        public Plan From(int start) => new(Policy, Here, AllowAnonymous, Requirements[start..], Roles[start..]);
+        public Plan From(int start) => new(Policy, Here, AllowAnonymous, Requirements[start..], Roles[start..], MarksInvoked);
 
         public static async Task<Plan> ForAsync(Endpoint endpoint, IAuthorizationPolicyProvider policies)
         {
@@ -265,16 +282,17 @@ internal sealed partial class DotAuthorizationMiddleware
             var policy = await AuthorizationPolicy.CombineAsync(policies, metadata.GetOrderedMetadata<IAuthorizeData>(),
                 metadata.GetOrderedMetadata<AuthorizationPolicy>());
             var allowAnonymous = metadata.GetMetadata<IAllowAnonymous>() is not null;
+            var marks = metadata.GetMetadata<IAuthorizeData>() is not null;
             if (policy is null)
             {
-                return new Plan(null, here: true, allowAnonymous, [], []);
+                return new Plan(null, here: true, allowAnonymous, [], [], marks);
             }
 
             IAuthorizationRequirement[] requirements = [.. policy.Requirements];
             var here = policy.AuthenticationSchemes.Count == 0
                 && requirements.All(r => r is DenyAnonymousAuthorizationRequirement or RolesAuthorizationRequirement or ScopeRequirement);
             string[]?[] roles = [.. requirements.Select(r => r is RolesAuthorizationRequirement roles ? roles.AllowedRoles.ToArray() : null)];
-            return new Plan(policy, here, allowAnonymous, requirements, roles);
+            return new Plan(policy, here, allowAnonymous, requirements, roles, marks);
         }
     }
 

@@ -88,6 +88,14 @@ public static class DotClaims
 public sealed class DotPrincipal(ClaimsIdentity identity, AuthMe me, IReadOnlySet<string>? scopes = null,
     System.Net.IPNetwork[]? allowedNetworks = null) : ClaimsPrincipal(identity)
 {
+    private readonly ClaimsIdentity _identity = identity;
+
+    /// <summary>
+    /// The primary identity, as the base class selects it (the first one) but without enumerating the identities
+    /// through an interface on every read, which allocates; a host-wide <see cref="ClaimsPrincipal.PrimaryIdentitySelector"/> still decides.
+    /// </summary>
+    public override System.Security.Principal.IIdentity? Identity => PrimaryIdentitySelector is null ? _identity : base.Identity;
+
     public AuthMe Me { get; } = me;
 
     /// <summary>The token's scopes; null: everything the role allows.</summary>

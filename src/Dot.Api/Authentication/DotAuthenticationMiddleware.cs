@@ -80,15 +80,15 @@ internal sealed class DotAuthenticationMiddleware(RequestDelegate next, FailureT
     {
         var decision = new AuthenticationDecision(scheme, result);
         context.Features.Set(decision);
-        if (result.Principal is not null)
-        {
-            context.User = result.Principal;
-        }
-
         if (result.Succeeded)
         {
+            // The decision holds the principal: HttpContext.User reads it from here (setting User first would make a feature of its own).
             context.Features.Set<IHttpAuthenticationFeature>(decision);
             context.Features.Set<IAuthenticateResultFeature>(decision);
+        }
+        else if (result.Principal is not null)
+        {
+            context.User = result.Principal;
         }
 
         return next(context);
