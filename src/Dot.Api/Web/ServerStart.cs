@@ -39,25 +39,38 @@ internal static partial class ServerStart
             AnnounceAddresses(app, logger);
         });
         state.Starting = true;
-        try
+        await using (app)
         {
-            await app.RunAsync();
+            try
+            {
+                await app.StartAsync();
+            }
+            catch (IOException ex) when (IsAddressInUse(ex))
+            {
+                // The hosted services (the sync worker, the flushers) started before Kestrel could not bind: they are
+                // stopped as at a shutdown, not left running into the disposal of the services they use.
+                await app.StopAsync();
+                await ReportAddressInUseAsync(ex);
+                return 1;
+            }
+            finally
+            {
+                state.Starting = false;
+            }
+
+            await app.WaitForShutdownAsync();
             return 0;
         }
-        catch (IOException ex) when (IsAddressInUse(ex))
-        {
-            var address = BindAddress().Match(ex.Message) is { Success: true } m && Uri.TryCreate(m.Groups[1].Value, UriKind.Absolute, out var uri)
-                ? uri
-                : null;
-            await Console.Error.WriteLineAsync(address is null
-                ? "the address is already in use: stop the other server or pass --urls http://127.0.0.1:PORT"
-                : $"{address.Authority} is already in use: stop the other server or pass --urls {address.Scheme}://{address.Host}:PORT");
-            return 1;
-        }
-        finally
-        {
-            state.Starting = false;
-        }
+    }
+
+    private static async Task ReportAddressInUseAsync(IOException ex)
+    {
+        var address = BindAddress().Match(ex.Message) is { Success: true } m && Uri.TryCreate(m.Groups[1].Value, UriKind.Absolute, out var uri)
+            ? uri
+            : null;
+        await Console.Error.WriteLineAsync(address is null
+            ? "the address is already in use: stop the other server or pass --urls http://127.0.0.1:PORT"
+            : $"{address.Authority} is already in use: stop the other server or pass --urls {address.Scheme}://{address.Host}:PORT");
     }
 
     private static bool IsAddressInUse(Exception ex)
