@@ -245,7 +245,7 @@ internal sealed partial class DotAuthorizationMiddleware
     private sealed class Plan
     {
         private Plan(AuthorizationPolicy? policy, bool here, bool allowAnonymous, IAuthorizationRequirement[] requirements, string[]?[] roles,
-            bool marksInvoked = true)
+            bool marksInvoked)
         {
             MarksInvoked = marksInvoked;
             Policy = policy;
@@ -276,7 +276,7 @@ internal sealed partial class DotAuthorizationMiddleware
             var metadata = endpoint.Metadata;
             if (metadata.GetOrderedMetadata<IAuthorizationRequirementData>().Count > 0)
             {
-                return new Plan(null, here: false, allowAnonymous: false, [], []);
+                return new Plan(null, here: false, allowAnonymous: false, [], [], marksInvoked: true);
             }
 
             var policy = await AuthorizationPolicy.CombineAsync(policies, metadata.GetOrderedMetadata<IAuthorizeData>(),

@@ -17,6 +17,13 @@ internal sealed class ApiTokenHandler(IOptionsMonitor<ApiTokenOptions> options, 
 {
     internal static readonly object QueryRefusedKey = new();
 
+    /// <summary>
+    /// Whether the scheme's work may be done without the authentication service (<see cref="DotAuthenticationMiddleware"/>
+    /// checks, <see cref="TokenSchemeRefusals"/> answers): its handler is this one and no claims transformation would run.
+    /// </summary>
+    internal static bool RunsWithoutService(AuthenticationScheme? scheme, IClaimsTransformation claimsTransformation)
+        => scheme?.HandlerType == typeof(ApiTokenHandler) && claimsTransformation is NoopClaimsTransformation;
+
     private new ApiTokenEvents Events => (ApiTokenEvents)base.Events!;
 
     protected override Task<object> CreateEventsAsync() => Task.FromResult<object>(new ApiTokenEvents());

@@ -62,7 +62,7 @@ internal sealed class DotAuthenticationMiddleware(RequestDelegate next, FailureT
     private AuthenticationScheme? TokenScheme()
     {
         _tokenScheme ??= schemes.GetSchemeAsync(ApiTokenDefaults.AuthenticationScheme).GetAwaiter().GetResult();
-        return _tokenScheme?.HandlerType == typeof(ApiTokenHandler) && claimsTransformation is NoopClaimsTransformation ? _tokenScheme : null;
+        return ApiTokenHandler.RunsWithoutService(_tokenScheme, claimsTransformation) ? _tokenScheme : null;
     }
 
     private Task AuthenticateTokenAsync(HttpContext context, AuthenticationScheme scheme, ApiTokenOptions options, ApiTokenCredential credential)

@@ -83,7 +83,7 @@ internal sealed partial class TokenSchemeRefusals(IAuthenticationSchemeProvider 
     private bool Applies()
     {
         var token = schemes.GetSchemeAsync(ApiTokenDefaults.AuthenticationScheme).GetAwaiter().GetResult();
-        if (token?.HandlerType != typeof(ApiTokenHandler) || claimsTransformation is not NoopClaimsTransformation)
+        if (!ApiTokenHandler.RunsWithoutService(token, claimsTransformation))
         {
             return false;
         }
