@@ -58,12 +58,12 @@ public static class TokenFormat
         return Checksum(token[..ChecksummedLength]) == expected ? TokenShape.Valid : TokenShape.BadChecksum;
     }
 
-    /// <summary>SHA-256 of the token's ASCII bytes, written into <paramref name="destination"/> (32 bytes).</summary>
+    /// <summary>SHA-256 of the token's ASCII bytes, written into <paramref name="destination"/> (32 bytes): <see cref="Sha256"/>.</summary>
     public static void Hash(ReadOnlySpan<char> token, Span<byte> destination)
     {
         Span<byte> ascii = stackalloc byte[Length];
         var written = Encoding.ASCII.GetBytes(token, ascii);
-        SHA256.HashData(ascii[..written], destination);
+        Sha256.HashData(ascii[..written], destination);
     }
 
     public static byte[] Hash(string token)
