@@ -90,11 +90,18 @@ public sealed class DotPrincipal(ClaimsIdentity identity, AuthMe me, IReadOnlySe
 {
     private readonly ClaimsIdentity _identity = identity;
 
+    /// <summary>The framework's own selector, when <see cref="ClaimsPrincipal.PrimaryIdentitySelector"/> still is it.</summary>
+    private static readonly Func<IEnumerable<ClaimsIdentity>, ClaimsIdentity?>? FrameworkSelector = PrimaryIdentitySelector is { } selector
+        && selector.Method.DeclaringType == typeof(ClaimsPrincipal) && selector.Method.Name == "SelectPrimaryIdentity" ? selector : null;
+
     /// <summary>
-    /// The primary identity, as the base class selects it (the first one) but without enumerating the identities
-    /// through an interface on every read, which allocates; a host-wide <see cref="ClaimsPrincipal.PrimaryIdentitySelector"/> still decides.
+    /// The primary identity. While the host-wide <see cref="ClaimsPrincipal.PrimaryIdentitySelector"/> is the framework's
+    /// own (the first identity that is not null), that is this principal's first identity, answered without the base
+    /// class's walk over its identities through an interface, which boxes an enumerator on every read; a selector of
+    /// the host's still decides.
     /// </summary>
-    public override System.Security.Principal.IIdentity? Identity => PrimaryIdentitySelector is null ? _identity : base.Identity;
+    public override System.Security.Principal.IIdentity? Identity
+        => PrimaryIdentitySelector is not { } selector || ReferenceEquals(selector, FrameworkSelector) ? _identity : base.Identity;
 
     public AuthMe Me { get; } = me;
 

@@ -33,9 +33,11 @@ public readonly record struct ApiTokenCredential(CredentialSource Source, string
 
     public static ApiTokenCredential Read(HttpRequest request, ApiTokenOptions options)
     {
-        foreach (var name in options.HeaderNames)
+        // By index: a foreach over the IList would box its enumerator, on every request with or without a token.
+        var names = options.HeaderNames;
+        for (var i = 0; i < names.Count; i++)
         {
-            if (request.Headers.TryGetValue(name, out var value) && !StringValues.IsNullOrEmpty(value))
+            if (request.Headers.TryGetValue(names[i], out var value) && !StringValues.IsNullOrEmpty(value))
             {
                 return new ApiTokenCredential(CredentialSource.Header, value.ToString());
             }
