@@ -21,8 +21,15 @@ internal static class BenchMain
 
             case "seed-messages":
                 return await SeedMessages.RunAsync(args[1..]);
+            case "pipeline":
+                return await PipelineRun.RunAsync(args[1..], RunProductAsync);
         }
 
+        return await RunProductAsync(args);
+    }
+
+    private static async Task<int> RunProductAsync(string[] args)
+    {
         Environment.SetEnvironmentVariable("ASPNETCORE_HOSTINGSTARTUPASSEMBLIES", typeof(BenchMain).Assembly.GetName().Name);
         var entryPoint = typeof(global::Program).Assembly.EntryPoint
             ?? throw new InvalidOperationException("Dot.Api has no entry point.");

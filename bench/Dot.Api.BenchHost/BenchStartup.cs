@@ -30,6 +30,14 @@ internal sealed class BenchStartup : IHostingStartup
         builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(Settings));
         builder.ConfigureServices(services =>
         {
+            if (Environment.GetEnvironmentVariable(PipelineRun.EnvironmentVariable) == "1")
+            {
+                // `pipeline`: the application's pipeline is called in memory (PipelineRun).
+                services.AddSingleton<PipelineRun.Capture>();
+                services.AddSingleton<IStartupFilter>(sp => sp.GetRequiredService<PipelineRun.Capture>());
+                services.AddHostedService<PipelineRun.Runner>();
+            }
+
             services.AddSingleton<IEndpointContributor, BenchEndpoints>();
             services.AddAuthentication().AddJwtBearer(BenchJwt.Scheme, o =>
             {
