@@ -57,11 +57,17 @@ public sealed class TokenFormatTests
         TokenFormat.Check(token);
         TokenFormat.Hash(token, hash); // warm up
 
+        var accented = "dot-" + new string('\u00e9', 64);
+        TokenFormat.CheckAndHash(token, hash);
+        TokenFormat.CheckAndHash(accented, hash);
+
         var before = GC.GetAllocatedBytesForCurrentThread();
         for (var i = 0; i < 1000; i++)
         {
             TokenFormat.Check(token);
             TokenFormat.Hash(token, hash);
+            TokenFormat.CheckAndHash(token, hash);
+            TokenFormat.CheckAndHash(accented, hash);
             TokenHashKey.From(hash);
         }
 
@@ -102,6 +108,25 @@ public sealed class TokenFormatTests
         Skip.IfNot(OperatingSystem.IsLinux() && System.Runtime.InteropServices.NativeLibrary.TryLoad("libcrypto.so.3", out _),
             "only where OpenSSL 3 is loadable");
         Assert.True(Sha256.UsesFetchedDigest);
+    }
+
+    [Fact]
+    public void CheckAndHashAgreesWithCheckAndWithHash()
+    {
+        var token = TokenFormat.Generate();
+        var hash = new byte[32];
+        Assert.Equal(TokenShape.Valid, TokenFormat.CheckAndHash(token, hash));
+        Assert.Equal(TokenFormat.Hash(token), hash);
+
+        // Not a token: no hash is written, and the verdict is Check's.
+        string[] refused = [token[..^1] + (token[^1] == '0' ? '1' : '0'), token.ToUpperInvariant(), "dot-" + new string('\u00e9', 64), token[..67], token + "0", ""];
+        foreach (var bad in refused)
+        {
+            var untouched = new byte[32];
+            Assert.Equal(TokenFormat.Check(bad), TokenFormat.CheckAndHash(bad, untouched));
+            Assert.NotEqual(TokenShape.Valid, TokenFormat.Check(bad));
+            Assert.All(untouched, b => Assert.Equal(0, b));
+        }
     }
 
     [Fact]

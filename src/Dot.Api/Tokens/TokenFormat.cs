@@ -32,30 +32,41 @@ public static class TokenFormat
         });
     }
 
+    private static readonly System.Buffers.SearchValues<char> LowerHex = System.Buffers.SearchValues.Create("0123456789abcdef");
+
     /// <summary>Shape and checksum; no allocation, no database.</summary>
-    public static TokenShape Check(ReadOnlySpan<char> token)
+    public static TokenShape Check(ReadOnlySpan<char> token) => CheckAndHash(token, default);
+
+    /// <summary>
+    /// Shape and checksum, and for a valid token its SHA-256 in <paramref name="hash"/> (32 bytes; or nothing when it
+    /// is empty): what a presented token needs before the cache, from one conversion to ASCII. No allocation.
+    /// </summary>
+    public static TokenShape CheckAndHash(ReadOnlySpan<char> token, Span<byte> hash)
     {
-        if (token.Length != Length || !token.StartsWith(Prefix, StringComparison.Ordinal))
+        if (token.Length != Length || !token.StartsWith(Prefix, StringComparison.Ordinal) || token[Prefix.Length..].ContainsAnyExcept(LowerHex))
         {
             return TokenShape.Malformed;
         }
 
-        for (var i = Prefix.Length; i < Length; i++)
-        {
-            var c = token[i];
-            if (!(char.IsAsciiDigit(c) || (c >= 'a' && c <= 'f')))
-            {
-                return TokenShape.Malformed;
-            }
-        }
-
+        Span<byte> ascii = stackalloc byte[Length];
+        System.Text.Ascii.FromUtf16(token, ascii, out _);
         uint expected = 0;
         for (var i = ChecksummedLength; i < Length; i++)
         {
-            expected = (expected << 4) | (uint)HexValue(token[i]);
+            expected = (expected << 4) | (uint)HexValue((char)ascii[i]);
         }
 
-        return Checksum(token[..ChecksummedLength]) == expected ? TokenShape.Valid : TokenShape.BadChecksum;
+        if (Crc32.HashToUInt32(ascii[..ChecksummedLength]) != expected)
+        {
+            return TokenShape.BadChecksum;
+        }
+
+        if (!hash.IsEmpty)
+        {
+            Sha256.HashData(ascii, hash);
+        }
+
+        return TokenShape.Valid;
     }
 
     /// <summary>SHA-256 of the token's ASCII bytes, written into <paramref name="destination"/> (32 bytes): <see cref="Sha256"/>.</summary>

@@ -62,7 +62,8 @@ public sealed class TokenVerifier(TokenLookup lookup, VerifiedTokenCache cache)
             return new(new TokenVerification(TokenVerdict.TooLong, null));
         }
 
-        switch (TokenFormat.Check(credential))
+        Span<byte> hash = stackalloc byte[Sha256.HashSize];
+        switch (TokenFormat.CheckAndHash(credential, hash))
         {
             case TokenShape.Malformed:
                 return new(new TokenVerification(TokenVerdict.Malformed, null));
@@ -70,7 +71,7 @@ public sealed class TokenVerifier(TokenLookup lookup, VerifiedTokenCache cache)
                 return new(new TokenVerification(TokenVerdict.BadChecksum, null));
         }
 
-        var key = HashKey(credential);
+        var key = TokenHashKey.From(hash);
         return cache.TryGet(key, out var entry)
             ? new(Judge(entry, now))
             : LookUpAsync(key, now, cancellationToken);
@@ -95,13 +96,6 @@ public sealed class TokenVerifier(TokenLookup lookup, VerifiedTokenCache cache)
             _ => token.Disabled ? TokenVerdict.Disabled : TokenVerdict.Valid,
         };
         return new TokenVerification(verdict, entry);
-    }
-
-    private static TokenHashKey HashKey(string token)
-    {
-        Span<byte> hash = stackalloc byte[32];
-        TokenFormat.Hash(token, hash);
-        return TokenHashKey.From(hash);
     }
 }
 
