@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Http.Features;
 namespace Dot.Api.BenchHost;
 
 /// <summary>
-/// <c>Dot.Api.BenchHost pipeline --token T [--user EMAIL] [--requests N] [--rounds R]</c>: the server's own per-request
+/// <c>Dot.Api.BenchHost pipeline --token T [--user EMAIL] [--requests N] [--rounds R] [--rows a,b] [--alone true]</c>: the server's own per-request
 /// cost without sockets, HTTP parsing or a load generator. The product starts as shipped (its entry point, its
 /// configuration and database, Kestrel on a loopback port nobody uses); a startup filter keeps the application's
 /// whole middleware pipeline (<see cref="Capture"/>), and once the server has started <see cref="Runner"/> calls it
@@ -24,7 +24,7 @@ internal static class PipelineRun
 
     public static async Task<int> RunAsync(string[] args, Func<string[], Task<int>> serve)
     {
-        var parsed = BenchArguments.Parse("pipeline", args, "token", "user", "requests", "rounds", "rows");
+        var parsed = BenchArguments.Parse("pipeline", args, "token", "user", "requests", "rounds", "rows", "alone");
         var token = parsed.Optional("token") ?? throw new ArgumentException("pipeline: --token is required (an API token of the database's user).");
         var rows = parsed.Optional("rows")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? Kinds;
         if (rows.FirstOrDefault(r => !Kinds.Contains(r, StringComparer.Ordinal)) is { } unknown)
@@ -32,7 +32,8 @@ internal static class PipelineRun
             throw new ArgumentException($"pipeline: unknown row '{unknown}' (rows: {string.Join(", ", Kinds)}).");
         }
 
-        Settings = new PipelineSettings(token, parsed.Optional("user"), parsed.Count("requests", 200_000), parsed.Count("rounds", 5), rows);
+        Settings = new PipelineSettings(token, parsed.Optional("user"), parsed.Count("requests", 200_000), parsed.Count("rounds", 5), rows,
+            parsed.Optional("alone") == "true");
         Environment.SetEnvironmentVariable(EnvironmentVariable, "1");
         var code = await serve(["serve", "--urls", "http://127.0.0.1:0"]);
         return Failed ? 1 : code;
@@ -65,7 +66,7 @@ internal static class PipelineRun
         }
 
         // Warm-up: every row measured, for two seconds each, twice: long enough for tiered compilation to settle.
-        var rows = settings.Rows.Contains("anonymous") ? settings.Rows : ["anonymous", .. settings.Rows];
+        var rows = settings.Alone || settings.Rows.Contains("anonymous") ? settings.Rows : ["anonymous", .. settings.Rows];
         for (var i = 0; i < 2; i++)
         {
             foreach (var kind in rows)
@@ -99,6 +100,16 @@ internal static class PipelineRun
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"pipeline: {settings.Rounds} interleaved rounds of {settings.Requests:N0} requests a row, in memory (no Kestrel, no sockets); medians"));
         output.WriteLine("row          ns/request   − anonymous   × anonymous    bytes/request   − anonymous");
+        if (!rows.Contains("anonymous"))
+        {
+            foreach (var kind in rows)
+            {
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{kind,-12} {Median(nanoseconds[kind]),10:F0} ns {Median(bytes[kind]),10:F0} B"));
+            }
+
+            return;
+        }
+
         foreach (var kind in rows)
         {
             var ns = Median(nanoseconds[kind]);
@@ -224,4 +235,5 @@ internal static class PipelineRun
     private sealed record FakeRequest(string Path, string? ApiKey, int Expected, string Query = "");
 }
 
-internal sealed record PipelineSettings(string Token, string? User, int Requests, int Rounds, IReadOnlyList<string> Rows);
+/// <summary>The run's settings; <see cref="Alone"/>: the rows given only, without the anonymous row (for a profile of one row).</summary>
+internal sealed record PipelineSettings(string Token, string? User, int Requests, int Rounds, IReadOnlyList<string> Rows, bool Alone);

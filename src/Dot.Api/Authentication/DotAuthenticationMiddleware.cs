@@ -39,6 +39,8 @@ internal sealed class DotAuthenticationMiddleware(RequestDelegate next, FailureT
 
     private AuthenticationScheme? _tokenScheme;
 
+    private ResolvedEvents? _events;
+
     public Task InvokeAsync(HttpContext context)
     {
         var options = tokenOptions.Get(ApiTokenDefaults.AuthenticationScheme);
@@ -67,11 +69,33 @@ internal sealed class DotAuthenticationMiddleware(RequestDelegate next, FailureT
 
     private Task AuthenticateTokenAsync(HttpContext context, AuthenticationScheme scheme, ApiTokenOptions options, ApiTokenCredential credential)
     {
-        var events = options.EventsType is { } type ? (ApiTokenEvents)services.GetRequiredService(type) : options.Events as ApiTokenEvents ?? DefaultEvents;
-        var checking = new ApiTokenAttempt(context, scheme, options, events, options.TimeProvider ?? TimeProvider.System, verifier, _tokenLogger)
+        var checking = new ApiTokenAttempt(context, scheme, options, EventsOf(options), options.TimeProvider ?? TimeProvider.System, verifier, _tokenLogger)
             .RunAsync(credential);
         return checking.IsCompletedSuccessfully ? Decided(context, scheme.Name, checking.Result) : DecidedAsync(context, scheme.Name, checking);
     }
+
+    /// <summary>
+    /// The scheme's events: <see cref="AuthenticationSchemeOptions.EventsType"/> resolved from the application's services
+    /// once per type (a singleton, so the same object every time) rather than looked up in the container per request.
+    /// </summary>
+    private ApiTokenEvents EventsOf(ApiTokenOptions options)
+    {
+        if (options.EventsType is not { } type)
+        {
+            return options.Events as ApiTokenEvents ?? DefaultEvents;
+        }
+
+        if (_events is { } known && known.Type == type)
+        {
+            return known.Events;
+        }
+
+        var events = (ApiTokenEvents)services.GetRequiredService(type);
+        _events = new ResolvedEvents(type, events);
+        return events;
+    }
+
+    private sealed record ResolvedEvents(Type Type, ApiTokenEvents Events);
 
     private async Task DecidedAsync(HttpContext context, string scheme, ValueTask<AuthenticateResult> checking)
         => await Decided(context, scheme, await checking);
