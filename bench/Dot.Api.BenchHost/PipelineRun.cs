@@ -99,17 +99,18 @@ internal static class PipelineRun
         // machine that slows down for a while slows both, and the difference stays.
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"pipeline: {settings.Rounds} interleaved rounds of {settings.Requests:N0} requests a row, in memory (no Kestrel, no sockets); medians"));
-        output.WriteLine("row          ns/request   − anonymous   × anonymous    bytes/request   − anonymous");
         if (!rows.Contains("anonymous"))
         {
+            output.WriteLine("row          ns/request    bytes/request");
             foreach (var kind in rows)
             {
-                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{kind,-12} {Median(nanoseconds[kind]),10:F0} ns {Median(bytes[kind]),10:F0} B"));
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{kind,-12} {Median(nanoseconds[kind]),10:F0} {Median(bytes[kind]),16:F0}"));
             }
 
             return;
         }
 
+        output.WriteLine("row          ns/request   − anonymous   × anonymous    bytes/request   − anonymous");
         foreach (var kind in rows)
         {
             var ns = Median(nanoseconds[kind]);
