@@ -1,6 +1,9 @@
 using Dot.Api.Data.Postgres;
 using Dot.Api.Data.Sqlite;
+using Dot.Api.Data.Sqlite.CompiledModel;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata;
 
 namespace Dot.Api.Tests;
 
@@ -18,6 +21,35 @@ public sealed class ModelTests
         Assert.False(sqlite.Database.HasPendingModelChanges(), "the SQLite model has changes without a migration: dotnet ef migrations add … --context SqliteDotDbContext");
         using var postgres = new PostgresDesignTimeFactory().CreateDbContext([]);
         Assert.False(postgres.Database.HasPendingModelChanges(), "the PostgreSQL model has changes without a migration: dotnet ef migrations add … --context PostgresDotDbContext");
+    }
+
+    /// <summary>
+    /// SQLite's context runs on the compiled model in <c>Data/Sqlite/CompiledModel</c> (found through its assembly
+    /// attribute), not on the model the configuration builds: a model change without a regenerated compiled model would
+    /// run on the old tables and columns.
+    /// </summary>
+    [Fact]
+    public void TheCompiledSqliteModelIsTheModelTheConfigurationBuilds()
+    {
+        using var sqlite = new SqliteDesignTimeFactory().CreateDbContext([]);
+        Assert.IsType<SqliteDotDbContextModel>(sqlite.Model);
+        var built = sqlite.GetService<IDesignTimeModel>().Model;
+        Assert.True(Shape(built).SequenceEqual(Shape(sqlite.Model)),
+            "the compiled SQLite model is stale: cd src/Dot.Api && dotnet ef dbcontext optimize --context SqliteDotDbContext -o Data/Sqlite/CompiledModel -n Dot.Api.Data.Sqlite.CompiledModel");
+    }
+
+    /// <summary>What the store and the mapping are made of: tables, columns, keys, indexes, foreign keys, and each property's type and converter.</summary>
+    private static List<string> Shape(IModel model)
+    {
+        var relational = model.GetRelationalModel();
+        var tables = relational.Tables.SelectMany(t =>
+            t.Columns.Select(c => $"column {t.Name}.{c.Name} {c.StoreType} null={c.IsNullable}")
+                .Concat(t.UniqueConstraints.Select(u => $"unique {t.Name}.{u.Name} ({string.Join(",", u.Columns.Select(c => c.Name))})"))
+                .Concat(t.Indexes.Select(i => $"index {t.Name}.{i.Name} ({string.Join(",", i.Columns.Select(c => c.Name))}) unique={i.IsUnique} filter={i.Filter}"))
+                .Concat(t.ForeignKeyConstraints.Select(f => $"fk {t.Name}.{f.Name} -> {f.PrincipalTable.Name} {f.OnDeleteAction}")));
+        var properties = model.GetEntityTypes().SelectMany(e => e.GetProperties().Select(p =>
+            $"property {e.Name}.{p.Name} {p.ClrType} {p.GetValueConverter()?.GetType()} null={p.IsNullable} max={p.GetMaxLength()} concurrency={p.IsConcurrencyToken}"));
+        return tables.Concat(properties).Order(StringComparer.Ordinal).ToList();
     }
 
     [Fact]

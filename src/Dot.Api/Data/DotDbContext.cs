@@ -110,7 +110,7 @@ public abstract class DotDbContext(DbContextOptions options) : DbContext(options
         }
     }
 
-    private sealed class UtcDateTimeConverter() : ValueConverter<DateTime, DateTime>(
+    internal sealed class UtcDateTimeConverter() : ValueConverter<DateTime, DateTime>(
         v => StoredTime.Truncate(v),
         v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
 }

@@ -22,7 +22,7 @@ internal sealed class UserConfiguration : IEntityTypeConfiguration<User>
         builder.HasIndex(u => u.CreatedAt);
     }
 
-    private static UserKind ParseKind(string value) => UserKinds.TryParse(value, out var kind) ? kind : UserKind.Person;
+    internal static UserKind ParseKind(string value) => UserKinds.TryParse(value, out var kind) ? kind : UserKind.Person;
 
-    private static Role ParseRole(string value) => Roles.TryParse(value, out var role) ? role : Role.User;
+    internal static Role ParseRole(string value) => Roles.TryParse(value, out var role) ? role : Role.User;
 }
