@@ -1,4 +1,5 @@
 using Dot.Api.Data.Postgres;
+using Dot.Api.Data.Postgres.CompiledModel;
 using Dot.Api.Data.Sqlite;
 using Dot.Api.Data.Sqlite.CompiledModel;
 using Microsoft.EntityFrameworkCore;
@@ -24,18 +25,27 @@ public sealed class ModelTests
     }
 
     /// <summary>
-    /// SQLite's context runs on the compiled model in <c>Data/Sqlite/CompiledModel</c> (found through its assembly
-    /// attribute), not on the model the configuration builds: a model change without a regenerated compiled model would
-    /// run on the old tables and columns.
+    /// Each store's context runs on its compiled model (<c>Data/Sqlite/CompiledModel</c>, <c>Data/Postgres/CompiledModel</c>,
+    /// found through their assembly attributes), not on the model the configuration builds: a model change without a
+    /// regenerated compiled model would run on the old tables and columns.
     /// </summary>
     [Fact]
     public void TheCompiledSqliteModelIsTheModelTheConfigurationBuilds()
     {
         using var sqlite = new SqliteDesignTimeFactory().CreateDbContext([]);
         Assert.IsType<SqliteDotDbContextModel>(sqlite.Model);
-        var built = sqlite.GetService<IDesignTimeModel>().Model;
-        Assert.True(Shape(built).SequenceEqual(Shape(sqlite.Model)),
+        Assert.True(Shape(sqlite.GetService<IDesignTimeModel>().Model).SequenceEqual(Shape(sqlite.Model)),
             "the compiled SQLite model is stale: cd src/Dot.Api && dotnet ef dbcontext optimize --context SqliteDotDbContext -o Data/Sqlite/CompiledModel -n Dot.Api.Data.Sqlite.CompiledModel");
+    }
+
+    /// <inheritdoc cref="TheCompiledSqliteModelIsTheModelTheConfigurationBuilds"/>
+    [Fact]
+    public void TheCompiledPostgresModelIsTheModelTheConfigurationBuilds()
+    {
+        using var postgres = new PostgresDesignTimeFactory().CreateDbContext([]);
+        Assert.IsType<PostgresDotDbContextModel>(postgres.Model);
+        Assert.True(Shape(postgres.GetService<IDesignTimeModel>().Model).SequenceEqual(Shape(postgres.Model)),
+            "the compiled PostgreSQL model is stale: cd src/Dot.Api && dotnet ef dbcontext optimize --context PostgresDotDbContext -o Data/Postgres/CompiledModel -n Dot.Api.Data.Postgres.CompiledModel");
     }
 
     /// <summary>What the store and the mapping are made of: tables, columns, keys, indexes, foreign keys, and each property's type and converter.</summary>
