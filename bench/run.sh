@@ -230,7 +230,9 @@ measure() {
 
 allocated() { curl -fs "${1:-$BASE/bench/stats}" | sed -n 's/.*"allocated_bytes":\([0-9]*\).*/\1/p'; }
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-peak_rss_mb() { awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status"; }
+peak_rss_mb() { awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/${1:-$SERVER_PID}/status"; }
+gc_committed_mb() { curl -fs "$1" | sed -n 's/.*"gc_committed_bytes":\([0-9]*\).*/\1/p' | awk '{ printf "%.0f", $1 / 1048576 }'; }
+server_gc() { curl -fs "$1" | sed -n 's/.*"server_gc":\([a-z]*\).*/\1/p'; }
 
 for row in "${ROWS[@]}"; do probe "$row"; done
 
@@ -277,6 +279,9 @@ for round in $(seq 1 "$ROUNDS"); do
   log "   round $round:${summary}"
 done
 PEAK_MAIN=$(peak_rss_mb)
+PEAK_BARE=$(peak_rss_mb "$BARE_PID")
+GC_BARE=$(gc_committed_mb "$BARE/stats")
+GC_MODE_BARE=$(server_gc "$BARE/stats")
 
 med() { tr ' ' '\n' <<<"$1" | grep . | median; }
 declare -A M_RPS M_P50 M_P99 M_ALLOC
@@ -300,6 +305,8 @@ done
 M_BIG=$(med "$BIG_RPS")
 M_BIG_ANON=$(med "$BIG_ANON")
 PEAK_ALL=$(peak_rss_mb)
+GC_ALL=$(gc_committed_mb "$BASE/bench/stats")
+GC_MODE=$(server_gc "$BASE/bench/stats")
 
 # --- export -----------------------------------------------------------------------------------------
 # GET /api/export_history?format=ndjson over the default window, at EXPORT_MESSAGES and twice that:
@@ -428,7 +435,12 @@ if awk -v d="$drift" 'BEGIN { exit !(d < 0.9 || d > 1.1) }'; then
   echo "     Relative to the baseline measured beside each: $corrected x. Rerun on a quiet machine."
 fi
 [ "$BIG_BAD" = 0 ] || echo "  !! $BIG_BAD answers of the big-table miss path were not 401"
-echo "server peak RSS (VmHWM): ${PEAK_MAIN} MB after the table, ${PEAK_ALL} MB at the end"
+echo "server peak RSS (VmHWM): ${PEAK_MAIN} MB after the table, ${PEAK_ALL} MB at the end (GC committed ${GC_ALL} MB);" \
+  "bare comparator ${PEAK_BARE} MB (GC committed ${GC_BARE} MB)"
+# The GC sizes its youngest generation from the cache size the machine reports (a VM may report hundreds of MB of L3):
+# most of what either process adds under load. docs/benchmark.md, "Memory".
+gc_env=$(env | grep -E '^(DOTNET|COMPlus)_(GC|gc)' | sort | tr '\n' ' ' || true)
+echo "GC: server GC ${GC_MODE} (bare: ${GC_MODE_BARE}), L3 $(lscpu 2>/dev/null | sed -n 's/^L3 cache: *//p' | head -n 1), settings from the environment: ${gc_env:-none}"
 echo "export: $EXPORT_NOTE"
 echo
 M_HELLO=$(med "$T_HELLO"); M_CLI=$(med "$T_CLI"); M_BARE_READY=$(med "$T_BARE_READY"); M_READY=$(med "$T_READY")

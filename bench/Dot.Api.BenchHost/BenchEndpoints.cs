@@ -59,13 +59,15 @@ internal sealed class BenchEndpoints(IConfiguration configuration) : IEndpointCo
         return user is null ? TypedResults.NotFound() : TypedResults.Text(BenchJwt.Issue(user, TimeSpan.FromHours(2)));
     }
 
-    /// <summary>What the script reads between measurements: allocations, collections, and the settings in force.</summary>
+    /// <summary>What the script reads between measurements: allocations, collections, the GC's memory, and the settings in force.</summary>
     private BenchStats Stats() => new(
         Environment.ProcessId,
         GC.GetTotalAllocatedBytes(precise: true),
         GC.CollectionCount(0),
         GC.CollectionCount(1),
         GC.CollectionCount(2),
+        GC.GetGCMemoryInfo().TotalCommittedBytes,
+        System.Runtime.GCSettings.IsServerGC,
         configuration.GetValue("Dot:Auth:ThrottleEnabled", true),
         configuration["Logging:LogLevel:Default"] ?? "Information");
 }
@@ -76,5 +78,7 @@ internal sealed record BenchStats(
     int Gen0Collections,
     int Gen1Collections,
     int Gen2Collections,
+    long GcCommittedBytes,
+    bool ServerGc,
     bool ThrottleEnabled,
     string LogLevel);
