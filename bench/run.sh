@@ -232,6 +232,7 @@ allocated() { curl -fs "${1:-$BASE/bench/stats}" | sed -n 's/.*"allocated_bytes"
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 peak_rss_mb() { awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/${1:-$SERVER_PID}/status"; }
 gc_committed_mb() { curl -fs "$1" | sed -n 's/.*"gc_committed_bytes":\([0-9]*\).*/\1/p' | awk '{ printf "%.0f", $1 / 1048576 }'; }
+stat_field() { curl -fs "$BASE/bench/stats" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
 server_gc() { curl -fs "$1" | sed -n 's/.*"server_gc":\([a-z]*\).*/\1/p'; }
 
 for row in "${ROWS[@]}"; do probe "$row"; done
@@ -268,6 +269,7 @@ warm_up "${ROWS[@]}"
 # --- measurement: interleaved rounds -----------------------------------------------------------------
 declare -A RPS_OF P50_OF P99_OF ALLOC_OF BAD_OF
 log "== measuring: $ROUNDS rounds x ${#ROWS[@]} rows x ${MEASURE_SECONDS} s"
+GC0_BEFORE=$(stat_field gen0_collections); PAUSE_BEFORE=$(stat_field gc_pause_microseconds); ROUNDS_START=$(date +%s%N)
 for round in $(seq 1 "$ROUNDS"); do
   summary=""
   for row in "${ROWS[@]}"; do
@@ -278,6 +280,7 @@ for round in $(seq 1 "$ROUNDS"); do
   done
   log "   round $round:${summary}"
 done
+ROUNDS_END=$(date +%s%N); GC0_AFTER=$(stat_field gen0_collections); PAUSE_AFTER=$(stat_field gc_pause_microseconds)
 PEAK_MAIN=$(peak_rss_mb)
 PEAK_BARE=$(peak_rss_mb "$BARE_PID")
 GC_BARE=$(gc_committed_mb "$BARE/stats")
@@ -440,6 +443,8 @@ echo "server peak RSS (VmHWM): ${PEAK_MAIN} MB after the table, ${PEAK_ALL} MB a
 # The GC sizes its youngest generation from the cache size the machine reports (a VM may report hundreds of MB of L3):
 # most of what either process adds under load. docs/benchmark.md, "Memory".
 gc_env=$(env | grep -E '^(DOTNET|COMPlus)_(GC|gc)' | sort | tr '\n' ' ' || true)
+gc_pause_share=$(awk -v p=$((PAUSE_AFTER - PAUSE_BEFORE)) -v t=$(((ROUNDS_END - ROUNDS_START) / 1000)) 'BEGIN { printf "%.2f", (t > 0 ? 100 * p / t : 0) }')
+echo "GC during the measured rounds: $((GC0_AFTER - GC0_BEFORE)) gen0 collections, paused $(((PAUSE_AFTER - PAUSE_BEFORE) / 1000)) ms (${gc_pause_share} % of the time; the bare comparator's row included)"
 echo "GC: server GC ${GC_MODE} (bare: ${GC_MODE_BARE}), L3 $(lscpu 2>/dev/null | sed -n 's/^L3 cache: *//p' | head -n 1), settings from the environment: ${gc_env:-none}"
 echo "export: $EXPORT_NOTE"
 echo

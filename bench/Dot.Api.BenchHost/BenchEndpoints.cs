@@ -67,6 +67,7 @@ internal sealed class BenchEndpoints(IConfiguration configuration) : IEndpointCo
         GC.CollectionCount(1),
         GC.CollectionCount(2),
         GC.GetGCMemoryInfo().TotalCommittedBytes,
+        (long)GC.GetTotalPauseDuration().TotalMicroseconds,
         System.Runtime.GCSettings.IsServerGC,
         configuration.GetValue("Dot:Auth:ThrottleEnabled", true),
         configuration["Logging:LogLevel:Default"] ?? "Information");
@@ -79,6 +80,7 @@ internal sealed record BenchStats(
     int Gen1Collections,
     int Gen2Collections,
     long GcCommittedBytes,
+    long GcPauseMicroseconds,
     bool ServerGc,
     bool ThrottleEnabled,
     string LogLevel);
