@@ -33,9 +33,7 @@ public sealed class ModelTests
     public void TheCompiledSqliteModelIsTheModelTheConfigurationBuilds()
     {
         using var sqlite = new SqliteDesignTimeFactory().CreateDbContext([]);
-        Assert.IsType<SqliteDotDbContextModel>(sqlite.Model);
-        Assert.True(Shape(sqlite.GetService<IDesignTimeModel>().Model).SequenceEqual(Shape(sqlite.Model)),
-            "the compiled SQLite model is stale: cd src/Dot.Api && dotnet ef dbcontext optimize --context SqliteDotDbContext -o Data/Sqlite/CompiledModel -n Dot.Api.Data.Sqlite.CompiledModel");
+        AssertCompiledModelIsCurrent<SqliteDotDbContextModel>(sqlite, "--context SqliteDotDbContext -o Data/Sqlite/CompiledModel -n Dot.Api.Data.Sqlite.CompiledModel");
     }
 
     /// <inheritdoc cref="TheCompiledSqliteModelIsTheModelTheConfigurationBuilds"/>
@@ -43,9 +41,14 @@ public sealed class ModelTests
     public void TheCompiledPostgresModelIsTheModelTheConfigurationBuilds()
     {
         using var postgres = new PostgresDesignTimeFactory().CreateDbContext([]);
-        Assert.IsType<PostgresDotDbContextModel>(postgres.Model);
-        Assert.True(Shape(postgres.GetService<IDesignTimeModel>().Model).SequenceEqual(Shape(postgres.Model)),
-            "the compiled PostgreSQL model is stale: cd src/Dot.Api && dotnet ef dbcontext optimize --context PostgresDotDbContext -o Data/Postgres/CompiledModel -n Dot.Api.Data.Postgres.CompiledModel");
+        AssertCompiledModelIsCurrent<PostgresDotDbContextModel>(postgres, "--context PostgresDotDbContext -o Data/Postgres/CompiledModel -n Dot.Api.Data.Postgres.CompiledModel");
+    }
+
+    private static void AssertCompiledModelIsCurrent<TCompiled>(DbContext context, string optimizeArguments)
+    {
+        Assert.IsType<TCompiled>(context.Model);
+        Assert.True(Shape(context.GetService<IDesignTimeModel>().Model).SequenceEqual(Shape(context.Model)),
+            $"the compiled model of {context.GetType().Name} is stale: cd src/Dot.Api && dotnet ef dbcontext optimize {optimizeArguments}");
     }
 
     /// <summary>What the store and the mapping are made of: tables, columns, keys, indexes, foreign keys, and each property's type and converter.</summary>
