@@ -109,11 +109,17 @@ public static class DataExtensions
         return applied is null || db.Database.GetMigrations().Any(id => !applied.Contains(id));
     }
 
-    /// <summary>EF Core's history table (<c>HistoryRepository.DefaultTableName</c>; this project does not rename it) and its key column.</summary>
+    /// <summary>EF Core's history table (<c>HistoryRepository.DefaultTableName</c>; this project does not rename it).</summary>
     private const string HistoryTable = "__EFMigrationsHistory";
 
-    /// <summary>The migration ids the database's history holds; null when it has no history table (a new database).</summary>
-    private static async Task<HashSet<string>?> AppliedMigrationsAsync(DotDbContext db, CancellationToken cancellationToken)
+    /// <summary>
+    /// The migration ids the database's history holds; null when it has no history table (a new database). Run by the
+    /// store's execution strategy, as <c>MigrateAsync</c> is: on PostgreSQL a transient failure is retried.
+    /// </summary>
+    private static Task<HashSet<string>?> AppliedMigrationsAsync(DotDbContext db, CancellationToken cancellationToken)
+        => db.Database.CreateExecutionStrategy().ExecuteAsync(db, ReadHistoryAsync, cancellationToken);
+
+    private static async Task<HashSet<string>?> ReadHistoryAsync(DotDbContext db, CancellationToken cancellationToken)
     {
         await db.Database.OpenConnectionAsync(cancellationToken);
         try
