@@ -228,12 +228,12 @@ measure() {
   ALLOC_PER_REQ=$(awk -v a="$before" -v b="$after" -v r="$REQUESTS" 'BEGIN { printf "%.0f", (r > 0 ? (b - a) / r : 0) }')
 }
 
-allocated() { curl -fs "${1:-$BASE/bench/stats}" | sed -n 's/.*"allocated_bytes":\([0-9]*\).*/\1/p'; }
+# One field of a stats answer (the server's /bench/stats or the bare comparator's /stats): stat URL FIELD.
+stat() { curl -fs "$1" | sed -n "s/.*\"$2\":\([0-9a-z]*\).*/\1/p"; }
+allocated() { stat "${1:-$BASE/bench/stats}" allocated_bytes; }
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 peak_rss_mb() { awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/${1:-$SERVER_PID}/status"; }
-gc_committed_mb() { curl -fs "$1" | sed -n 's/.*"gc_committed_bytes":\([0-9]*\).*/\1/p' | awk '{ printf "%.0f", $1 / 1048576 }'; }
-stat_field() { curl -fs "$BASE/bench/stats" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
-server_gc() { curl -fs "$1" | sed -n 's/.*"server_gc":\([a-z]*\).*/\1/p'; }
+gc_committed_mb() { stat "$1" gc_committed_bytes | awk '{ printf "%.0f", $1 / 1048576 }'; }
 
 for row in "${ROWS[@]}"; do probe "$row"; done
 
@@ -269,7 +269,7 @@ warm_up "${ROWS[@]}"
 # --- measurement: interleaved rounds -----------------------------------------------------------------
 declare -A RPS_OF P50_OF P99_OF ALLOC_OF BAD_OF
 log "== measuring: $ROUNDS rounds x ${#ROWS[@]} rows x ${MEASURE_SECONDS} s"
-GC0_BEFORE=$(stat_field gen0_collections); PAUSE_BEFORE=$(stat_field gc_pause_microseconds); ROUNDS_START=$(date +%s%N)
+GC0_BEFORE=$(stat "$BASE/bench/stats" gen0_collections); PAUSE_BEFORE=$(stat "$BASE/bench/stats" gc_pause_microseconds); ROUNDS_START=$(date +%s%N)
 for round in $(seq 1 "$ROUNDS"); do
   summary=""
   for row in "${ROWS[@]}"; do
@@ -280,11 +280,11 @@ for round in $(seq 1 "$ROUNDS"); do
   done
   log "   round $round:${summary}"
 done
-ROUNDS_END=$(date +%s%N); GC0_AFTER=$(stat_field gen0_collections); PAUSE_AFTER=$(stat_field gc_pause_microseconds)
+ROUNDS_END=$(date +%s%N); GC0_AFTER=$(stat "$BASE/bench/stats" gen0_collections); PAUSE_AFTER=$(stat "$BASE/bench/stats" gc_pause_microseconds)
 PEAK_MAIN=$(peak_rss_mb)
 PEAK_BARE=$(peak_rss_mb "$BARE_PID")
 GC_BARE=$(gc_committed_mb "$BARE/stats")
-GC_MODE_BARE=$(server_gc "$BARE/stats")
+GC_MODE_BARE=$(stat "$BARE/stats" server_gc)
 
 med() { tr ' ' '\n' <<<"$1" | grep . | median; }
 declare -A M_RPS M_P50 M_P99 M_ALLOC
@@ -309,7 +309,7 @@ M_BIG=$(med "$BIG_RPS")
 M_BIG_ANON=$(med "$BIG_ANON")
 PEAK_ALL=$(peak_rss_mb)
 GC_ALL=$(gc_committed_mb "$BASE/bench/stats")
-GC_MODE=$(server_gc "$BASE/bench/stats")
+GC_MODE=$(stat "$BASE/bench/stats" server_gc)
 
 # --- export -----------------------------------------------------------------------------------------
 # GET /api/export_history?format=ndjson over the default window, at EXPORT_MESSAGES and twice that:

@@ -78,22 +78,23 @@ public static class DataExtensions
     {
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<DotDbContext>();
-        if (db.Database.IsNpgsql())
+        var postgres = db.Database.IsNpgsql();
+        if (await HasPendingMigrationsAsync(db, cancellationToken))
         {
-            if (await HasPendingMigrationsAsync(db, cancellationToken))
+            if (postgres)
             {
                 await MigratePostgresAsync(scope.ServiceProvider.GetRequiredService<NpgsqlDataSource>(), db, cancellationToken);
             }
-
-            return;
+            else
+            {
+                await db.Database.MigrateAsync(cancellationToken);
+            }
         }
 
-        if (await HasPendingMigrationsAsync(db, cancellationToken))
+        if (!postgres)
         {
-            await db.Database.MigrateAsync(cancellationToken);
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
         }
-
-        await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
     }
 
     /// <summary>
@@ -101,24 +102,19 @@ public static class DataExtensions
     /// Read without a lock: "none missing" stays true once true, since migrations are only ever added; "some missing"
     /// goes on to <c>MigrateAsync</c>, which takes its lock and reads the history again. Read with one query of the
     /// history table rather than EF Core's <c>GetPendingMigrationsAsync</c>, whose history repository builds a model
-    /// of that table first (about 130 ms of a CLI command; docs/benchmark.md).
+    /// of that table first (about 130 ms of a CLI command; docs/benchmark.md), and run by the store's execution
+    /// strategy, as <c>MigrateAsync</c> is: on PostgreSQL a transient failure is retried.
     /// </summary>
     private static async Task<bool> HasPendingMigrationsAsync(DotDbContext db, CancellationToken cancellationToken)
     {
-        var applied = await AppliedMigrationsAsync(db, cancellationToken);
+        var applied = await db.Database.CreateExecutionStrategy().ExecuteAsync(db, ReadHistoryAsync, cancellationToken);
         return applied is null || db.Database.GetMigrations().Any(id => !applied.Contains(id));
     }
 
     /// <summary>EF Core's history table (<c>HistoryRepository.DefaultTableName</c>; this project does not rename it).</summary>
     private const string HistoryTable = "__EFMigrationsHistory";
 
-    /// <summary>
-    /// The migration ids the database's history holds; null when it has no history table (a new database). Run by the
-    /// store's execution strategy, as <c>MigrateAsync</c> is: on PostgreSQL a transient failure is retried.
-    /// </summary>
-    private static Task<HashSet<string>?> AppliedMigrationsAsync(DotDbContext db, CancellationToken cancellationToken)
-        => db.Database.CreateExecutionStrategy().ExecuteAsync(db, ReadHistoryAsync, cancellationToken);
-
+    /// <summary>The migration ids the database's history holds; null when it has no history table (a new database).</summary>
     private static async Task<HashSet<string>?> ReadHistoryAsync(DotDbContext db, CancellationToken cancellationToken)
     {
         await db.Database.OpenConnectionAsync(cancellationToken);
