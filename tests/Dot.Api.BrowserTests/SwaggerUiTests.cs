@@ -20,8 +20,8 @@ public sealed class SwaggerUiTests(BrowserFixture browser)
         string token;
         await using (var scope = server.Services.CreateAsyncScope())
         {
-            (_, token) = await scope.ServiceProvider.GetRequiredService<TokenService>()
-                .CreateAsync(user.Id, user.Id, "swagger", null, null, CancellationToken.None);
+            token = ((MintResult.Minted)await scope.ServiceProvider.GetRequiredService<TokenService>()
+                .TryCreateAsync(minter: null, user.Id, "swagger", null, null, TokenRestrictions.None, CancellationToken.None)).Plaintext;
         }
 
         var page = await context.NewPageAsync();

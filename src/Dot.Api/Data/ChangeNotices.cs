@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 
 namespace Dot.Api.Data;
 
@@ -50,43 +52,46 @@ public readonly record struct ChangeNotice(string Payload)
 }
 
 /// <summary>
-/// Sends a <see cref="ChangeNotice"/> in the transaction that makes the change, so PostgreSQL delivers it on commit
-/// and only then (a rolled-back change tells nobody). On SQLite there is one instance and nothing is sent.
+/// The one path by which a change of a token or a user is published, on both stores and for every kind of change
+/// (revoke, rotation, role, disabled flag, password, deletion): <see cref="PublishAsync"/> in the transaction that
+/// makes the change. On PostgreSQL the notice is sent in that transaction, so every instance receives it on commit and
+/// only then; on this instance the handlers of <see cref="NotificationChannels.Changes"/> apply it right after the
+/// commit (<see cref="ChangesOnCommit"/>), never before: a request that reads the store between the write and the
+/// commit cannot put the old state back in a cache after the eviction (API.md §7).
 /// </summary>
 public static class ChangeNotifications
 {
     /// <summary>
-    /// Queues the notice in the current transaction (the caller opened one, and commits it). Only within a
-    /// transaction: outside one the notice would be delivered before the change is written.
+    /// Publishes the notice in the current transaction (the caller opened one, and commits it). Only within a
+    /// transaction: outside one the notice would be applied before the change is written.
     /// </summary>
-    public static async Task NotifyAsync(this DotDbContext db, ChangeNotice notice, CancellationToken cancellationToken)
+    public static async Task PublishAsync(this DotDbContext db, ChangeNotice notice, CancellationToken cancellationToken)
     {
-        if (!db.Database.IsNpgsql())
-        {
-            return;
-        }
-
         if (db.Database.CurrentTransaction is null)
         {
-            throw new InvalidOperationException("A change notice is sent in the transaction that makes the change.");
+            throw new InvalidOperationException("A change notice is published in the transaction that makes the change.");
         }
 
-        await db.Database.ExecuteSqlAsync($"SELECT pg_notify({NotificationChannels.Changes}, {notice.Payload})", cancellationToken);
+        db.PendingChanges.Add(notice);
+        if (db.Database.IsNpgsql())
+        {
+            await db.Database.ExecuteSqlAsync($"SELECT pg_notify({NotificationChannels.Changes}, {notice.Payload})", cancellationToken);
+        }
     }
 
     /// <summary>
-    /// <c>SaveChangesAsync</c>, with the notice in the same transaction: the caller's when there is one (it is
-    /// delivered when the caller commits), else one of its own. The own one runs in the execution strategy the
-    /// way EF Core documents for retries: changes are accepted only after the commit, so a retried attempt writes
-    /// them again. (Not <see cref="Transactions.TransactAsync{T}"/>: that starts a retry on a cleared change
-    /// tracker, which would forget the very change being saved.)
+    /// <c>SaveChangesAsync</c>, with the notice published in the same transaction: the caller's when there is one (it is
+    /// applied when the caller commits), else one of its own. The own one runs in the execution strategy the way EF
+    /// Core documents for retries: changes are accepted only after the commit, so a retried attempt writes them again.
+    /// (Not <see cref="Transactions.TransactAsync{T}"/>: that starts a retry on a cleared change tracker, which would
+    /// forget the very change being saved.)
     /// </summary>
-    public static async Task SaveChangesAndNotifyAsync(this DotDbContext db, ChangeNotice notice, CancellationToken cancellationToken)
+    public static async Task SaveChangesAndPublishAsync(this DotDbContext db, ChangeNotice notice, CancellationToken cancellationToken)
     {
-        if (!db.Database.IsNpgsql() || db.Database.CurrentTransaction is not null)
+        if (db.Database.CurrentTransaction is not null)
         {
             await db.SaveChangesAsync(cancellationToken);
-            await db.NotifyAsync(notice, cancellationToken);
+            await db.PublishAsync(notice, cancellationToken);
             return;
         }
 
@@ -94,9 +99,71 @@ public static class ChangeNotifications
         {
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
             await db.SaveChangesAsync(acceptAllChangesOnSuccess: false, ct);
-            await db.NotifyAsync(notice, ct);
+            await db.PublishAsync(notice, ct);
             await transaction.CommitAsync(ct);
         }, cancellationToken);
         db.ChangeTracker.AcceptAllChanges();
+    }
+}
+
+/// <summary>
+/// Applies the changes a transaction published, on this instance, once the transaction has ended: committed, or failed
+/// in a way that leaves the outcome unknown (an eviction is always safe: it costs one lookup). A rolled-back
+/// transaction changed nothing, and its notices are dropped. The handlers are the ones the PostgreSQL listener calls
+/// for the other instances' notices (<see cref="INotificationHandler"/> of <see cref="NotificationChannels.Changes"/>),
+/// so a change is applied by the same code wherever it was made.
+/// </summary>
+public sealed class ChangesOnCommit(IEnumerable<INotificationHandler> handlers) : DbTransactionInterceptor
+{
+    private readonly INotificationHandler[] _handlers = [.. handlers.Where(h => h.Channel == NotificationChannels.Changes)];
+
+    public override void TransactionCommitted(DbTransaction transaction, TransactionEndEventData eventData) => Apply(eventData.Context);
+
+    public override Task TransactionCommittedAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        Apply(eventData.Context);
+        return Task.CompletedTask;
+    }
+
+    public override void TransactionFailed(DbTransaction transaction, TransactionErrorEventData eventData) => Apply(eventData.Context);
+
+    public override Task TransactionFailedAsync(DbTransaction transaction, TransactionErrorEventData eventData, CancellationToken cancellationToken = default)
+    {
+        Apply(eventData.Context);
+        return Task.CompletedTask;
+    }
+
+    public override void TransactionRolledBack(DbTransaction transaction, TransactionEndEventData eventData) => Drop(eventData.Context);
+
+    public override Task TransactionRolledBackAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        Drop(eventData.Context);
+        return Task.CompletedTask;
+    }
+
+    private void Apply(DbContext? context)
+    {
+        if (context is not DotDbContext { PendingChanges.Count: > 0 } db)
+        {
+            return;
+        }
+
+        var notices = db.PendingChanges.ToArray();
+        db.PendingChanges.Clear();
+        foreach (var notice in notices)
+        {
+            foreach (var handler in _handlers)
+            {
+                handler.Notified(notice.Payload);
+            }
+        }
+    }
+
+    private static void Drop(DbContext? context)
+    {
+        if (context is DotDbContext db)
+        {
+            db.PendingChanges.Clear();
+        }
     }
 }

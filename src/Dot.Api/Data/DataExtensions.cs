@@ -36,6 +36,7 @@ public static class DataExtensions
         var provider = Provider(configuration);
         var connectionString = ConnectionString(configuration);
         services.AddSingleton(new DotStore(provider, connectionString));
+        services.AddSingleton<ChangesOnCommit>();
         if (provider == DatabaseProvider.Postgres)
         {
             if (connectionString == DefaultConnectionString)
@@ -46,13 +47,13 @@ public static class DataExtensions
 
             // One data source for the process: EF Core, the token lookup and the change listener share its pool.
             services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
-            services.AddDbContext<DotDbContext, PostgresDotDbContext>((sp, o) => Common(o.UseNpgsql(
+            services.AddDbContext<DotDbContext, PostgresDotDbContext>((sp, o) => Common(sp, o.UseNpgsql(
                 sp.GetRequiredService<NpgsqlDataSource>(),
                 npgsql => npgsql.EnableRetryOnFailure(maxRetryCount: 3, maxRetryDelay: TimeSpan.FromSeconds(1), errorCodesToAdd: null))));
         }
         else
         {
-            services.AddDbContext<DotDbContext, SqliteDotDbContext>(o => Common(o.UseSqlite(connectionString)));
+            services.AddDbContext<DotDbContext, SqliteDotDbContext>((sp, o) => Common(sp, o.UseSqlite(connectionString)));
         }
 
         return services;
@@ -63,9 +64,11 @@ public static class DataExtensions
     /// (EF Core's PendingModelChangesWarning): that diff builds the design-time model at every start and every CLI
     /// command (about 0.4 s of a command's 1 s, measured with dotnet-trace; docs/benchmark.md), to find what the
     /// test <c>ModelTests.EveryModelChangeHasAMigrationOnEachStore</c> finds before anything ships.
+    /// Every context publishes the changes its transactions made once they commit (<see cref="ChangesOnCommit"/>).
     /// </summary>
-    private static DbContextOptionsBuilder Common(DbContextOptionsBuilder options)
-        => options.ConfigureWarnings(w => w.Ignore(RelationalEventId.PendingModelChangesWarning));
+    private static DbContextOptionsBuilder Common(IServiceProvider services, DbContextOptionsBuilder options)
+        => options.ConfigureWarnings(w => w.Ignore(RelationalEventId.PendingModelChangesWarning))
+            .AddInterceptors(services.GetRequiredService<ChangesOnCommit>());
 
     /// <summary>
     /// Applies the provider's checked-in migrations (SQLite is then put in WAL mode: readers never wait for the writer).

@@ -59,6 +59,9 @@ public abstract class DotDbContext(DbContextOptions options) : DbContext(options
     /// <summary>Verified webhook deliveries and their answers, so a redelivered event is answered, not run, again.</summary>
     public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
 
+    /// <summary>Changes published in the open transaction, applied on this instance when it commits (<see cref="ChangesOnCommit"/>).</summary>
+    internal List<ChangeNotice> PendingChanges { get; } = [];
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
         => modelBuilder.ApplyConfigurationsFromAssembly(typeof(DotDbContext).Assembly);
 

@@ -64,10 +64,16 @@ internal static partial class SessionApi
         return TypedResults.Ok(Describe(context, antiforgery, setup.Value, setupRequired));
     }
 
-    private static async Task<Results<Ok<SessionDto>, InvalidProblem, RefusalProblem>> SignInAsync(SignInRequest request, HttpContext context,
+    private static async Task<Results<Ok<SessionDto>, InvalidProblem, RefusalProblem, ForbiddenProblem>> SignInAsync(SignInRequest request, HttpContext context,
         UserService users, SessionStore sessions, IAntiforgery antiforgery, IOptions<SetupOptions> setup, ILoggerFactory loggers,
         FailureThrottle throttle, AuthFailureAudit failures, CancellationToken ct)
     {
+        // A web session is an unscoped credential: a scoped or address-bound token never opens one (API.md §2).
+        if (Minting.UnrestrictedRefusal(context.User) is { } refused)
+        {
+            return refused;
+        }
+
         // Password guessing is throttled with the same per-address budget as token guessing.
         var address = context.Connection.RemoteIpAddress;
         if (throttle.RetryAfterSeconds(address) is { } retryAfter)

@@ -110,32 +110,6 @@ public static class AllowedIps
         return false;
     }
 
-    /// <summary>Whether every network of <paramref name="requested"/> (null: anywhere) lies inside one of <paramref name="granted"/> (null: anywhere).</summary>
-    public static bool Within(IPNetwork[]? granted, IReadOnlyList<string>? requested)
-    {
-        if (granted is null)
-        {
-            return true;
-        }
-
-        if (requested is null)
-        {
-            return false;
-        }
-
-        foreach (var text in requested)
-        {
-            if (!TryParseOne(text, out var wanted)
-                || !granted.Any(g => g.BaseAddress.AddressFamily == wanted.BaseAddress.AddressFamily
-                    && g.PrefixLength <= wanted.PrefixLength && g.Contains(wanted.BaseAddress)))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
     private static IPAddress Normalize(IPAddress address)
     {
         if (address.IsIPv4MappedToIPv6)

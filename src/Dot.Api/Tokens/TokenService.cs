@@ -1,3 +1,5 @@
+using System.Security.Claims;
+using Dot.Api.Access;
 using Dot.Api.Audit;
 using Dot.Api.Data;
 using Dot.Api.Infrastructure;
@@ -8,7 +10,7 @@ using Microsoft.Extensions.Options;
 namespace Dot.Api.Tokens;
 
 /// <summary>Creating, listing, revoking and rotating tokens: the rules of API.md §2, for the API and the CLI alike.</summary>
-public sealed class TokenService(DotDbContext db, TimeProvider time, IOptions<TokenOptions> options, VerifiedTokenCache cache, AuditLog audit)
+public sealed class TokenService(DotDbContext db, TimeProvider time, IOptions<TokenOptions> options, AuditLog audit)
 {
     public const int MaxDays = 3650;
 
@@ -91,26 +93,27 @@ public sealed class TokenService(DotDbContext db, TimeProvider time, IOptions<To
     }
 
     /// <summary>
-    /// Creates a token unless its owner already has an active or rotating token of that name (compared
-    /// case-insensitively; revoked and expired ones do not count): then null, and nothing is written. The check and
-    /// the insert hold <see cref="WriteLock.TokenNames"/>, so two creates of one name at once make one token.
+    /// Mints a token (API.md §2) unless <paramref name="minter"/> may not (<see cref="Minting"/>: its scopes and
+    /// allowed_ips must cover the new token's; null is the command line) or the owner already has an active or rotating
+    /// token of that name (compared case-insensitively; revoked and expired ones do not count): then nothing is written.
+    /// The check and the insert hold <see cref="WriteLock.TokenNames"/>, so two creates of one name at once make one token.
     /// </summary>
-    public Task<(ApiToken Token, string Plaintext)?> TryCreateAsync(Guid ownerId, Guid? createdBy, string name,
-        string? description, DateTime? expiresAt, CancellationToken cancellationToken)
-        => TryCreateAsync(ownerId, createdBy, name, description, expiresAt, TokenRestrictions.None, cancellationToken);
-
-    /// <inheritdoc cref="TryCreateAsync(Guid, Guid?, string, string?, DateTime?, CancellationToken)"/>
-    public async Task<(ApiToken Token, string Plaintext)?> TryCreateAsync(Guid ownerId, Guid? createdBy, string name,
+    public async Task<MintResult> TryCreateAsync(ClaimsPrincipal? minter, Guid ownerId, string name,
         string? description, DateTime? expiresAt, TokenRestrictions restrictions, CancellationToken cancellationToken)
     {
-        return await db.TransactAsync<(ApiToken Token, string Plaintext)?>(async (transaction, ct) =>
+        if (Minting.Refusal(minter, restrictions.Scopes, restrictions.Networks) is { } refused)
+        {
+            return new MintResult.Refused(refused);
+        }
+
+        return await db.TransactAsync<MintResult>(async (transaction, ct) =>
         {
             if (await NameInUseAsync(ownerId, name, ct))
             {
-                return null;
+                return new MintResult.NameTaken(name.Trim());
             }
 
-            var created = await CreateAsync(ownerId, createdBy, name, description, expiresAt, restrictions, ct);
+            var created = await CreateAsync(ownerId, minter?.UserId(), name, description, expiresAt, restrictions, ct);
             await transaction.CommitAsync(ct);
             return created;
         }, cancellationToken, lockName: WriteLock.TokenNames);
@@ -130,15 +133,10 @@ public sealed class TokenService(DotDbContext db, TimeProvider time, IOptions<To
     }
 
     /// <summary>
-    /// Creates a token without the name check of TryCreateAsync: for a rotation's successor, which
-    /// keeps the name of the token it replaces, and for callers that check names themselves.
+    /// The one place a secret is generated: callers have asked <see cref="Minting"/> first (<see cref="TryCreateAsync"/>,
+    /// <see cref="RotateAsync"/>). Creates without the name check: a rotation's successor keeps its predecessor's name.
     /// </summary>
-    public Task<(ApiToken Token, string Plaintext)> CreateAsync(Guid ownerId, Guid? createdBy, string name,
-        string? description, DateTime? expiresAt, CancellationToken cancellationToken)
-        => CreateAsync(ownerId, createdBy, name, description, expiresAt, TokenRestrictions.None, cancellationToken);
-
-    /// <summary>As <see cref="CreateAsync(Guid, Guid?, string, string?, DateTime?, CancellationToken)"/>, with canonical scopes and allowed networks.</summary>
-    public async Task<(ApiToken Token, string Plaintext)> CreateAsync(Guid ownerId, Guid? createdBy, string name,
+    private async Task<MintResult.Minted> CreateAsync(Guid ownerId, Guid? createdBy, string name,
         string? description, DateTime? expiresAt, TokenRestrictions restrictions, CancellationToken cancellationToken)
     {
         var plaintext = TokenFormat.Generate();
@@ -160,7 +158,7 @@ public sealed class TokenService(DotDbContext db, TimeProvider time, IOptions<To
         audit.Add(AuditEventTypes.TokenCreated, ownerId, token.Id.ToString(),
             $"{token.Hint} \"{token.Name}\"{await OwnerNoteAsync(ownerId, cancellationToken)}{Restricted(token)}");
         await db.SaveChangesAsync(cancellationToken);
-        return (token, plaintext);
+        return new MintResult.Minted(token, plaintext);
     }
 
     public async Task<List<ApiToken>> ListAsync(Guid ownerId, CancellationToken cancellationToken)
@@ -173,79 +171,116 @@ public sealed class TokenService(DotDbContext db, TimeProvider time, IOptions<To
         => db.ApiTokens.FirstOrDefaultAsync(t => t.Id == id, cancellationToken);
 
     /// <summary>
-    /// Revokes; revoking a revoked token changes nothing and is not an error. Evicted from this instance's cache at
-    /// once, and on PostgreSQL notified in the revoking transaction, so every other instance drops it on commit.
+    /// Revokes the token and every predecessor of it still in a rotation grace period (API.md §2: after a revoke no
+    /// secret of the rotation family works); revoking a revoked token changes nothing and is not an error. Each revoked
+    /// secret is published as a change (<see cref="ChangeNotifications.PublishAsync"/>): evicted here once the
+    /// transaction commits, and on PostgreSQL notified to every other instance on commit.
     /// </summary>
     public async Task RevokeAsync(ApiToken token, CancellationToken cancellationToken)
     {
-        if (token.RevokedAt is null)
+        var now = Now;
+        var ownerNote = await OwnerNoteAsync(token.UserId, cancellationToken);
+        await db.TransactAsync(async (transaction, ct) =>
         {
-            token.RevokedAt = Now;
-            audit.Add(AuditEventTypes.TokenRevoked, token.UserId, token.Id.ToString(), token.Hint + await OwnerNoteAsync(token.UserId, cancellationToken));
-            await db.SaveChangesAndNotifyAsync(ChangeNotice.Token(token.Hash), cancellationToken);
-        }
+            var revoked = 0;
+            if (await db.ApiTokens.Where(t => t.Id == token.Id && t.RevokedAt == null)
+                .ExecuteUpdateAsync(set => set.SetProperty(t => t.RevokedAt, now), ct) == 1)
+            {
+                revoked++;
+                await db.PublishAsync(ChangeNotice.Token(token.Hash), ct);
+            }
 
-        cache.Remove(token.Hash);
+            var predecessors = new List<(Guid Id, byte[] Hash, string Hint)>();
+            for (var ids = new List<Guid> { token.Id }; ids.Count > 0;)
+            {
+                var found = await db.ApiTokens.AsNoTracking()
+                    .Where(t => t.ReplacedBy != null && ids.Contains(t.ReplacedBy.Value))
+                    .Select(t => new { t.Id, t.Hash, t.Hint, t.RevokedAt, t.GraceEndsAt })
+                    .ToListAsync(ct);
+                ids = [.. found.Select(t => t.Id).Except(predecessors.Select(p => p.Id))];
+                predecessors.AddRange(found.Where(t => t.RevokedAt == null && t.GraceEndsAt > now).Select(t => (t.Id, t.Hash, t.Hint)));
+            }
+
+            foreach (var (id, hash, _) in predecessors)
+            {
+                await db.ApiTokens.Where(t => t.Id == id && t.RevokedAt == null)
+                    .ExecuteUpdateAsync(set => set.SetProperty(t => t.RevokedAt, now), ct);
+                await db.PublishAsync(ChangeNotice.Token(hash), ct);
+            }
+
+            if (revoked + predecessors.Count > 0)
+            {
+                audit.Add(AuditEventTypes.TokenRevoked, token.UserId, token.Id.ToString(), token.Hint + ownerNote
+                    + (predecessors.Count == 0 ? string.Empty : $", with the rotated-out {string.Join(", ", predecessors.Select(p => p.Hint))} still in grace"));
+                await db.SaveChangesAsync(ct);
+            }
+
+            await transaction.CommitAsync(ct);
+            return revoked;
+        }, cancellationToken);
+        token.RevokedAt ??= now;
     }
 
     /// <summary>What a refused rotation answers, for the API and the CLI alike.</summary>
     public const string NotActiveForRotation = "This token is not active (revoked, rotated or expired, perhaps meanwhile): only an active token can be rotated.";
 
     /// <summary>
-    /// A new secret with the same name, description, owner and lifetime length — clamped to
+    /// Mints a new secret with the same name, description, owner, restrictions and lifetime length — clamped to
     /// <c>Dot:Tokens:MaxLifetimeDays</c> as it is now, so a never-expiring token rotated under a maximum gets
     /// that maximum; the old one keeps working for <paramref name="grace"/> (status <c>rotating</c>), then stops.
-    /// Null when the token is not active — revoked, rotated or expired, before or meanwhile: the one rule, decided by
-    /// the database (a conditional update checked for one row), so of two rotations at once the other makes nothing.
-    /// The old token is evicted here and notified to the other instances as a revocation is, grace or none: with no
-    /// grace it stops at once everywhere; with grace they re-read its end, which every cache hit checks on the clock.
+    /// Rotating is minting (<see cref="Minting"/>): <paramref name="minter"/> (null: the command line) may rotate only a
+    /// token whose scopes and allowed_ips lie within its own. <see cref="MintResult.NotActive"/> when the token is not
+    /// active — revoked, rotated or expired, before or meanwhile: the one rule, decided by the database (a conditional
+    /// update checked for one row), so of two rotations at once the other makes nothing. The old token is published as
+    /// a change, grace or none: with no grace it stops at once everywhere; with grace the caches re-read its end.
     /// </summary>
-    public async Task<(ApiToken Token, string Plaintext)?> RotateAsync(ApiToken old, Guid? rotatedBy, TimeSpan grace,
-        CancellationToken cancellationToken)
+    public async Task<MintResult> RotateAsync(ClaimsPrincipal? minter, ApiToken old, TimeSpan grace, CancellationToken cancellationToken)
     {
+        var restrictions = TokenRestrictions.FromStored(old.Scopes, old.AllowedIps);
+        if (Minting.Refusal(minter, restrictions.Scopes, restrictions.Networks) is { } refused)
+        {
+            return new MintResult.Refused(refused);
+        }
+
         var now = Now;
         if (old.StatusAt(now) != TokenStatus.Active)
         {
-            return null;
+            return MintResult.NotActive.Instance;
         }
 
         var expiresAt = RotatedExpiry(old, now);
         DateTime? revokedAt = grace <= TimeSpan.Zero ? now : null;
         DateTime? graceEndsAt = grace <= TimeSpan.Zero ? null : now + grace;
-        var rotated = await db.TransactAsync<(ApiToken Token, string Plaintext)?>(async (transaction, ct) =>
+        var rotated = await db.TransactAsync<MintResult>(async (transaction, ct) =>
         {
-            var (token, plaintext) = await CreateAsync(old.UserId, rotatedBy, old.Name, old.Description, expiresAt,
-                new TokenRestrictions(Access.Scopes.FromStored(old.Scopes), Tokens.AllowedIps.FromStored(old.AllowedIps)), ct);
+            var minted = await CreateAsync(old.UserId, minter?.UserId(), old.Name, old.Description, expiresAt, restrictions, ct);
             var claimed = await db.ApiTokens
                 .Where(t => t.Id == old.Id && t.ReplacedBy == null && t.RevokedAt == null && t.GraceEndsAt == null
                     && (t.ExpiresAt == null || t.ExpiresAt > now))
                 .ExecuteUpdateAsync(set => set
-                    .SetProperty(t => t.ReplacedBy, token.Id)
+                    .SetProperty(t => t.ReplacedBy, minted.Token.Id)
                     .SetProperty(t => t.RevokedAt, revokedAt)
                     .SetProperty(t => t.GraceEndsAt, graceEndsAt), ct);
             if (claimed != 1)
             {
                 // Rolled back with the transaction: the successor and its audit event are not kept.
                 db.ChangeTracker.Clear();
-                return null;
+                return MintResult.NotActive.Instance;
             }
 
             audit.Add(AuditEventTypes.TokenRotated, old.UserId, old.Id.ToString(),
-                $"{old.Hint} → {token.Hint}, grace {grace.TotalMinutes:0} min{await OwnerNoteAsync(old.UserId, ct)}");
+                $"{old.Hint} → {minted.Token.Hint}, grace {grace.TotalMinutes:0} min{await OwnerNoteAsync(old.UserId, ct)}");
             await db.SaveChangesAsync(ct);
-            await db.NotifyAsync(ChangeNotice.Token(old.Hash), ct); // delivered on commit: the other instances re-read it
+            await db.PublishAsync(ChangeNotice.Token(old.Hash), ct);
             await transaction.CommitAsync(ct);
-            return (token, plaintext);
+            return minted;
         }, cancellationToken);
-        if (rotated is not { } done)
+        if (rotated is MintResult.Minted done)
         {
-            return null;
+            (old.ReplacedBy, old.RevokedAt, old.GraceEndsAt) = (done.Token.Id, revokedAt, graceEndsAt);
         }
 
-        var (token, plaintext) = done;
-        (old.ReplacedBy, old.RevokedAt, old.GraceEndsAt) = (token.Id, revokedAt, graceEndsAt);
-        cache.Remove(old.Hash);
-        return (token, plaintext);
+        return rotated;
     }
 
     /// <summary>The old lifetime's length from now, never beyond <c>Dot:Tokens:MaxLifetimeDays</c> as it is now.</summary>
@@ -284,4 +319,33 @@ public sealed class TokenService(DotDbContext db, TimeProvider time, IOptions<To
 public sealed record TokenRestrictions(IReadOnlyList<string>? Scopes, IReadOnlyList<string>? AllowedIps)
 {
     public static readonly TokenRestrictions None = new(null, null);
+
+    /// <summary>The allowed networks parsed, for <see cref="Minting"/>; null: from anywhere.</summary>
+    public IReadOnlyList<System.Net.IPNetwork>? Networks => Tokens.AllowedIps.Networks(Tokens.AllowedIps.ToStored(AllowedIps));
+
+    public static TokenRestrictions FromStored(string? scopes, string? allowedIps)
+        => new(Access.Scopes.FromStored(scopes), Tokens.AllowedIps.FromStored(allowedIps));
+}
+
+/// <summary>What minting a token (<see cref="TokenService.TryCreateAsync"/>, <see cref="TokenService.RotateAsync"/>) came to.</summary>
+public abstract record MintResult
+{
+    private MintResult()
+    {
+    }
+
+    /// <summary>The new token, and its plaintext: shown once, never stored.</summary>
+    public sealed record Minted(ApiToken Token, string Plaintext) : MintResult;
+
+    /// <summary>The caller may not mint it (<see cref="Minting"/>): the 403 to answer.</summary>
+    public sealed record Refused(ForbiddenProblem Problem) : MintResult;
+
+    /// <summary>The owner already has an active or rotating token of that name.</summary>
+    public sealed record NameTaken(string Name) : MintResult;
+
+    /// <summary>The token to rotate is not active (revoked, rotated or expired, perhaps meanwhile).</summary>
+    public sealed record NotActive : MintResult
+    {
+        public static readonly NotActive Instance = new();
+    }
 }

@@ -99,16 +99,11 @@ public sealed class TokenVerifier(TokenLookup lookup, VerifiedTokenCache cache)
     }
 }
 
-/// <summary>Users tells Tokens when a user changed: every verified token of theirs is dropped from the cache.</summary>
-internal sealed class EvictTokensOfChangedUser(VerifiedTokenCache cache) : Users.IUserChangeHandler
-{
-    public void UserChanged(Guid userId) => cache.RemoveUser(userId);
-}
-
 /// <summary>
-/// On PostgreSQL, what another instance (or the CLI) changed, notified on <see cref="NotificationChannels.Changes"/>:
-/// a token (revoked, rotated) or a user (role, disabled flag, deletion) is dropped from this instance's cache. When
-/// the listener was (re)connected, notices may have been missed: the whole cache goes.
+/// A published change (<see cref="ChangeNotifications.PublishAsync"/>): a token (revoked, rotated) or a user (role,
+/// disabled flag, password, deletion) is dropped from this instance's cache — after the commit for a change made here,
+/// and on PostgreSQL on notification for one made by another instance or the CLI. When the listener was (re)connected,
+/// notices may have been missed: the whole cache goes.
 /// </summary>
 internal sealed class EvictTokensOnChangeNotice(VerifiedTokenCache cache) : INotificationHandler
 {

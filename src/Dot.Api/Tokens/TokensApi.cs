@@ -60,12 +60,6 @@ internal static class TokensApi
             return next(context);
         });
 
-    /// <summary>A service account's tokens are managed by admins (API.md §1): one that is not an admin creates, revokes and rotates none.</summary>
-    private static ForbiddenProblem? ServiceAccountRefusal(ClaimsPrincipal caller)
-        => caller.IsServiceAccount() && !caller.IsAdmin()
-            ? Problems.Forbidden("Forbidden: a service account's tokens are managed by admins.", "service_account")
-            : null;
-
     private static async Task<Results<Ok<Page<TokenDto>>, ForbiddenProblem, NotFoundProblem>> ListAsync(
         [FromQuery(Name = "user_id")] string? userId, ClaimsPrincipal caller, TokenService tokens, TokenUsageRecorder usage, CancellationToken ct)
     {
@@ -73,11 +67,14 @@ internal static class TokensApi
         if (!string.IsNullOrEmpty(userId))
         {
             var owner = await tokens.FindUserAsync(userId, ct);
-            if (owner is null || (owner.Id != ownerId && !caller.IsAdmin()))
+            if (TokenAccess.ToRead(caller, owner?.Id ?? Guid.Empty) is { } refused)
             {
-                return caller.IsAdmin()
-                    ? Problems.NotFound("No user with that id or email.")
-                    : Problems.Forbidden("Only an admin may list another user's tokens.");
+                return refused;
+            }
+
+            if (owner is null)
+            {
+                return Problems.NotFound("No user with that id or email.");
             }
 
             ownerId = owner.Id;
@@ -93,30 +90,25 @@ internal static class TokensApi
     private static async Task<Results<Created<CreatedTokenDto>, InvalidProblem, ForbiddenProblem, ConflictProblem>> CreateAsync(
         CreateTokenRequest request, ClaimsPrincipal caller, TokenService tokens, CancellationToken ct)
     {
-        if (ServiceAccountRefusal(caller) is { } refused)
+        var ownerId = caller.UserId();
+        Users.User? owner = null;
+        if (!string.IsNullOrEmpty(request.UserId))
+        {
+            owner = await tokens.FindUserAsync(request.UserId, ct);
+            ownerId = owner?.Id ?? Guid.Empty;
+        }
+
+        if (TokenAccess.ToManage(caller, ownerId) is { } refused)
         {
             return refused;
         }
 
-        var callerId = caller.UserId();
-        var ownerId = callerId;
-        if (!string.IsNullOrEmpty(request.UserId))
+        var errors = new FieldErrors();
+        if (!string.IsNullOrEmpty(request.UserId) && owner is null)
         {
-            var owner = await tokens.FindUserAsync(request.UserId, ct);
-            if (owner?.Id != callerId && !caller.IsAdmin())
-            {
-                return Problems.Forbidden("Only an admin may create a token for another user.");
-            }
-
-            if (owner is null)
-            {
-                return Problems.Validation("user_id", "No user with that id or email.");
-            }
-
-            ownerId = owner.Id;
+            errors.Add("user_id", "No user with that id or email.");
         }
 
-        var errors = new FieldErrors();
         TokenService.ValidateText(request.Name, request.Description, errors);
         DateTime? expiresAt = null;
         if (request.ExpiresInDays is < 1 or > TokenService.MaxDays)
@@ -136,46 +128,27 @@ internal static class TokensApi
             return errors.ToProblem();
         }
 
-        // A token makes no token broader than itself: its scopes, and its allowed_ips, bound the new one's.
-        if (Scopes.Missing(caller.Scopes(), scopes) is [var first, ..] missing)
+        return await tokens.TryCreateAsync(caller, ownerId, request.Name!, request.Description, expiresAt, new TokenRestrictions(scopes, allowedIps), ct) switch
         {
-            return new ForbiddenProblem(TypedResults.Problem(
-                $"Forbidden: a token may only create tokens within its own scopes; this one lacks {string.Join(", ", missing.Select(m => $"'{m}'"))}.",
-                statusCode: StatusCodes.Status403Forbidden, title: "Forbidden",
-                extensions: new Dictionary<string, object?> { ["reason"] = "insufficient_scope", ["required_scope"] = first, ["missing_scopes"] = missing }));
-        }
-
-        if (!AllowedIps.Within(caller.AllowedNetworks(), allowedIps))
-        {
-            return Problems.Forbidden("Forbidden: a token restricted by allowed_ips may only create tokens whose allowed_ips lie within its own.", "ip_not_allowed");
-        }
-
-        if (await tokens.TryCreateAsync(ownerId, callerId, request.Name!, request.Description, expiresAt,
-            new TokenRestrictions(scopes, allowedIps), ct) is not ({ } token, { } plaintext))
-        {
-            return Problems.Conflict($"There is already an active token named \"{request.Name!.Trim()}\"; names are unique among a user's active and rotating tokens (revoked and expired ones do not count).");
-        }
-
-        return TypedResults.Created($"/api/tokens/{token.Id}", token.ToCreatedDto(tokens.Now, plaintext));
+            MintResult.Minted minted => TypedResults.Created($"/api/tokens/{minted.Token.Id}", minted.Token.ToCreatedDto(tokens.Now, minted.Plaintext)),
+            MintResult.Refused mintRefused => mintRefused.Problem,
+            MintResult.NameTaken taken => Problems.Conflict($"There is already an active token named \"{taken.Name}\"; names are unique among a user's active and rotating tokens (revoked and expired ones do not count)."),
+            var other => throw new InvalidOperationException($"Creating a token cannot come to {other}."),
+        };
     }
 
     private static async Task<Results<NoContent, ForbiddenProblem, NotFoundProblem>> RevokeAsync(
         Guid id, ClaimsPrincipal caller, TokenService tokens, CancellationToken ct)
     {
-        if (ServiceAccountRefusal(caller) is { } refused)
+        var token = await tokens.FindAsync(id, ct);
+        if (TokenAccess.ToManage(caller, token?.UserId ?? caller.UserId()) is { } refused)
         {
             return refused;
         }
 
-        var token = await tokens.FindAsync(id, ct);
         if (token is null)
         {
             return Problems.NotFound("No token with that id.");
-        }
-
-        if (token.UserId != caller.UserId() && !caller.IsAdmin())
-        {
-            return Problems.Forbidden("Only the token's owner or an admin may revoke it.");
         }
 
         await tokens.RevokeAsync(token, ct);
@@ -191,27 +164,22 @@ internal static class TokensApi
             return Problems.Validation("grace_period_minutes", "grace_period_minutes must be between 0 and 10080.");
         }
 
-        if (ServiceAccountRefusal(caller) is { } refused)
+        var token = await tokens.FindAsync(id, ct);
+        if (TokenAccess.ToManage(caller, token?.UserId ?? caller.UserId()) is { } refused)
         {
             return refused;
         }
 
-        var token = await tokens.FindAsync(id, ct);
         if (token is null)
         {
             return Problems.NotFound("No token with that id.");
         }
 
-        if (token.UserId != caller.UserId() && !caller.IsAdmin())
+        return await tokens.RotateAsync(caller, token, TimeSpan.FromMinutes(grace), ct) switch
         {
-            return Problems.Forbidden("Only the token's owner or an admin may rotate it.");
-        }
-
-        if (await tokens.RotateAsync(token, caller.UserId(), TimeSpan.FromMinutes(grace), ct) is not ({ } rotated, { } plaintext))
-        {
-            return Problems.Conflict(TokenService.NotActiveForRotation);
-        }
-
-        return TypedResults.Created($"/api/tokens/{rotated.Id}", rotated.ToCreatedDto(tokens.Now, plaintext));
+            MintResult.Minted minted => TypedResults.Created($"/api/tokens/{minted.Token.Id}", minted.Token.ToCreatedDto(tokens.Now, minted.Plaintext)),
+            MintResult.Refused mintRefused => mintRefused.Problem,
+            _ => Problems.Conflict(TokenService.NotActiveForRotation),
+        };
     }
 }

@@ -74,9 +74,14 @@ internal static class TokensCli
         CliCommands.ThrowIfInvalid(errors);
         var user = await cli.Get<UserService>().FindByEmailAsync(email, ct)
             ?? throw new CliRefusedException($"no user with email {email}.");
-        var (_, plaintext) = await tokens.TryCreateAsync(user.Id, null, name, description, expiresAt, new TokenRestrictions(scopes, allowedIps), ct)
-            ?? throw new CliRefusedException($"{email} already has an active token named \"{name.Trim()}\": revoke or rotate it, or pick another name.");
-        await cli.Stdout.WriteLineAsync(plaintext);
+        // The command line is the operator: minting is refused to it by nothing but the name rule.
+        if (await tokens.TryCreateAsync(minter: null, user.Id, name, description, expiresAt, new TokenRestrictions(scopes, allowedIps), ct)
+            is not MintResult.Minted minted)
+        {
+            throw new CliRefusedException($"{email} already has an active token named \"{name.Trim()}\": revoke or rotate it, or pick another name.");
+        }
+
+        await cli.Stdout.WriteLineAsync(minted.Plaintext);
         return 0;
     }
 
@@ -120,12 +125,12 @@ internal static class TokensCli
 
         var tokens = cli.Get<TokenService>();
         var token = await tokens.FindAsync(id, ct) ?? throw new CliRefusedException($"no token with id {id}.");
-        if (await tokens.RotateAsync(token, null, grace, ct) is not ({ }, { } plaintext))
+        if (await tokens.RotateAsync(minter: null, token, grace, ct) is not MintResult.Minted minted)
         {
             throw new CliRefusedException($"{id}: {TokenService.NotActiveForRotation}");
         }
 
-        await cli.Stdout.WriteLineAsync(plaintext);
+        await cli.Stdout.WriteLineAsync(minted.Plaintext);
         return 0;
     }
 

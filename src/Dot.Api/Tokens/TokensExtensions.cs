@@ -14,7 +14,6 @@ public static class TokensExtensions
         services.Configure<TokenCacheOptions>(configuration.GetSection(TokenCacheOptions.Section));
         services.AddSingleton<VerifiedTokenCache>();
         services.AddSingleton<TokenVerifier>();
-        services.AddSingleton<Users.IUserChangeHandler, EvictTokensOfChangedUser>();
         services.AddSingleton<INotificationHandler, EvictTokensOnChangeNotice>();
         services.AddSingleton<TokenUsageRecorder>();
         TokensCli.Register();

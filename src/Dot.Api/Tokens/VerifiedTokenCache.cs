@@ -52,7 +52,8 @@ public sealed class VerifiedTokenCache(IOptions<TokenCacheOptions> options, Time
 {
     private readonly int _generationSize = Math.Max(1, options.Value.CacheSize / 2);
     private readonly TimeSpan _ttl = TimeSpan.FromSeconds(Math.Max(0, options.Value.CacheSeconds));
-    private readonly Lock _rotate = new();
+    /// <summary>Held by every move of an entry between generations and by every eviction (<see cref="Promote"/>).</summary>
+    private readonly Lock _moves = new();
     private ConcurrentDictionary<TokenHashKey, CachedToken> _young = new();
     private ConcurrentDictionary<TokenHashKey, CachedToken> _old = new();
     private long _evictions;
@@ -67,7 +68,7 @@ public sealed class VerifiedTokenCache(IOptions<TokenCacheOptions> options, Time
 
     public bool TryGet(in TokenHashKey key, out CachedToken entry)
     {
-        if (_young.TryGetValue(key, out entry!) || (_old.TryGetValue(key, out entry!) && Promote(key, entry)))
+        if (_young.TryGetValue(key, out entry!) || Promote(key, out entry!))
         {
             if (time.GetUtcNow().UtcDateTime - entry.VerifiedAt < _ttl)
             {
@@ -84,6 +85,8 @@ public sealed class VerifiedTokenCache(IOptions<TokenCacheOptions> options, Time
     /// <summary>
     /// The entry for a token just read from the database; kept unless something was evicted since
     /// <paramref name="stamp"/> (<see cref="EvictionStamp"/> before the read), as the read may predate that change.
+    /// An eviction counts before it takes entries out, and this stores before it compares: either the comparison sees
+    /// the eviction, or the eviction comes after the store and takes the entry out.
     /// </summary>
     public CachedToken Add(in TokenHashKey key, VerifiedToken token, long stamp)
     {
@@ -106,22 +109,28 @@ public sealed class VerifiedTokenCache(IOptions<TokenCacheOptions> options, Time
     /// <summary>Evicts everything: when notifications of changes elsewhere may have been missed.</summary>
     public void Clear()
     {
-        Interlocked.Increment(ref _evictions);
-        _young.Clear();
-        _old.Clear();
+        lock (_moves)
+        {
+            Interlocked.Increment(ref _evictions);
+            _young.Clear();
+            _old.Clear();
+        }
     }
 
     /// <summary>Evicts every token of a user: on a change of role, disabled flag, or deletion.</summary>
     public void RemoveUser(Guid userId)
     {
-        Interlocked.Increment(ref _evictions);
-        foreach (var generation in new[] { _young, _old })
+        lock (_moves)
         {
-            foreach (var (key, entry) in generation)
+            Interlocked.Increment(ref _evictions);
+            foreach (var generation in new[] { _young, _old })
             {
-                if (entry.Token.UserId == userId)
+                foreach (var (key, entry) in generation)
                 {
-                    generation.TryRemove(key, out _);
+                    if (entry.Token.UserId == userId)
+                    {
+                        generation.TryRemove(key, out _);
+                    }
                 }
             }
         }
@@ -129,8 +138,11 @@ public sealed class VerifiedTokenCache(IOptions<TokenCacheOptions> options, Time
 
     private void Remove(in TokenHashKey key)
     {
-        Interlocked.Increment(ref _evictions);
-        Drop(key);
+        lock (_moves)
+        {
+            Interlocked.Increment(ref _evictions);
+            Drop(key);
+        }
     }
 
     /// <summary>Takes an entry out without counting an eviction: it outlived the window, or was never to be kept.</summary>
@@ -140,18 +152,36 @@ public sealed class VerifiedTokenCache(IOptions<TokenCacheOptions> options, Time
         _old.TryRemove(key, out _);
     }
 
-    private bool Promote(in TokenHashKey key, CachedToken entry)
+    /// <summary>
+    /// A hit in the old generation moves the entry to the young one. The move holds <see cref="_moves"/>, as every
+    /// eviction does, so an eviction cannot fall between taking the entry out of the old generation and putting it in
+    /// the young one (which would bring an evicted token back); the lock is taken only on an old generation's hit.
+    /// </summary>
+    private bool Promote(in TokenHashKey key, out CachedToken entry)
     {
-        Store(key, entry);
-        _old.TryRemove(key, out _);
-        return true;
+        if (!_old.ContainsKey(key))
+        {
+            entry = null!;
+            return false;
+        }
+
+        lock (_moves)
+        {
+            if (!_old.TryRemove(key, out entry!))
+            {
+                return _young.TryGetValue(key, out entry!);
+            }
+
+            Store(key, entry);
+            return true;
+        }
     }
 
     private void Store(in TokenHashKey key, CachedToken entry)
     {
         if (_young.Count >= _generationSize)
         {
-            lock (_rotate)
+            lock (_moves)
             {
                 if (_young.Count >= _generationSize)
                 {

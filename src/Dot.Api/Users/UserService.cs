@@ -10,8 +10,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Dot.Api.Users;
 
 /// <summary>Users and their rules (API.md §1), for the API and the CLI alike.</summary>
-public sealed class UserService(DotDbContext db, TimeProvider time, IPasswordHasher<User> hasher, IEnumerable<IUserChangeHandler> changeHandlers,
-    AuditLog audit)
+public sealed class UserService(DotDbContext db, TimeProvider time, IPasswordHasher<User> hasher, AuditLog audit)
 {
     public const int MinPasswordLength = 8;
     public const int MaxPasswordLength = 256;
@@ -255,9 +254,10 @@ public sealed class UserService(DotDbContext db, TimeProvider time, IPasswordHas
         }, cancellationToken, lockName: WriteLock.Admins);
 
     /// <summary>
-    /// Saves a change of the user and tells this instance's <see cref="IUserChangeHandler"/>s; on PostgreSQL the
-    /// change is also notified in its transaction (the caller's, such as <see cref="UnderAdminsLockAsync{T}"/>'s, when
-    /// there is one), so the other instances drop what they derived from the user once it commits.
+    /// Saves a change of the user and publishes it (<see cref="ChangeNotifications.PublishAsync"/>) in its transaction
+    /// (the caller's, such as <see cref="UnderAdminsLockAsync{T}"/>'s, when there is one): what was derived from the user
+    /// (its verified tokens) is dropped on this instance once that transaction commits, and on every other one on
+    /// PostgreSQL, so the next request re-reads role, disabled flag and existence.
     /// </summary>
     public async Task SaveAsync(User user, CancellationToken cancellationToken)
     {
@@ -273,24 +273,14 @@ public sealed class UserService(DotDbContext db, TimeProvider time, IPasswordHas
             audit.Add(user.Disabled ? AuditEventTypes.UserDisabled : AuditEventTypes.UserEnabled, user.Id, user.Email);
         }
 
-        await db.SaveChangesAndNotifyAsync(ChangeNotice.User(user.Id), cancellationToken);
-        Changed(user.Id); // role, name or disabled flag changed: the next request re-reads them
+        await db.SaveChangesAndPublishAsync(ChangeNotice.User(user.Id), cancellationToken);
     }
 
-    /// <summary>Deletes the user (their tokens go with them), told and notified as <see cref="SaveAsync"/> is.</summary>
+    /// <summary>Deletes the user (their tokens go with them), published as <see cref="SaveAsync"/> is.</summary>
     public async Task DeleteAsync(User user, CancellationToken cancellationToken)
     {
         db.Users.Remove(user);
         audit.Add(AuditEventTypes.UserDeleted, user.Id, user.Email);
-        await db.SaveChangesAndNotifyAsync(ChangeNotice.User(user.Id), cancellationToken);
-        Changed(user.Id);
-    }
-
-    private void Changed(Guid userId)
-    {
-        foreach (var handler in changeHandlers)
-        {
-            handler.UserChanged(userId);
-        }
+        await db.SaveChangesAndPublishAsync(ChangeNotice.User(user.Id), cancellationToken);
     }
 }

@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Dot.Api.Access;
 using Dot.Api.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -54,9 +55,15 @@ internal static class UsersApi
         return TypedResults.Ok(Page.From(rows, take, u => u.ToDto(), Page.TimeAndId, u => (u.CreatedAt, u.Id)));
     }
 
-    private static async Task<Results<Created<UserDto>, InvalidProblem, ConflictProblem>> CreateAsync(
-        CreateUserRequest request, UserService users, CancellationToken ct)
+    private static async Task<Results<Created<UserDto>, InvalidProblem, ConflictProblem, ForbiddenProblem>> CreateAsync(
+        CreateUserRequest request, ClaimsPrincipal caller, UserService users, CancellationToken ct)
     {
+        // A password is an unscoped credential: a scoped or address-bound token never sets one (API.md §2).
+        if (request.Password is not null && Minting.UnrestrictedRefusal(caller) is { } refused)
+        {
+            return refused;
+        }
+
         var errors = new FieldErrors();
         UserService.ValidateEmail(request.Email, errors);
         UserService.ValidateName(request.Name, errors);
@@ -75,9 +82,14 @@ internal static class UsersApi
             : TypedResults.Created($"/api/users/{user.Id}", user.ToDto());
     }
 
-    private static async Task<Results<Ok<UserDto>, InvalidProblem, NotFoundProblem, ConflictProblem>> UpdateAsync(
-        Guid id, UpdateUserRequest request, UserService users, CancellationToken ct)
+    private static async Task<Results<Ok<UserDto>, InvalidProblem, NotFoundProblem, ConflictProblem, ForbiddenProblem>> UpdateAsync(
+        Guid id, UpdateUserRequest request, ClaimsPrincipal caller, UserService users, CancellationToken ct)
     {
+        if (request.Password is not null && Minting.UnrestrictedRefusal(caller) is { } refused)
+        {
+            return refused;
+        }
+
         var errors = new FieldErrors();
         if (request.Name is not null && string.IsNullOrWhiteSpace(request.Name))
         {
@@ -92,7 +104,14 @@ internal static class UsersApi
             return errors.ToProblem();
         }
 
-        return await users.UnderAdminsLockAsync(() => ApplyUpdateAsync(id, request, role, users, ct), ct);
+        return (await users.UnderAdminsLockAsync(() => ApplyUpdateAsync(id, request, role, users, ct), ct)).Result switch
+        {
+            Ok<UserDto> ok => ok,
+            InvalidProblem invalid => invalid,
+            NotFoundProblem notFound => notFound,
+            ConflictProblem conflict => conflict,
+            var other => throw new InvalidOperationException($"Unexpected update result {other}."),
+        };
     }
 
     private static async Task<Results<Ok<UserDto>, InvalidProblem, NotFoundProblem, ConflictProblem>> ApplyUpdateAsync(

@@ -90,7 +90,12 @@ public sealed class DotServer : WebApplicationFactory<Program>
         await using var scope = Services.CreateAsyncScope();
         var tokens = scope.ServiceProvider.GetRequiredService<TokenService>();
         DateTime? expiresAt = days is { } d ? tokens.Now.AddDays(d) : null;
-        var (token, plaintext) = await tokens.CreateAsync(userId, userId, name, description, expiresAt, CancellationToken.None);
+        if (await tokens.TryCreateAsync(minter: null, userId, name, description, expiresAt, TokenRestrictions.None, CancellationToken.None)
+            is not MintResult.Minted { Token: var token, Plaintext: var plaintext })
+        {
+            throw new InvalidOperationException($"No token named {name} minted.");
+        }
+
         if (revoked)
         {
             var tracked = await tokens.FindAsync(token.Id, CancellationToken.None);

@@ -161,8 +161,10 @@ public sealed class DotApiFactory : WebApplicationFactory<Program>
             throw new ArgumentException(errors.ToString());
         }
 
-        var (token, plaintext) = await tokens.CreateAsync(userId, userId, name, null, expiresAt, restrictions, CancellationToken.None);
-        return (plaintext, token.Id);
+        var minted = await tokens.TryCreateAsync(minter: null, userId, name, null, expiresAt, restrictions, CancellationToken.None);
+        return minted is MintResult.Minted { Token: var token, Plaintext: var plaintext }
+            ? (plaintext, token.Id)
+            : throw new InvalidOperationException($"No token minted: {minted}");
     }
 
     /// <summary>A user with a token, and a client that sends it in the API-KEY header.</summary>
