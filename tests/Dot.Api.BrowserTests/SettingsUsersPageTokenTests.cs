@@ -57,6 +57,20 @@ public sealed partial class SettingsUsersPageTests
         await Expect(page.Locator("#tokens-body tr", new() { HasText = "deploy" })).ToHaveCountAsync(2);
         await Expect(page.Locator("#tokens-status")).ToContainTextAsync("Token \"deploy\" rotated. The old secret works until");
 
+        // The rotating row's Expires column says when the old secret stops: the end of its grace.
+        await Expect(deployRow.Locator("td").Nth(4)).ToContainTextAsync("in 1 hour");
+        await Expect(deployRow.Locator("td").Nth(4)).ToContainTextAsync("end of the rotation grace");
+
+        // Revoking the successor ends the family: the confirmation says so, and the old secret stops too (API.md §2).
+        var successorRow = page.Locator($"#tokens-body tr:not([data-token-id='{deployId}'])", new() { HasText = "deploy" });
+        await successorRow.GetByRole(AriaRole.Button, new() { Name = "Revoke token deploy" }).ClickAsync();
+        var confirmFamily = page.GetByRole(AriaRole.Alertdialog, new() { Name = "Revoke this token?" });
+        await Expect(confirmFamily).ToContainTextAsync("still in grace, stops at once too");
+        await confirmFamily.GetByRole(AriaRole.Button, new() { Name = "Revoke" }).ClickAsync();
+        await Expect(page.Locator("#tokens-body tr", new() { HasText = "deploy" })).ToHaveCountAsync(0);
+        Assert.Equal(HttpStatusCode.Unauthorized, await StatusOfMeAsync(server, deploy));
+        Assert.Equal(HttpStatusCode.Unauthorized, await StatusOfMeAsync(server, fresh));
+
         // Rotate "backup" with no grace: the old secret is refused at once and moves to the inactive section.
         await backupRow.GetByRole(AriaRole.Button, new() { Name = "Rotate token backup" }).ClickAsync();
         rotate = page.GetByRole(AriaRole.Dialog, new() { Name = "Rotate \"backup\"?" });

@@ -265,6 +265,7 @@ const isLive = (token) => token.status === 'active' || token.status === 'rotatin
 
 function renderList(list, items, notice) {
   const now = Date.now();
+  list.items = items;
   const live = items.filter(isLive);
   const gone = items.filter((token) => !isLive(token));
   list.activeBody.replaceChildren(...live.map((token) => tokenRow(list, token, now)));
@@ -306,6 +307,13 @@ function tokenRow(list, token, now) {
 }
 
 function expires(token, now) {
+  // A rotated-out secret stops at the end of its grace (or at its expiry, if that comes first): that is its end.
+  if (token.status === 'rotating' && token.grace_ends_at
+    && (!token.expires_at || new Date(token.grace_ends_at) < new Date(token.expires_at))) {
+    const wrap = element('span', 'expires');
+    wrap.append(timeElement(token.grace_ends_at), element('span', 'sub', 'end of the rotation grace'));
+    return wrap;
+  }
   if (!token.expires_at) return 'Never';
   const wrap = element('span', 'expires');
   wrap.append(timeElement(token.expires_at));
@@ -344,9 +352,17 @@ function revokeButton(list, token) {
   revoke.type = 'button';
   revoke.setAttribute('aria-label', `Revoke token ${token.name}`);
   const whose = list.owner ? ` (${list.owner.email})` : '';
+  // Revoking ends the rotation family (API.md §2): the rotated-out secrets of this token still in their grace stop too.
+  const family = token.status === 'active'
+    ? (list.items || []).filter((other) => other.id !== token.id && other.status === 'rotating' && other.name === token.name)
+    : [];
+  const also = family.length
+    ? ` Its rotated-out secret${family.length > 1 ? 's' : ''} (${family.map((t) => `${t.hint}…`).join(', ')}), still in grace, stop${family.length > 1 ? '' : 's'} at once too.`
+    : '';
+  const successor = token.status === 'rotating' ? ' Its successor, the newer secret, keeps working.' : '';
   revoke.addEventListener('click', () => confirmAction({
     title: 'Revoke this token?',
-    text: `"${token.name}"${whose} stops working at once: anything that uses it gets 401 from its next request. This cannot be undone.`,
+    text: `"${token.name}"${whose} stops working at once: anything that uses it gets 401 from its next request.${also}${successor} This cannot be undone.`,
     okLabel: 'Revoke',
     opener: revoke,
     fallback: list.fallback,
