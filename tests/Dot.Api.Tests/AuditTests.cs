@@ -56,6 +56,65 @@ public sealed class AuditTests
     }
 
     [Fact]
+    public async Task ARowATokenCausedNamesThatTokensIdAndHint()
+    {
+        await using var factory = new DotApiFactory();
+        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+        var ada = await factory.CreateUserAsync("ada@example.com");
+        var (acting, actingId) = await factory.CreateTokenAsync(ada.Id, "ada-laptop");
+        var client = factory.ClientWith(acting);
+
+        var created = await client.PostAsJsonAsync("/api/tokens", new { name = "ada-ci" });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var minted = await created.JsonAsync();
+        var mintedId = minted.GetProperty("id").GetGuid();
+        Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/api/tokens/{mintedId}")).StatusCode); // the cached principal now
+
+        var events = await EventsAsync(admin, $"?user_id={ada.Id}");
+        var byToken = events.Where(e => e.GetProperty("target").GetString() == mintedId.ToString()).ToArray();
+        Assert.Equal(["token.created", "token.revoked"], byToken.Select(e => e.GetProperty("type").GetString()).Order());
+        Assert.All(byToken, e =>
+        {
+            Assert.Equal(ada.Id, e.GetProperty("actor_id").GetGuid());
+            Assert.Equal(actingId, e.GetProperty("actor_token_id").GetGuid());
+            Assert.Equal(acting[..10], e.GetProperty("actor_token_hint").GetString());
+        });
+
+        // The acting token's own creation had no caller (as from the command line): no token named.
+        var own = events.Single(e => e.GetProperty("target").GetString() == actingId.ToString());
+        Assert.Equal(JsonValueKind.Null, own.GetProperty("actor_token_id").ValueKind);
+        Assert.Equal(JsonValueKind.Null, own.GetProperty("actor_token_hint").ValueKind);
+        var text = await admin.GetStringAsync("/api/audit_events?limit=200");
+        Assert.DoesNotContain(acting[10..], text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RowsAWebSessionOrTheCommandLineCausedNameNoToken()
+    {
+        const string password = "correct horse battery";
+        await using var factory = new DotApiFactory();
+        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+        var ada = await factory.CreateUserAsync("ada@example.com", Role.User, password);
+        var session = await SessionClient.StartAsync(factory);
+        Assert.Equal(HttpStatusCode.OK, (await session.SignInAsync("ada@example.com", password)).StatusCode);
+
+        var bySession = await (await session.SendAsync(HttpMethod.Post, "/api/tokens", new { name = "from-the-page" })).JsonAsync();
+        var cli = await ServerProcess.RunAsync(factory, null, "tokens", "create", "--email", "ada@example.com", "--name", "from-the-cli");
+        Assert.Equal(0, cli.ExitCode);
+
+        var created = await EventsAsync(admin, $"?type=token.created&user_id={ada.Id}");
+        var page = created.Single(e => e.GetProperty("target").GetString() == bySession.GetProperty("id").GetString());
+        Assert.Equal(ada.Id, page.GetProperty("actor_id").GetGuid());
+        var command = created.Single(e => e.GetProperty("detail").GetString()!.Contains("\"from-the-cli\"", StringComparison.Ordinal));
+        Assert.Equal(JsonValueKind.Null, command.GetProperty("actor_id").ValueKind);
+        Assert.All(new[] { page, command }, e =>
+        {
+            Assert.Equal(JsonValueKind.Null, e.GetProperty("actor_token_id").ValueKind);
+            Assert.Equal(JsonValueKind.Null, e.GetProperty("actor_token_hint").ValueKind);
+        });
+    }
+
+    [Fact]
     public async Task FailedAuthenticationIsCountedWithAddressReasonAndHintButNeverTheSecret()
     {
         await using var factory = new DotApiFactory();

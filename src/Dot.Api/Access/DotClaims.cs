@@ -110,4 +110,10 @@ public sealed class DotPrincipal(ClaimsIdentity identity, AuthMe me, IReadOnlySe
 
     /// <summary>The token's allowed networks; null: from anywhere.</summary>
     public System.Net.IPNetwork[]? AllowedNetworks { get; } = allowedNetworks;
+
+    /// <summary>
+    /// The token's public hint (<c>dot-</c> and 6 hex digits), for the audit; null for a web session. Noted by the
+    /// API-token scheme on the principal it takes from the cache, once: every request with the principal has that token.
+    /// </summary>
+    public string? TokenHint { get; internal set; }
 }

@@ -8,8 +8,8 @@ using Microsoft.EntityFrameworkCore;
 namespace Dot.Api.Audit;
 
 public sealed record AuditEventDto(
-    Guid Id, string Type, DateTime OccurredAt, Guid? ActorId, Guid? SubjectUserId, string? Target, string? Address,
-    string? Detail, int Count);
+    Guid Id, string Type, DateTime OccurredAt, Guid? ActorId, Guid? ActorTokenId, string? ActorTokenHint, Guid? SubjectUserId,
+    string? Target, string? Address, string? Detail, int Count);
 
 internal static class AuditApi
 {
@@ -23,7 +23,7 @@ internal static class AuditApi
             .RequireScope(Scopes.Audit)
             .WithName("ListAuditEvents")
             .WithSummary("Audit trail, newest first")
-            .WithDescription("Filters: type (e.g. token.created, auth.failed), user_id (as actor or subject), from and to (ISO-8601, [from, to)). Paged with limit and cursor. auth.failed events count failures per address, reason and token hint over a few seconds.");
+            .WithDescription("Filters: type (e.g. token.created, auth.failed), user_id (as actor or subject), from and to (ISO-8601, [from, to)). Paged with limit and cursor. actor_token_id and actor_token_hint name the API token the actor authenticated with (null for a web session or the command line). auth.failed events count failures per address, reason and token hint over a few seconds.");
 
         return group;
     }
@@ -86,7 +86,7 @@ internal static class AuditApi
         }
 
         var rows = await query.OrderByDescending(e => e.OccurredAt).ThenByDescending(e => e.Id).Take(take + 1)
-            .Select(e => new AuditEventDto(e.Id, e.Type, e.OccurredAt, e.ActorId, e.SubjectUserId, e.Target, e.Address, e.Detail, e.Count))
+            .Select(e => new AuditEventDto(e.Id, e.Type, e.OccurredAt, e.ActorId, e.ActorTokenId, e.ActorTokenHint, e.SubjectUserId, e.Target, e.Address, e.Detail, e.Count))
             .ToListAsync(ct);
         return TypedResults.Ok(Page.From(rows, take, e => e, Page.TimeAndId, e => (e.OccurredAt, e.Id)));
     }

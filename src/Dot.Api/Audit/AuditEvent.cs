@@ -13,6 +13,12 @@ public sealed class AuditEvent
     /// <summary>Who did it (null for the CLI, the server itself, or an unauthenticated caller).</summary>
     public Guid? ActorId { get; set; }
 
+    /// <summary>The API token the actor authenticated with (null for a web session, the CLI, the server itself).</summary>
+    public Guid? ActorTokenId { get; set; }
+
+    /// <summary>That token's public hint (<c>dot-</c> and 6 hex digits), kept on the row: a token goes with its deleted owner, the row stays.</summary>
+    public string? ActorTokenHint { get; set; }
+
     /// <summary>Whom it concerns: the token's owner, the user changed.</summary>
     public Guid? SubjectUserId { get; set; }
 

@@ -12,6 +12,7 @@ internal sealed class AuditEventConfiguration : IEntityTypeConfiguration<AuditEv
         builder.HasKey(e => e.Id);
         builder.Property(e => e.Type).HasMaxLength(40).IsRequired();
         builder.Property(e => e.Target).HasMaxLength(200);
+        builder.Property(e => e.ActorTokenHint).HasMaxLength(16);
         builder.Property(e => e.Address).HasMaxLength(64);
         builder.Property(e => e.Detail).HasMaxLength(500);
         builder.HasIndex(e => new { e.OccurredAt, e.Id });

@@ -20,7 +20,7 @@ namespace Dot.Api.Data.Postgres.CompiledModel
                 "Dot.Api.Audit.AuditEvent",
                 typeof(AuditEvent),
                 baseEntityType,
-                propertyCount: 9,
+                propertyCount: 11,
                 unnamedIndexCount: 4,
                 keyCount: 1);
 
@@ -41,6 +41,23 @@ namespace Dot.Api.Data.Postgres.CompiledModel
                 fieldInfo: typeof(AuditEvent).GetField("<ActorId>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 nullable: true);
             actorId.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
+
+            var actorTokenHint = runtimeEntityType.AddProperty(
+                "ActorTokenHint",
+                typeof(string),
+                propertyInfo: typeof(AuditEvent).GetProperty("ActorTokenHint", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(AuditEvent).GetField("<ActorTokenHint>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true,
+                maxLength: 16);
+            actorTokenHint.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
+
+            var actorTokenId = runtimeEntityType.AddProperty(
+                "ActorTokenId",
+                typeof(Guid?),
+                propertyInfo: typeof(AuditEvent).GetProperty("ActorTokenId", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(AuditEvent).GetField("<ActorTokenId>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true);
+            actorTokenId.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
 
             var address = runtimeEntityType.AddProperty(
                 "Address",

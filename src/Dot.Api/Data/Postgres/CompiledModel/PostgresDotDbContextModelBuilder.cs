@@ -12,7 +12,7 @@ namespace Dot.Api.Data.Postgres.CompiledModel
     public partial class PostgresDotDbContextModel
     {
         private PostgresDotDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("6682d541-21bd-4273-bbfa-3cdd19c77026"), entityTypeCount: 17)
+            : base(skipDetectChanges: false, modelId: new Guid("1e943496-90b6-4954-a875-0fa5fb9b96de"), entityTypeCount: 17)
         {
         }
 

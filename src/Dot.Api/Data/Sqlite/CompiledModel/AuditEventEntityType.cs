@@ -19,7 +19,7 @@ namespace Dot.Api.Data.Sqlite.CompiledModel
                 "Dot.Api.Audit.AuditEvent",
                 typeof(AuditEvent),
                 baseEntityType,
-                propertyCount: 9,
+                propertyCount: 11,
                 unnamedIndexCount: 4,
                 keyCount: 1);
 
@@ -37,6 +37,21 @@ namespace Dot.Api.Data.Sqlite.CompiledModel
                 typeof(Guid?),
                 propertyInfo: typeof(AuditEvent).GetProperty("ActorId", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(AuditEvent).GetField("<ActorId>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true);
+
+            var actorTokenHint = runtimeEntityType.AddProperty(
+                "ActorTokenHint",
+                typeof(string),
+                propertyInfo: typeof(AuditEvent).GetProperty("ActorTokenHint", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(AuditEvent).GetField("<ActorTokenHint>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true,
+                maxLength: 16);
+
+            var actorTokenId = runtimeEntityType.AddProperty(
+                "ActorTokenId",
+                typeof(Guid?),
+                propertyInfo: typeof(AuditEvent).GetProperty("ActorTokenId", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(AuditEvent).GetField("<ActorTokenId>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 nullable: true);
 
             var address = runtimeEntityType.AddProperty(

@@ -11,7 +11,7 @@ namespace Dot.Api.Data.Sqlite.CompiledModel
     public partial class SqliteDotDbContextModel
     {
         private SqliteDotDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("ea68e62b-51a3-451c-ab2b-2878ad610ba5"), entityTypeCount: 17)
+            : base(skipDetectChanges: false, modelId: new Guid("459f63f6-e0d0-466f-960f-344f43233c48"), entityTypeCount: 17)
         {
         }
 

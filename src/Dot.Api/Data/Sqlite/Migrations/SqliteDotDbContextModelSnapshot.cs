@@ -82,6 +82,13 @@ namespace Dot.Api.Data.Sqlite.Migrations
                     b.Property<Guid?>("ActorId")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("ActorTokenHint")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("ActorTokenId")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Address")
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
