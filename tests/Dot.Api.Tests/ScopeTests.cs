@@ -30,7 +30,7 @@ public sealed class ScopeTests
         var other = await factory.CreateUserAsync("other@example.com");
         var doomed = await factory.CreateUserAsync("doomed@example.com");
         var (_, revokeId) = await factory.CreateTokenAsync(admin.Id, "revoke me");
-        var (_, rotateId) = await factory.CreateTokenAsync(admin.Id, "rotate me");
+        var (_, rotateId) = await factory.CreateTokenAsync(admin.Id, "rotate me", scopes: [Scopes.Tokens]); // a token rotates only what lies within it (API.md §2)
         var chat = await client.CreateChatAsync();
         await client.CreateConnectionAsync("dbt", "project", new { manifest_path = ManifestFacts.FixturePath("jaffle_shop-v9.manifest.json") });
         await client.CreateConnectionAsync("postgres", "doomed", new { host = "db.example.com" });
@@ -80,6 +80,11 @@ public sealed class ScopeTests
             {
                 fields["chat_id"] = chat.ToString(); // the example's chat does not exist here
                 body = fields.ToJsonString();
+            }
+
+            if (body is not null && System.Text.Json.Nodes.JsonNode.Parse(body) is System.Text.Json.Nodes.JsonObject withPassword && withPassword.Remove("password"))
+            {
+                body = withPassword.ToJsonString(); // a password is an unscoped credential: no scoped token sets one (API.md §2)
             }
             var needed = required.Narrow is not null ? Scopes.SyncOf("dbt", "project") : required.Scope;
             var broad = required.Scope;
