@@ -71,7 +71,8 @@ public static class ChangeNotifications
             throw new InvalidOperationException("A change notice is sent in the transaction that makes the change.");
         }
 
-        await db.Database.ExecuteSqlAsync($"SELECT pg_notify({NotificationChannels.Changes}, {notice.Payload})", cancellationToken);
+        var payload = Microsoft.EntityFrameworkCore.Infrastructure.AccessorExtensions.GetService<NoticeSeal>(db).Seal(NotificationChannels.Changes, notice.Payload);
+        await db.Database.ExecuteSqlAsync($"SELECT pg_notify({NotificationChannels.Changes}, {payload})", cancellationToken);
     }
 
     /// <summary>
