@@ -310,7 +310,7 @@ public sealed class CrossInstanceTests(ITestOutputHelper output)
         var counts = Enumerable.Range(0, 2000).Select(i => (new FailureThrottle.ClientKey(ulong.MaxValue - (ulong)i, ulong.MaxValue), i + 1)).ToList();
         var payloads = FailureSharing.Payloads("0123456789abcdef0123456789abcdef", counts);
         Assert.True(payloads.Count > 1);
-        Assert.All(payloads, p => Assert.True(System.Text.Encoding.UTF8.GetByteCount(p) <= NotificationChannels.MaxPayloadBytes));
+        Assert.All(payloads, p => Assert.True(System.Text.Encoding.UTF8.GetByteCount(p) <= NoticeSeal.MaxBodyBytes)); // sealed, below PostgreSQL's limit: NoticeSealTests
         Assert.All(payloads, p => Assert.StartsWith("0123456789abcdef0123456789abcdef ", p, StringComparison.Ordinal));
         Assert.Equal(counts.Count, payloads.Sum(p => p.Split(' ').Length - 1));
         Assert.True(FailureThrottle.ClientKey.TryParse(counts[5].Item1.ToString(), out var back) && back == counts[5].Item1);

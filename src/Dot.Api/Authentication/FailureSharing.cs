@@ -8,7 +8,8 @@ namespace Dot.Api.Authentication;
 /// <summary>
 /// On PostgreSQL, one failure budget for the whole deployment (API.md §7). Every <see cref="Interval"/> this instance
 /// sends the failures it refused since the last time, summed per client, on <see cref="NotificationChannels.AuthFailures"/>
-/// (<c>instance key:count key:count …</c>, split below PostgreSQL's 8000-byte limit); every instance adds the other
+/// (<c>instance key:count key:count …</c>, split so that each sealed payload stays below PostgreSQL's 8000-byte limit,
+/// and sealed by <see cref="NoticeSeal"/>: no other session of the database can add to a window); every instance adds the other
 /// instances' counts to its own windows (<see cref="FailureThrottle.AddShared"/>) and skips its own. So a client that
 /// spreads its guesses over N instances meets the one limit, late by at most an interval and the notification's
 /// trip. Nothing of it runs on a request: a refusal only counts in memory, and a success touches nothing. What was
@@ -21,13 +22,15 @@ internal sealed partial class FailureSharing : BackgroundService, INotificationH
 
     private readonly FailureThrottle _throttle;
     private readonly NpgsqlDataSource _dataSource;
+    private readonly NoticeSeal _seal;
     private readonly ILogger<FailureSharing> _logger;
     private bool _failing;
 
-    public FailureSharing(FailureThrottle throttle, NpgsqlDataSource dataSource, ILogger<FailureSharing> logger)
+    public FailureSharing(FailureThrottle throttle, NpgsqlDataSource dataSource, NoticeSeal seal, ILogger<FailureSharing> logger)
     {
         _throttle = throttle;
         _dataSource = dataSource;
+        _seal = seal;
         _logger = logger;
         throttle.ShareFailures();
     }
@@ -71,8 +74,9 @@ internal sealed partial class FailureSharing : BackgroundService, INotificationH
 
         try
         {
-            foreach (var payload in Payloads(InstanceId, taken))
+            foreach (var body in Payloads(InstanceId, taken))
             {
+                var payload = _seal.Seal(NotificationChannels.AuthFailures, body);
                 await using var command = _dataSource.CreateCommand("SELECT pg_notify($1, $2)");
                 command.Parameters.Add(new NpgsqlParameter { Value = NotificationChannels.AuthFailures });
                 command.Parameters.Add(new NpgsqlParameter { Value = payload });
@@ -85,7 +89,7 @@ internal sealed partial class FailureSharing : BackgroundService, INotificationH
                 Log.Sending(_logger);
             }
         }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException or System.Security.Cryptography.CryptographicException)
         {
             if (!_failing)
             {
@@ -95,7 +99,10 @@ internal sealed partial class FailureSharing : BackgroundService, INotificationH
         }
     }
 
-    /// <summary>The counts as payloads of at most <see cref="NotificationChannels.MaxPayloadBytes"/> bytes (ASCII: a byte a character).</summary>
+    /// <summary>
+    /// The counts as bodies of at most <see cref="NoticeSeal.MaxBodyBytes"/> bytes (ASCII: a byte a character), so that
+    /// each sealed payload is under <see cref="NotificationChannels.MaxPayloadBytes"/>.
+    /// </summary>
     internal static List<string> Payloads(string instanceId, IEnumerable<(FailureThrottle.ClientKey Key, int Count)> counts)
     {
         var payloads = new List<string>();
@@ -103,7 +110,7 @@ internal sealed partial class FailureSharing : BackgroundService, INotificationH
         foreach (var (key, count) in counts)
         {
             var item = string.Create(CultureInfo.InvariantCulture, $" {key}:{count}");
-            if (text.Length + item.Length > NotificationChannels.MaxPayloadBytes)
+            if (text.Length + item.Length > NoticeSeal.MaxBodyBytes)
             {
                 payloads.Add(text.ToString());
                 text.Clear().Append(instanceId);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 
 namespace Dot.Api.Data;
 
@@ -19,8 +20,9 @@ public static class NotificationChannels
 }
 
 /// <summary>
-/// What changed, as the short text sent on <see cref="NotificationChannels.Changes"/>: <c>t:</c> and the token's
-/// SHA-256 in hex (the hash, never the secret), or <c>u:</c> and a user's id.
+/// What changed, as a short text: <c>t:</c> and the token's SHA-256 in hex (the hash, never the secret), or <c>u:</c>
+/// and a user's id. It is what the handlers read; on <see cref="NotificationChannels.Changes"/> it travels sealed
+/// (<see cref="NoticeSeal"/>).
 /// </summary>
 public readonly record struct ChangeNotice(string Payload)
 {
@@ -75,7 +77,9 @@ public static class ChangeNotifications
         db.PendingChanges.Add(notice);
         if (db.Database.IsNpgsql())
         {
-            await db.Database.ExecuteSqlAsync($"SELECT pg_notify({NotificationChannels.Changes}, {notice.Payload})", cancellationToken);
+            // Sealed (NoticeSeal): another session of the database can NOTIFY, but cannot forge or replay a notice.
+            var payload = db.GetService<NoticeSeal>().Seal(NotificationChannels.Changes, notice.Payload);
+            await db.Database.ExecuteSqlAsync($"SELECT pg_notify({NotificationChannels.Changes}, {payload})", cancellationToken);
         }
     }
 

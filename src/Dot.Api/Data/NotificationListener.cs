@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection;
 using Npgsql;
 
 namespace Dot.Api.Data;
@@ -21,6 +22,7 @@ public interface INotificationHandler
 public sealed class NotificationListenerStatus
 {
     private long _received;
+    private long _rejected;
     private long _connects;
     private long _disconnects;
     private volatile bool _connected;
@@ -30,6 +32,12 @@ public sealed class NotificationListenerStatus
 
     /// <summary>Notifications received since start, on every channel (this instance's own included).</summary>
     public long Received => Interlocked.Read(ref _received);
+
+    /// <summary>
+    /// Notifications dropped unopened: not sealed by an instance of this deployment for their channel, out of the time
+    /// window, or received before (a replay). Included in <see cref="Received"/>.
+    /// </summary>
+    public long Rejected => Interlocked.Read(ref _rejected);
 
     /// <summary>Times the listener started listening: 1 after start, one more per reconnection.</summary>
     public long Connects => Interlocked.Read(ref _connects);
@@ -50,6 +58,8 @@ public sealed class NotificationListenerStatus
     }
 
     internal void OnReceived() => Interlocked.Increment(ref _received);
+
+    internal void OnRejected() => Interlocked.Increment(ref _rejected);
 }
 
 /// <summary>
@@ -58,16 +68,23 @@ public sealed class NotificationListenerStatus
 /// connection is lost it is opened again after a short backoff (at most a second); every time it is listening
 /// again the handlers are told, because what was sent meanwhile is gone (the token cache then starts empty). While
 /// it is down, what bounds how late a change is seen is the features' own expiry (the cache's
-/// <c>Dot:Auth:CacheSeconds</c>). Nothing here is logged but the connection's state: never a payload.
+/// <c>Dot:Auth:CacheSeconds</c>). Every payload is opened by <see cref="NoticeSeal"/> before a handler sees it: one
+/// that another session of the database sent, or sent again, is dropped and counted
+/// (<see cref="NotificationListenerStatus.Rejected"/>). Nothing here is logged but the connection's state and, at most
+/// once a minute, how many were dropped: never a payload.
 /// </summary>
 public sealed partial class NotificationListener(DotStore store, IEnumerable<INotificationHandler> handlers,
-    NotificationListenerStatus status, ILogger<NotificationListener> logger) : BackgroundService
+    NoticeSeal seal, NotificationListenerStatus status, ILogger<NotificationListener> logger) : BackgroundService
 {
     /// <summary>How the listening session shows in <c>pg_stat_activity</c>.</summary>
     public const string ApplicationName = "dot-listener";
 
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(1);
+    private const long RejectedWarningEveryMs = 60_000;
+
+    private long _rejectedUnreported;
+    private long _nextRejectedWarningMs = long.MinValue;
 
     private readonly Dictionary<string, INotificationHandler[]> _byChannel = handlers
         .GroupBy(h => h.Channel, StringComparer.Ordinal)
@@ -93,6 +110,7 @@ public sealed partial class NotificationListener(DotStore store, IEnumerable<INo
         {
             try
             {
+                seal.LoadKeys();
                 await using var connection = new NpgsqlConnection(connectionString);
                 connection.Notification += (_, e) => Dispatch(e.Channel, e.Payload);
                 await connection.OpenAsync(stoppingToken);
@@ -160,16 +178,47 @@ public sealed partial class NotificationListener(DotStore store, IEnumerable<INo
             return;
         }
 
+        string body;
+        try
+        {
+            if (!seal.TryOpen(channel, payload, out body))
+            {
+                Rejected(channel);
+                return;
+            }
+        }
+        catch (Exception ex)
+        {
+            // The key ring could not be read (the database is away): the notice is lost, as it would be disconnected.
+            Log.CannotOpen(logger, channel, ex.GetType().Name);
+            Rejected(channel);
+            return;
+        }
+
         foreach (var handler in subscribers)
         {
             try
             {
-                handler.Notified(payload);
+                handler.Notified(body);
             }
             catch (Exception ex)
             {
                 Log.HandlerFailed(logger, channel, ex.GetType().Name);
             }
+        }
+    }
+
+    /// <summary>Counted always, logged at most once a minute with how many since the last line: a flood writes one line a minute.</summary>
+    private void Rejected(string channel)
+    {
+        status.OnRejected();
+        _rejectedUnreported++;
+        var now = Environment.TickCount64;
+        if (now >= _nextRejectedWarningMs)
+        {
+            Log.RejectedNotices(logger, _rejectedUnreported, channel);
+            _rejectedUnreported = 0;
+            _nextRejectedWarningMs = now + RejectedWarningEveryMs;
         }
     }
 
@@ -186,6 +235,12 @@ public sealed partial class NotificationListener(DotStore store, IEnumerable<INo
 
         [LoggerMessage(4, LogLevel.Warning, "A handler of the {Channel} channel failed ({Error})")]
         public static partial void HandlerFailed(ILogger logger, string channel, string error);
+
+        [LoggerMessage(5, LogLevel.Warning, "Dropped {Count} PostgreSQL notifications (the last on {Channel}) not sealed by an instance of this deployment, too old, or sent again: another session of the database is sending on the instances' channels (see docs/scale-out.md on the database role)")]
+        public static partial void RejectedNotices(ILogger logger, long count, string channel);
+
+        [LoggerMessage(6, LogLevel.Warning, "Could not open a notification on {Channel} ({Error}); it is dropped")]
+        public static partial void CannotOpen(ILogger logger, string channel, string error);
     }
 }
 
@@ -199,6 +254,9 @@ public static class NotificationExtensions
     public static IServiceCollection AddChangeNotifications(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<NotificationListenerStatus>();
+        // Sealing uses the Data Protection key ring (configured with the connections' secrets, in the database) and
+        // the wall clock. Registered on SQLite too, where nothing is sent.
+        services.AddSingleton(sp => new NoticeSeal(sp.GetRequiredService<IDataProtectionProvider>(), TimeProvider.System));
         if (DataExtensions.Provider(configuration) == DatabaseProvider.Postgres)
         {
             services.AddHostedService<NotificationListener>();
