@@ -32,9 +32,7 @@ public static class Minting
             var what = first == Scopes.All
                 ? "a scoped token cannot produce an unscoped credential (a token without scopes, a password, a web session)"
                 : $"a token may only produce credentials within its own scopes; this one lacks {string.Join(", ", missing.Select(m => $"'{m}'"))}";
-            return new ForbiddenProblem(TypedResults.Problem($"Forbidden: {what}.",
-                statusCode: StatusCodes.Status403Forbidden, title: "Forbidden",
-                extensions: new Dictionary<string, object?> { ["reason"] = "insufficient_scope", ["required_scope"] = first, ["missing_scopes"] = missing }));
+            return InsufficientScope($"Forbidden: {what}.", missing);
         }
 
         if (!Within(caller.AllowedNetworks(), networks))
@@ -46,6 +44,14 @@ public static class Minting
 
         return null;
     }
+
+    /// <summary>
+    /// A 403 <c>insufficient_scope</c> an endpoint answers itself (beyond the scope its route declares): the first missing
+    /// scope in <c>required_scope</c>, all of them in <c>missing_scopes</c>.
+    /// </summary>
+    public static ForbiddenProblem InsufficientScope(string detail, IReadOnlyList<string> missing)
+        => new(TypedResults.Problem(detail, statusCode: StatusCodes.Status403Forbidden, title: "Forbidden",
+            extensions: new Dictionary<string, object?> { ["reason"] = "insufficient_scope", ["required_scope"] = missing[0], ["missing_scopes"] = missing }));
 
     /// <summary>An unscoped credential usable from anywhere (a password, a web session): refused to any restricted caller.</summary>
     public static ForbiddenProblem? UnrestrictedRefusal(ClaimsPrincipal? caller) => Refusal(caller, null, null);

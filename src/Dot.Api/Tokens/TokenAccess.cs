@@ -27,10 +27,9 @@ public static class TokenAccess
 
         return Scopes.Allows(caller.Scopes(), Scopes.Users)
             ? null
-            : new ForbiddenProblem(TypedResults.Problem(
+            : Minting.InsufficientScope(
                 $"Forbidden: the scope '{Scopes.Tokens}' covers the token's own owner only; another user's tokens need '{Scopes.Users}' as well.",
-                statusCode: StatusCodes.Status403Forbidden, title: "Forbidden",
-                extensions: new Dictionary<string, object?> { ["reason"] = "insufficient_scope", ["required_scope"] = Scopes.Users, ["missing_scopes"] = new[] { Scopes.Users } }));
+                [Scopes.Users]);
     }
 
     /// <summary>Null when <paramref name="caller"/> may create, revoke or rotate <paramref name="ownerId"/>'s tokens; else the 403.</summary>

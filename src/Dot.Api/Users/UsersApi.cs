@@ -104,17 +104,10 @@ internal static class UsersApi
             return errors.ToProblem();
         }
 
-        return (await users.UnderAdminsLockAsync(() => ApplyUpdateAsync(id, request, role, users, ct), ct)).Result switch
-        {
-            Ok<UserDto> ok => ok,
-            InvalidProblem invalid => invalid,
-            NotFoundProblem notFound => notFound,
-            ConflictProblem conflict => conflict,
-            var other => throw new InvalidOperationException($"Unexpected update result {other}."),
-        };
+        return await users.UnderAdminsLockAsync(() => ApplyUpdateAsync(id, request, role, users, ct), ct);
     }
 
-    private static async Task<Results<Ok<UserDto>, InvalidProblem, NotFoundProblem, ConflictProblem>> ApplyUpdateAsync(
+    private static async Task<Results<Ok<UserDto>, InvalidProblem, NotFoundProblem, ConflictProblem, ForbiddenProblem>> ApplyUpdateAsync(
         Guid id, UpdateUserRequest request, Role? role, UserService users, CancellationToken ct)
     {
         var user = await users.FindAsync(id, ct);
