@@ -18,7 +18,7 @@ public static class DotClaims
 
     public static DotPrincipal Create(string scheme, Guid userId, string email, string name, Role role,
         string method, Guid? tokenId = null, string? tokenName = null, DateTime? expiresAt = null,
-        IReadOnlySet<string>? scopes = null, bool serviceAccount = false, System.Net.IPNetwork[]? allowedNetworks = null)
+        IReadOnlySet<string>? scopes = null, bool serviceAccount = false, System.Net.IPNetwork[]? allowedNetworks = null, string? tokenHint = null)
     {
         var claims = new List<Claim>(8)
         {
@@ -51,7 +51,7 @@ public static class DotClaims
 
         IReadOnlyList<string> shown = scopes is null ? Access.Scopes.Unrestricted : [.. scopes.Order(StringComparer.Ordinal)];
         return new DotPrincipal(new ClaimsIdentity(claims, scheme, ClaimTypes.Name, ClaimTypes.Role),
-            new AuthMe(userId, email, name, role.ToName(), new AuthInfoDto(method, tokenId, tokenName, expiresAt, shown)), scopes, allowedNetworks);
+            new AuthMe(userId, email, name, role.ToName(), new AuthInfoDto(method, tokenId, tokenName, expiresAt, shown)), scopes, allowedNetworks, tokenHint);
     }
 
     public static Guid UserId(this ClaimsPrincipal principal)
@@ -86,7 +86,7 @@ public static class DotClaims
 /// so endpoints read the caller without parsing claims. A cached token reuses its principal.
 /// </summary>
 public sealed class DotPrincipal(ClaimsIdentity identity, AuthMe me, IReadOnlySet<string>? scopes = null,
-    System.Net.IPNetwork[]? allowedNetworks = null) : ClaimsPrincipal(identity)
+    System.Net.IPNetwork[]? allowedNetworks = null, string? tokenHint = null) : ClaimsPrincipal(identity)
 {
     private readonly ClaimsIdentity _identity = identity;
 
@@ -111,9 +111,6 @@ public sealed class DotPrincipal(ClaimsIdentity identity, AuthMe me, IReadOnlySe
     /// <summary>The token's allowed networks; null: from anywhere.</summary>
     public System.Net.IPNetwork[]? AllowedNetworks { get; } = allowedNetworks;
 
-    /// <summary>
-    /// The token's public hint (<c>dot-</c> and 6 hex digits), for the audit; null for a web session. Noted by the
-    /// API-token scheme on the principal it takes from the cache, once: every request with the principal has that token.
-    /// </summary>
-    public string? TokenHint { get; internal set; }
+    /// <summary>The token's public hint (<c>dot-</c> and 6 hex digits), for the audit; null for a web session.</summary>
+    public string? TokenHint { get; } = tokenHint;
 }

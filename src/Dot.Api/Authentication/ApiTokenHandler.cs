@@ -141,21 +141,14 @@ internal readonly partial struct ApiTokenAttempt(HttpContext context, Authentica
         // Too long or malformed: nothing of it is recorded, not even a hint.
         return failure is not null
             ? Fail(failure, verification.Verdict is TokenVerdict.TooLong or TokenVerdict.Malformed ? null : TokenFormat.HintOf(token))
-            : Succeed(verification.Entry!, token, source, now);
+            : Succeed(verification.Entry!, source, now);
     }
 
-    private ValueTask<AuthenticateResult> Succeed(CachedToken entry, string token, CredentialSource source, DateTime now)
+    private ValueTask<AuthenticateResult> Succeed(CachedToken entry, CredentialSource source, DateTime now)
     {
-        var principal = entry.Principal(scheme.Name, source.Name());
-        if (principal is Access.DotPrincipal { TokenHint: null } dot)
-        {
-            // The cache's principal serves every request with this token: its hint (for the audit) is noted once.
-            dot.TokenHint = TokenFormat.Hint(token);
-        }
-
         var validated = new ApiTokenValidatedContext(context, scheme, options, entry.Token.TokenId, source, now)
         {
-            Principal = principal,
+            Principal = entry.Principal(scheme.Name, source.Name()),
         };
         var handled = events.TokenValidated(validated);
         return handled.IsCompletedSuccessfully ? new(Finish(validated, entry)) : FinishAsync(handled, validated, entry);

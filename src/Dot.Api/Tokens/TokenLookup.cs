@@ -22,7 +22,8 @@ public sealed record VerifiedToken(
     bool Disabled,
     string? Scopes = null,
     string? AllowedIps = null,
-    Users.UserKind Kind = Users.UserKind.Person);
+    Users.UserKind Kind = Users.UserKind.Person,
+    string? Hint = null);
 
 /// <summary>
 /// Finds a token by its hash for the cache's miss path: one prepared statement, no DI scope and no DbContext per
@@ -37,7 +38,7 @@ public sealed class TokenLookup : IDisposable
     private const string SqliteSql = """
         SELECT t."Id", t."Name", t."ExpiresAt", t."RevokedAt", t."GraceEndsAt",
                u."Id", u."Email", u."Name", u."Role", u."Disabled",
-               t."Scopes", t."AllowedIps", u."Kind"
+               t."Scopes", t."AllowedIps", u."Kind", t."Hint"
         FROM "api_tokens" AS t
         INNER JOIN "users" AS u ON u."Id" = t."UserId"
         WHERE t."Hash" = $hash
@@ -110,7 +111,8 @@ public sealed class TokenLookup : IDisposable
         reader.GetBoolean(9),
         reader.IsDBNull(10) ? null : reader.GetString(10),
         reader.IsDBNull(11) ? null : reader.GetString(11),
-        Users.UserKinds.TryParse(reader.GetString(12), out var kind) ? kind : Users.UserKind.Person);
+        Users.UserKinds.TryParse(reader.GetString(12), out var kind) ? kind : Users.UserKind.Person,
+        reader.GetString(13));
 
     private static DateTime? Utc(DbDataReader reader, int ordinal)
         => reader.IsDBNull(ordinal) ? null : DateTime.SpecifyKind(reader.GetDateTime(ordinal), DateTimeKind.Utc);

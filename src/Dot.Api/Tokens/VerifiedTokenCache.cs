@@ -220,7 +220,7 @@ public sealed class CachedToken(VerifiedToken token, DateTime verifiedAt)
     {
         ref var slot = ref via == "query" ? ref _queryPrincipal : ref _headerPrincipal;
         return slot ??= DotClaims.Create(scheme, Token.UserId, Token.Email, Token.UserName, Token.Role, via,
-            Token.TokenId, Token.TokenName, Token.ExpiresAt, Scopes, Token.Kind == Users.UserKind.Service, AllowedNetworks);
+            Token.TokenId, Token.TokenName, Token.ExpiresAt, Scopes, Token.Kind == Users.UserKind.Service, AllowedNetworks, Token.Hint);
     }
 
     /// <summary>
