@@ -35,7 +35,7 @@ internal static partial class SyncApi
 
         group.MapGet("/runs/{sync_id:guid}", GetRunAsync)
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .RequireConnectionSyncScope(SyncRunScope.OfRunAsync, SyncRunScope.Pattern)
+            .RequireConnectionSyncScope(SyncRunScope.OfRunAsync, SyncRunScope.Pattern, SyncRunScope.Refusal)
             .WithName("GetSyncRun")
             .WithSummary("A sync run's status")
             .WithDescription("queued, running, succeeded or failed, with timestamps, the error text of a failed run, and what the connector counted.");
