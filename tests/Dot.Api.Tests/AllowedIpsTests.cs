@@ -1,7 +1,9 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Dot.Api.Audit;
 using Dot.Api.Tests.Infrastructure;
+using Dot.Api.Tokens;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -43,6 +45,13 @@ public sealed class AllowedIpsTests
     [InlineData("2001:db8::1", "2001:db8::1", true)]
     [InlineData("2001:db8::1", "2001:db8::2", false)]
     [InlineData("2001:db8::/32", "10.0.0.1", false)]
+    [InlineData("0.0.0.0/0", "198.51.100.1", true)] // every IPv4 client
+    [InlineData("0.0.0.0/0", "::ffff:127.0.0.1", true)] // an IPv4-mapped client counts as IPv4
+    [InlineData("0.0.0.0/0", "::1", false)]
+    [InlineData("::/0", "2001:db8::5", true)] // every IPv6 client
+    [InlineData("::/0", "::1", true)]
+    [InlineData("::/0", "127.0.0.1", false)] // … and no IPv4 one
+    [InlineData("::/0", "::ffff:127.0.0.1", false)]
     public async Task OnlyAllowedAddressesAuthenticate(string allowed, string client, bool admitted)
     {
         await using var factory = new DotApiFactory();
@@ -51,6 +60,89 @@ public sealed class AllowedIpsTests
         var response = await SendAsync(factory, client, token);
         Assert.Equal(admitted ? 200 : 403, response.Response.StatusCode);
         Assert.Equal(admitted ? null : "ip_not_allowed", await ReasonAsync(response));
+    }
+
+    /// <summary>API.md §2: entries are dotted-quad IPv4 or RFC 4291 IPv6 with an optional /prefix, nothing IPAddress.TryParse merely tolerates.</summary>
+    [Theory]
+    [InlineData("127.1")]
+    [InlineData("0x7f.1")]
+    [InlineData("0x7f.0.0.1")]
+    [InlineData("2130706437")]
+    [InlineData("127.0.1")]
+    [InlineData("017.0.0.1")] // a leading zero: octal to some readers
+    [InlineData("10.0.0.01")]
+    [InlineData("1.2.3.256")]
+    [InlineData("1.2.3.4.5")]
+    [InlineData("1.2.3.")]
+    [InlineData("+1.2.3.4")]
+    [InlineData("1 .2.3.4")]
+    [InlineData("127.1/32")]
+    [InlineData("0x0a.0.0.0/8")]
+    [InlineData("012.0.0.0/8")]
+    [InlineData("10.0.0.0/08")]
+    [InlineData("10.0.0.0/+8")]
+    [InlineData("10.0.0.0/ 8")]
+    [InlineData("10.0.0.0/")]
+    [InlineData("10.0.0.0/33")]
+    [InlineData("10.0.0.1/8")]
+    [InlineData("[::1]")]
+    [InlineData("[::1]:443")]
+    [InlineData("fe80::1%eth0")]
+    [InlineData("fe80::1%1")]
+    [InlineData("2001:db8::12345")]
+    [InlineData("2001:db8::1::2")]
+    [InlineData("2001:db8:::1")]
+    [InlineData("::ffff:127.1")]
+    [InlineData("::ffff:0x7f.0.0.1")]
+    [InlineData("::ffff:127.000.0.1")]
+    [InlineData("2001:db8::/0032")]
+    [InlineData("2001:db8::/129")]
+    [InlineData("localhost")]
+    [InlineData("")]
+    public void NonCanonicalAddressesAreNotAllowedIps(string entry)
+        => Assert.False(AllowedIps.TryParseOne(entry, out _), entry);
+
+    [Theory]
+    [InlineData("127.0.0.1", "127.0.0.1/32")]
+    [InlineData("0.0.0.0", "0.0.0.0/32")]
+    [InlineData("255.255.255.255", "255.255.255.255/32")]
+    [InlineData("10.0.0.0/8", "10.0.0.0/8")]
+    [InlineData("0.0.0.0/0", "0.0.0.0/0")]
+    [InlineData("203.0.113.0/24", "203.0.113.0/24")]
+    [InlineData("::1", "::1/128")]
+    [InlineData("::", "::/128")]
+    [InlineData("::/0", "::/0")]
+    [InlineData("2001:DB8::/32", "2001:db8::/32")]
+    [InlineData("2001:0db8:0000:0000:0000:0000:0000:0001", "2001:db8::1/128")]
+    [InlineData("fd20:ce::254", "fd20:ce::254/128")]
+    [InlineData("::ffff:10.1.2.3", "10.1.2.3/32")]
+    [InlineData("::ffff:10.0.0.0/104", "10.0.0.0/8")]
+    [InlineData("64:ff9b::192.0.2.33", "64:ff9b::c000:221/128")]
+    [InlineData(" 10.0.0.0/8 ", "10.0.0.0/8")]
+    public void CanonicalAddressesAreAllowedIps(string entry, string stored)
+    {
+        Assert.True(AllowedIps.TryParseOne(entry, out var network), entry);
+        Assert.Equal(stored, network.ToString());
+    }
+
+    [Theory]
+    [InlineData("127.1")]
+    [InlineData("0x7f.1")]
+    [InlineData("2130706437")]
+    [InlineData("10.0.0.0/08")]
+    [InlineData("[::1]")]
+    public async Task ANonCanonicalAllowedIpIs422AndMintsNothing(string entry)
+    {
+        await using var factory = new DotApiFactory();
+        var (_, _, client) = await factory.CreateCallerAsync("u@example.com");
+
+        var response = await client.PostAsJsonAsync("/api/tokens", new { name = "fenced", allowed_ips = new[] { "203.0.113.0/24", entry } });
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        var errors = (await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync())).RootElement.GetProperty("errors");
+        Assert.Contains(entry, Assert.Single(errors.GetProperty("allowed_ips").EnumerateArray()).GetString(), StringComparison.Ordinal);
+        var list = await JsonDocument.ParseAsync(await (await client.GetAsync("/api/tokens")).Content.ReadAsStreamAsync());
+        Assert.DoesNotContain(list.RootElement.GetProperty("items").EnumerateArray(), t => t.GetProperty("name").GetString() == "fenced");
     }
 
     [Fact]

@@ -13,6 +13,8 @@ public sealed class ConnectorNetworkTests
     [InlineData("::ffff:169.254.169.254", "a cloud metadata address")]
     [InlineData("64:ff9b::a9fe:a9fe", "a cloud metadata address")] // 169.254.169.254 through NAT64
     [InlineData("fd00:ec2::254", "a cloud metadata address")]
+    [InlineData("fd20:ce::254", "a cloud metadata address")]
+    [InlineData("fd20:ce:0:0:0:0:0:254", "a cloud metadata address")]
     [InlineData("100.100.100.200", "a cloud metadata address")]
     [InlineData("169.254.0.1", "a link-local address (where cloud metadata services answer)")]
     [InlineData("169.254.255.255", "a link-local address (where cloud metadata services answer)")]
@@ -24,6 +26,7 @@ public sealed class ConnectorNetworkTests
     [InlineData("172.16.0.9", null)]
     [InlineData("192.168.1.10", null)]
     [InlineData("fd12:3456::1", null)]
+    [InlineData("fd20:ce::253", null)]
     [InlineData("169.253.255.255", null)]
     [InlineData("169.255.0.1", null)]
     [InlineData("100.100.100.201", null)]

@@ -410,6 +410,8 @@ public sealed class DbtConnectorTests : IDisposable
     [InlineData("http://metadata.google.internal/computeMetadata/v1/", "metadata.google.internal (169.254.169.254) is a cloud metadata address")]
     [InlineData("http://[fe80::1]:8080/manifest.json", "fe80::1 is a link-local address")]
     [InlineData("http://[fd00:ec2::254]/latest/meta-data/", "fd00:ec2::254 is a cloud metadata address")]
+    [InlineData("http://[fd20:ce::254]/computeMetadata/v1/", "fd20:ce::254 is a cloud metadata address")]
+    [InlineData("http://metadata6.google.internal/computeMetadata/v1/", "metadata6.google.internal (fd20:ce::254) is a cloud metadata address")]
     [InlineData("http://100.100.100.200/latest/meta-data/", "100.100.100.200 is a cloud metadata address")]
     [InlineData("http://rebound.example.test/manifest.json", "rebound.example.test (169.254.169.254) is a cloud metadata address")]
     public async Task LinkLocalAndMetadataAddressesAreRefusedBeforeAnyPacketIsSent(string url, string reason)
@@ -417,6 +419,7 @@ public sealed class DbtConnectorTests : IDisposable
         var dns = new FakeConnectorDns(new(StringComparer.Ordinal)
         {
             ["metadata.google.internal"] = [IPAddress.Parse("169.254.169.254")],
+            ["metadata6.google.internal"] = [IPAddress.Parse("fd20:ce::254")],
             ["rebound.example.test"] = [IPAddress.Parse("::ffff:169.254.169.254")],
         });
         await using var factory = new DotApiFactory().WithServices(s => s.AddSingleton<IConnectorDns>(dns));

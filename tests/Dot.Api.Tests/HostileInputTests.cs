@@ -210,6 +210,122 @@ public sealed class HostileInputTests(ITestOutputHelper output)
         Assert.Equal(HttpStatusCode.OK, (await keeper.GetAsync("/api/auth/me")).StatusCode);
     }
 
+    /// <summary>Every list paged with <c>limit</c> and <c>cursor</c> (API.md §4).</summary>
+    private static readonly string[] PagedLists = ["/api/users", "/api/audit_events", "/api/connections", "/api/external_assets"];
+
+    private static string Base64Url(byte[] bytes) => System.Buffers.Text.Base64Url.EncodeToString(bytes);
+
+    private static string Base64Url(string text) => Base64Url(Encoding.UTF8.GetBytes(text));
+
+    /// <summary>Cursors this server never gave out, each well-formed enough to be decoded.</summary>
+    public static TheoryData<string> ForgedCursors => new()
+    {
+        "AA", // a NUL byte: PostgreSQL refuses it in a text parameter (22021)
+        Base64Url("a\0b"),
+        Base64Url("postgres\nmy\0db"),
+        Base64Url("\u0001"),
+        Base64Url("asset\u007f"),
+        Base64Url("asset\u0085"),
+        Base64Url("asset\r"),
+        Base64Url("\n"),
+        Base64Url("99999999999999999999\n" + Guid.NewGuid().ToString("N")),
+        Base64Url("-1\n" + Guid.NewGuid().ToString("N")),
+        Base64Url("638700000000000000\n" + Guid.NewGuid().ToString("N") + "\0"),
+        Base64Url([0xff, 0xfe, 0x41]), // not UTF-8
+        "AA==", // padded: not as this server writes them
+        "AB", // stray bits past the last byte
+        "YQ.", // not base64url
+        Base64Url(new string('a', 900)), // longer than any cursor of ours
+    };
+
+    [Theory]
+    [MemberData(nameof(ForgedCursors))]
+    public async Task AForgedCursorIs422OnEveryList(string cursor)
+    {
+        await using var factory = new DotApiFactory();
+        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+
+        foreach (var list in PagedLists)
+        {
+            var response = await admin.GetAsync($"{list}?cursor={Uri.EscapeDataString(cursor)}");
+
+            Assert.True(response.StatusCode == HttpStatusCode.UnprocessableEntity,
+                $"{list}?cursor={cursor}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            var errors = (await response.JsonAsync()).GetProperty("errors");
+            Assert.Equal(["cursor"], errors.EnumerateObject().Select(e => e.Name));
+        }
+    }
+
+    /// <summary>The sort keys of the lists, as a cursor's parts: a time and an id, a type and an id, an asset id.</summary>
+    private static readonly Gen<string[]> KeyParts = Gen.OneOf(
+        Gen.Select(Gen.Long[0, DateTime.MaxValue.Ticks], Gen.Guid).Select(t => new[] { t.Item1.ToString(System.Globalization.CultureInfo.InvariantCulture), t.Item2.ToString("N") }),
+        Gen.OneOf("postgres", "dbt", "snowflake").Select(type => new[] { type, "my-db" }),
+        Gen.OneOf("asset", "a", "zzz", "dashboard/42").Select(id => new[] { id }));
+
+    /// <summary>
+    /// Cursors of random bytes, of key-shaped parts with a control character slipped in (NUL, C0, DEL, C1), and of key
+    /// parts mixed with hostile text.
+    /// </summary>
+    private static readonly Gen<string> HostileCursor = Gen.OneOf(
+        Gen.Byte.Array[1, 60].Select(Base64Url),
+        Gen.Select(KeyParts, Gen.OneOf(Gen.Char[(char)0, (char)0x1f], Gen.Char[(char)0x7f, (char)0x9f]), Gen.Int[0, 1000])
+            .Select(t =>
+            {
+                var (parts, control, at) = t;
+                var part = at % parts.Length;
+                parts[part] = parts[part].Insert(at % (parts[part].Length + 1), control.ToString());
+                return Base64Url(string.Join('\n', parts));
+            }),
+        Gen.Select(KeyParts, Nasty).Select(t => Base64Url(string.Join('\n', t.Item1.Append(t.Item2)))),
+        Gen.OneOf(Nasty, Gen.Long.Select(n => n.ToString(System.Globalization.CultureInfo.InvariantCulture)), Gen.Guid.Select(g => g.ToString("N")))
+            .Array[1, 3].Select(parts => Base64Url(string.Join('\n', parts))),
+        Nasty);
+
+    /// <summary>Whether <paramref name="cursor"/> decodes to text with a control character (other than the parts' separator): never one of ours.</summary>
+    private static bool HoldsControlCharacter(string cursor)
+    {
+        try
+        {
+            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(System.Buffers.Text.Base64Url.DecodeFromChars(cursor))
+                .Any(c => c != '\n' && char.IsControl(c));
+        }
+        catch (Exception ex) when (ex is FormatException or ArgumentException) // not base64url; not UTF-8 (DecoderFallbackException)
+        {
+            return false;
+        }
+    }
+
+    [Fact]
+    public async Task HostileCursorsOnEveryPagedListAnswerAPageOrA422()
+    {
+        await using var factory = new DotApiFactory();
+        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+        var refused = 0;
+
+        await Gen.Select(Gen.OneOf(PagedLists), HostileCursor).SampleAsync(async t =>
+        {
+            var (list, cursor) = t;
+            cursor = cursor.Length > 400 ? cursor[..400] : cursor;
+            var response = await admin.GetAsync($"{list}?cursor={Uri.EscapeDataString(cursor)}");
+            var status = (int)response.StatusCode;
+
+            // 400: a literal NUL in the query, refused before any endpoint (NulCharacterTests).
+            Assert.True(status is 200 or 400 or 422, $"{status} for {list}?cursor={cursor}: {await response.Content.ReadAsStringAsync()}");
+            if (HoldsControlCharacter(cursor))
+            {
+                Assert.True(status == 422, $"{status} for {list}?cursor={cursor}, which decodes to a control character");
+            }
+
+            if (status == 422)
+            {
+                Interlocked.Increment(ref refused);
+                Assert.True((await response.JsonAsync()).GetProperty("errors").TryGetProperty("cursor", out _), $"422 not naming cursor for {cursor}");
+            }
+        }, iter: 1000, threads: 2);
+
+        output.WriteLine($"1000 hostile cursors on {PagedLists.Length} lists: {refused} refused with 422, the rest a page or a 400; none 5xx");
+    }
+
     /// <summary>Routes a token scoped to chats and one connection's sync must never get a 2xx from.</summary>
     private static readonly string[] OutsideChatsAndOneSync =
         ["/api/tokens", "/api/users", "/api/audit_events", "/api/connections", "/api/import_and_overwrite_external_asset", "/api/external_assets", "/api/export_history"];

@@ -103,8 +103,11 @@ public sealed class ScopeTests
             Assert.True(refused.StatusCode == HttpStatusCode.Forbidden, $"{name} without '{broad}': {(int)refused.StatusCode} {await refused.Content.ReadAsStringAsync()}");
             var problem = await refused.JsonAsync();
             Assert.Equal("insufficient_scope", problem.GetProperty("reason").GetString());
-            Assert.Equal(needed, problem.GetProperty("required_scope").GetString());
-            Assert.Contains(needed, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+
+            // A narrow scope read from stored data (a run's connection) is not named to a token it does not cover.
+            var named = required.HiddenRefusal is null ? needed : broad;
+            Assert.Equal(named, problem.GetProperty("required_scope").GetString());
+            Assert.Contains(named, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
 
             // Only the route's scope (creating a token: and the scopes the example asks for, as it may ask for no more than it has).
             string[] with = endpoint.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName == "CreateToken" ? [broad, Scopes.Sync, Scopes.Assets] : [needed];
@@ -149,13 +152,51 @@ public sealed class ScopeTests
         Assert.Equal("sync:dbt/b", (await other.JsonAsync()).GetProperty("required_scope").GetString());
         var read = await narrow.GetAsync($"/api/sync/runs/{runOfB}");
         Assert.Equal(HttpStatusCode.Forbidden, read.StatusCode);
-        Assert.Equal("sync:dbt/b", (await read.JsonAsync()).GetProperty("required_scope").GetString());
+        Assert.Equal("sync", (await read.JsonAsync()).GetProperty("required_scope").GetString()); // not the run's connection
 
         // In the URL, as a dbt Cloud webhook sends it, the same.
         var anonymous = factory.CreateClient();
         Assert.Equal(HttpStatusCode.Accepted, (await anonymous.PostAsync($"/api/sync/dbt/a?user_id=root%40example.com&api_token={token}", null)).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await anonymous.PostAsync($"/api/sync/dbt/b?user_id=root%40example.com&api_token={token}", null)).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await narrow.GetAsync("/api/connections")).StatusCode);
+    }
+
+    /// <summary>
+    /// A token scoped to one connection, refused another connection's run, learns neither that connection nor whether
+    /// the run exists: the answer is the one a made-up run id gets.
+    /// </summary>
+    [Fact]
+    public async Task ARefusedRunReadDoesNotNameTheRunsConnection()
+    {
+        await using var factory = new DotApiFactory().WithSetting("Dot:Sync:WorkerEnabled", "false").WithSetting("Dot:Connectors:AllowManifestPath", "true");
+        var (admin, _, client) = await factory.CreateCallerAsync("root@example.com", Role.Admin);
+        await client.CreateConnectionAsync("dbt", "a", new { manifest_path = ManifestFacts.FixturePath("jaffle_shop-v9.manifest.json") });
+        await client.CreateConnectionAsync("postgres", "finance-ledger", new { host = "db.example.com" }, new { password = "p" });
+        var hidden = await client.TriggerSyncAsync("postgres", "finance-ledger");
+        var (token, _) = await factory.CreateTokenAsync(admin.Id, "webhook", scopes: ["sync:dbt/a"]);
+        var narrow = factory.ClientWith(token);
+
+        var refused = await narrow.GetAsync($"/api/sync/runs/{hidden}");
+        var madeUp = await narrow.GetAsync($"/api/sync/runs/{Guid.CreateVersion7()}");
+
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        var body = await refused.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("finance-ledger", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("sync:postgres", body, StringComparison.Ordinal);
+        var problem = await refused.JsonAsync();
+        Assert.Equal("insufficient_scope", problem.GetProperty("reason").GetString());
+        Assert.Equal("sync", problem.GetProperty("required_scope").GetString());
+        Assert.Contains("do not cover that sync run", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+
+        Assert.Equal(HttpStatusCode.Forbidden, madeUp.StatusCode);
+        var other = await madeUp.JsonAsync();
+        foreach (var field in new[] { "title", "detail", "reason", "required_scope" })
+        {
+            Assert.Equal(problem.GetProperty(field).GetString(), other.GetProperty(field).GetString());
+        }
+
+        // The admin's own unscoped token still reads it.
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/api/sync/runs/{hidden}")).StatusCode);
     }
 
     [Fact]

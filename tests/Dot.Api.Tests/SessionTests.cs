@@ -463,6 +463,70 @@ public sealed partial class SessionTests
         Assert.False((await session.RefreshAsync()).GetProperty("setup_required").GetBoolean());
     }
 
+    /// <summary>
+    /// API.md §5: a request that carries X-Forwarded-For or Forwarded from a peer that is not a known proxy is not a
+    /// loopback request, whatever the connection's address: a proxy on the server's own machine makes every request
+    /// look local.
+    /// </summary>
+    [Theory]
+    [InlineData("127.0.0.2", "X-Forwarded-For", "8.8.8.8")]
+    [InlineData("127.0.0.1", "X-Forwarded-For", "127.0.0.1")]
+    [InlineData("::1", "X-Forwarded-For", "2001:db8::1")]
+    [InlineData("127.0.0.2", "Forwarded", "for=8.8.8.8")]
+    [InlineData("127.0.0.1", "Forwarded", "for=127.0.0.1;proto=http")]
+    public async Task FirstRunFromLoopbackWithAForwardedHeaderAndNoKnownProxyIsRefused(string peer, string header, string value)
+    {
+        await using var factory = new DotApiFactory().WithRemoteAddress(peer);
+        var session = await SessionClient.StartAsync(factory);
+        session.Http.DefaultRequestHeaders.Add(header, value);
+        Assert.False((await session.RefreshAsync()).GetProperty("setup_allowed").GetBoolean());
+
+        var response = await session.SendAsync(HttpMethod.Post, "/api/session/setup",
+            new { email = "root@example.com", password = Password });
+
+        await AssertProblemAsync(response, HttpStatusCode.Forbidden, "setup_not_local");
+        Assert.True((await session.RefreshAsync()).GetProperty("setup_required").GetBoolean());
+        Assert.Equal(0, await UserCountAsync(factory));
+    }
+
+    [Theory]
+    [InlineData("127.0.0.2")]
+    [InlineData("::1")]
+    [InlineData("::ffff:127.0.0.1")]
+    public async Task FirstRunFromLoopbackWithoutAForwardedHeaderIsAllowed(string peer)
+    {
+        await using var factory = new DotApiFactory().WithRemoteAddress(peer);
+        var session = await SessionClient.StartAsync(factory);
+        Assert.True((await session.RefreshAsync()).GetProperty("setup_allowed").GetBoolean());
+
+        var response = await session.SendAsync(HttpMethod.Post, "/api/session/setup",
+            new { email = "root@example.com", password = Password });
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+    }
+
+    /// <summary>A known proxy on the server's machine: its X-Forwarded-For is believed, so the client it names decides.</summary>
+    [Theory]
+    [InlineData("8.8.8.8", HttpStatusCode.Forbidden)]
+    [InlineData("127.0.0.1", HttpStatusCode.Created)]
+    public async Task FirstRunThroughAKnownLoopbackProxyIsJudgedOnTheForwardedClient(string client, HttpStatusCode expected)
+    {
+        await using var factory = new DotApiFactory().WithRemoteAddress("127.0.0.1").WithSetting("Dot:ForwardedHeaders:KnownProxies", "127.0.0.1");
+        var session = await SessionClient.StartAsync(factory);
+        session.Http.DefaultRequestHeaders.Add("X-Forwarded-For", client);
+
+        var response = await session.SendAsync(HttpMethod.Post, "/api/session/setup",
+            new { email = "root@example.com", password = Password });
+
+        Assert.Equal(expected, response.StatusCode);
+    }
+
+    private static async Task<int> UserCountAsync(DotApiFactory factory)
+    {
+        await using var db = factory.OpenStore();
+        return await db.Users.CountAsync();
+    }
+
     [Fact]
     public async Task FirstRunFromARemoteAddressIsRefusedWithoutAKey()
     {

@@ -28,7 +28,17 @@ public sealed class WebhookTests
     private const string Email = "sync_user@contoso.com";
     private const string Route = "/api/sync/postgres/warehouse";
 
-    private static byte[] Fixture(string name) => File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Fixtures", "dbt-cloud", name));
+    /// <summary>When the fixtures say they were sent: two seconds before every factory's fake clock starts, in dbt Cloud's nanosecond format.</summary>
+    private const string SentAt = "2026-01-15T11:59:58.789265936Z";
+
+    /// <summary>A documented example, sent now: its 2023 <c>timestamp</c> replaced by <see cref="SentAt"/>.</summary>
+    private static byte[] Fixture(string name)
+        => SentOn(File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Fixtures", "dbt-cloud", name)), SentAt);
+
+    /// <summary>The same delivery with another body <c>timestamp</c>.</summary>
+    private static byte[] SentOn(byte[] body, string timestamp)
+        => Encoding.UTF8.GetBytes(System.Text.RegularExpressions.Regex.Replace(Encoding.UTF8.GetString(body),
+            "\"timestamp\": \"[^\"]*\"", "\"timestamp\": " + JsonSerializer.Serialize(timestamp)));
 
     private static byte[] Completed => Fixture("job-run-completed.json");
 
@@ -484,22 +494,24 @@ public sealed class WebhookTests
         }
     }
 
+    /// <summary>
+    /// A captured delivery replayed after the retention, when its eventId is forgotten, is refused as stale: its
+    /// timestamp left the replay window days before. The rows are still pruned.
+    /// </summary>
     [Fact]
-    public async Task DeliveriesAreForgottenAfterTheRetention()
+    public async Task ACapturedDeliveryReplayedAfterTheRetentionIsRefusedStale()
     {
         await using var factory = NewFactory();
         var caller = await SetUpAsync(factory);
-        var first = (await AssertQueuedAsync(await caller.DeliverAsync(Completed, Sign(Completed)))).GetProperty("sync_id").GetGuid();
+        await AssertQueuedAsync(await caller.DeliverAsync(Completed, Sign(Completed)));
         await using (var db = factory.OpenStore())
         {
             await db.SyncRuns.ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, SyncStatus.Succeeded));
         }
 
         var pruner = factory.Services.GetRequiredService<WebhookDeliveryPruner>();
-        factory.Time.Advance(WebhookDeliveries.Retention - TimeSpan.FromMinutes(1));
+        factory.Time.Advance(WebhookDeliveryPruner.KeptFor - TimeSpan.FromMinutes(1));
         Assert.Equal(0, await pruner.FlushAsync(CancellationToken.None));
-        Assert.Equal(first, (await AssertQueuedAsync(await caller.DeliverAsync(Completed, Sign(Completed)))).GetProperty("sync_id").GetGuid());
-
         factory.Time.Advance(TimeSpan.FromMinutes(2));
         await pruner.FlushAsync(CancellationToken.None); // or the hourly pruning, woken by the fake clock, did it first
         await using (var db = factory.OpenStore())
@@ -507,10 +519,139 @@ public sealed class WebhookTests
             Assert.Equal(0, await db.WebhookDeliveries.CountAsync());
         }
 
-        var second = (await AssertQueuedAsync(await caller.DeliverAsync(Completed, Sign(Completed)))).GetProperty("sync_id").GetGuid();
+        await AssertStaleAsync(await caller.DeliverAsync(Completed, Sign(Completed)));
+        Assert.Equal(1, await RunCountAsync(factory));
 
-        Assert.NotEqual(first, second);
+        // A new delivery of the same event, sent now, is handled as new.
+        var resent = SentOn(Completed, factory.Time.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+        await AssertQueuedAsync(await caller.DeliverAsync(resent, Sign(resent)));
         Assert.Equal(2, await RunCountAsync(factory));
+    }
+
+    private static async Task AssertStaleAsync(HttpResponseMessage response)
+    {
+        Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var body = await response.JsonAsync();
+        Assert.Equal("stale_webhook", body.GetProperty("reason").GetString());
+        Assert.Contains("timestamp", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal("HMAC-SHA256", Assert.Single(response.Headers.WwwAuthenticate).Scheme);
+    }
+
+    /// <summary>API.md §7: older than the replay window (24 hours by default) or more than 5 minutes ahead is stale.</summary>
+    [Theory]
+    [InlineData(-24 * 3600 - 1, false)]
+    [InlineData(-24 * 3600 + 60, true)]
+    [InlineData(-60, true)]
+    [InlineData(4 * 60, true)]
+    [InlineData(5 * 60 + 1, false)]
+    [InlineData(-30 * 24 * 3600, false)]
+    public async Task ADeliveryIsHandledOnlyWithinTheReplayWindow(int secondsFromNow, bool fresh)
+    {
+        await using var factory = NewFactory();
+        var caller = await SetUpAsync(factory);
+        var body = SentOn(Completed, factory.Time.GetUtcNow().AddSeconds(secondsFromNow).ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+
+        var response = await caller.DeliverAsync(body, Sign(body));
+
+        if (fresh)
+        {
+            await AssertQueuedAsync(response);
+            Assert.Equal(1, await RunCountAsync(factory));
+        }
+        else
+        {
+            await AssertStaleAsync(response);
+            Assert.Equal(0, await RunCountAsync(factory));
+            await using var db = factory.OpenStore();
+            Assert.Equal(0, await db.WebhookDeliveries.CountAsync()); // its eventId is not claimed: a fresh redelivery is handled
+            var audited = Assert.Single(await AuditAsync(caller.Client, "sync.webhook_refused"));
+            Assert.StartsWith("stale_webhook: timestamp ", audited.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>A signed body without eventId is not deduplicated: the timestamp alone keeps it from being replayed forever.</summary>
+    [Fact]
+    public async Task ASignedDeliveryWithoutAnEventIdIsRefusedOnceStale()
+    {
+        await using var factory = NewFactory();
+        var caller = await SetUpAsync(factory);
+        var noEventId = With(Completed, "\"eventId\": \"wev_2L6ZDoilyiWzKkSA59Gmc2d7FDD\",", "");
+        await AssertQueuedAsync(await caller.DeliverAsync(noEventId, Sign(noEventId)));
+
+        factory.Time.Advance(TimeSpan.FromHours(25));
+
+        await AssertStaleAsync(await caller.DeliverAsync(noEventId, Sign(noEventId)));
+    }
+
+    [Theory]
+    [InlineData(null)] // no timestamp at all
+    [InlineData("\"\"")]
+    [InlineData("\"yesterday\"")]
+    [InlineData("1768478400")] // a number, not dbt's text
+    [InlineData("\"1768478400\"")]
+    [InlineData("\"2026-01-15T12:00:00\"")] // no offset: no instant
+    [InlineData("\"2026-01-15 12:00:00Z\"")]
+    [InlineData("\"2026-02-30T12:00:00Z\"")]
+    [InlineData("\"2026-01-15T12:00:00.1234567890Z\"")]
+    [InlineData("null")]
+    public async Task ASignedDbtDeliveryWithoutAReadableTimestampIsRefused(string? timestamp)
+    {
+        await using var factory = NewFactory();
+        var caller = await SetUpAsync(factory);
+        var body = timestamp is null
+            ? With(Completed, "\"timestamp\": \"" + SentAt + "\",", "")
+            : With(Completed, "\"timestamp\": \"" + SentAt + "\"", "\"timestamp\": " + timestamp);
+
+        await AssertStaleAsync(await caller.DeliverAsync(body, Sign(body)));
+
+        Assert.Equal(0, await RunCountAsync(factory));
+    }
+
+    [Theory]
+    [InlineData("1", 2, false)]
+    [InlineData("1", 0.5, true)]
+    [InlineData("168", 167, true)]
+    [InlineData("168", 169, false)]
+    public async Task TheReplayWindowIsASetting(string hours, double ageHours, bool fresh)
+    {
+        await using var factory = NewFactory().WithSetting("Dot:Webhooks:ReplayWindowHours", hours);
+        var caller = await SetUpAsync(factory);
+        var body = SentOn(Completed, factory.Time.GetUtcNow().AddHours(-ageHours).ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+
+        var response = await caller.DeliverAsync(body, Sign(body));
+
+        if (fresh)
+        {
+            await AssertQueuedAsync(response);
+        }
+        else
+        {
+            await AssertStaleAsync(response);
+        }
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-1")]
+    [InlineData("169")]
+    [InlineData("720")]
+    public async Task AReplayWindowOutsideOneTo168HoursStopsTheStart(string hours)
+    {
+        await using var factory = NewFactory().WithSetting("Dot:Webhooks:ReplayWindowHours", hours);
+
+        var ex = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+
+        Assert.Contains("Dot:Webhooks:ReplayWindowHours must be between 1 and 168", ex.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DbtCloudsTimestampFormatIsRead()
+    {
+        Assert.Equal(new DateTimeOffset(2023, 1, 31, 19, 29, 35, TimeSpan.Zero).AddTicks(7892659),
+            WebhookEvent.ReadTimestamp("2023-01-31T19:29:35.789265936Z"));
+        Assert.Equal(new DateTimeOffset(2026, 1, 15, 13, 0, 0, TimeSpan.FromHours(1)), WebhookEvent.ReadTimestamp("2026-01-15T13:00:00+01:00"));
+        Assert.Null(WebhookEvent.ReadTimestamp("2026-01-15T13:00:00"));
     }
 
     [Fact]

@@ -5,8 +5,11 @@ namespace Dot.Api.Access;
 /// is mapped (<c>.RequireScope(Scopes.Sync)</c>); read by <see cref="ScopeAuthorizationHandler"/> and by the Swagger
 /// operation filter, so the behaviour and the docs come from the same place. <see cref="Narrow"/>, when set, names the
 /// narrower scope that also suffices for this request (<c>sync:&lt;type&gt;/&lt;id&gt;</c> from the route's values).
+/// <see cref="HiddenRefusal"/>, when set, is the refusal's sentence for a narrow scope found in stored data (a run's
+/// connection): the refused caller is told neither that scope nor whether the thing exists.
 /// </summary>
-public sealed class RequiredScopeMetadata(string scope, Func<HttpContext, ValueTask<string?>>? narrow = null, string? narrowPattern = null)
+public sealed class RequiredScopeMetadata(string scope, Func<HttpContext, ValueTask<string?>>? narrow = null, string? narrowPattern = null,
+    string? hiddenRefusal = null)
 {
     public string Scope { get; } = scope;
 
@@ -14,6 +17,9 @@ public sealed class RequiredScopeMetadata(string scope, Func<HttpContext, ValueT
 
     /// <summary>How the narrower scope reads, for the docs: <c>sync:{connection_type}/{connection_id}</c>.</summary>
     public string? NarrowPattern { get; } = narrowPattern;
+
+    /// <summary>The detail of a refusal that must not name the narrow scope; null when that scope comes from the route the caller wrote.</summary>
+    public string? HiddenRefusal { get; } = hiddenRefusal;
 }
 
 public static class RequireScopeExtensions
@@ -35,8 +41,13 @@ public static class RequireScopeExtensions
                 : null),
             $"{Scopes.Sync}:{{{typeParameter}}}/{{{idParameter}}}"));
 
-    /// <summary>As the route-valued overload, with the connection found by <paramref name="resolve"/> (a run's, say).</summary>
-    public static TBuilder RequireConnectionSyncScope<TBuilder>(this TBuilder builder, Func<HttpContext, ValueTask<string?>> resolve, string pattern)
+    /// <summary>
+    /// As the route-valued overload, with the connection found by <paramref name="resolve"/> (a run's, say). That
+    /// connection is the server's data, not the caller's: a refusal answers <c>required_scope: "sync"</c> and
+    /// <paramref name="refusal"/>, the same whether the thing belongs to another connection or does not exist.
+    /// </summary>
+    public static TBuilder RequireConnectionSyncScope<TBuilder>(this TBuilder builder, Func<HttpContext, ValueTask<string?>> resolve, string pattern,
+        string refusal)
         where TBuilder : IEndpointConventionBuilder
-        => builder.WithMetadata(new RequiredScopeMetadata(Scopes.Sync, resolve, pattern));
+        => builder.WithMetadata(new RequiredScopeMetadata(Scopes.Sync, resolve, pattern, refusal));
 }

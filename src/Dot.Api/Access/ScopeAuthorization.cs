@@ -55,25 +55,34 @@ internal sealed class ScopeAuthorizationHandler : AuthorizationHandler<ScopeRequ
             return ValueTask.FromResult(true);
         }
 
-        return required.Narrow is { } resolve ? NarrowAsync(resolve(http!), granted, http!, required.Scope) : ValueTask.FromResult(Refuse(http, required.Scope));
+        return required.Narrow is { } resolve ? NarrowAsync(resolve(http!), granted, http!, required) : ValueTask.FromResult(Refuse(http, required.Scope));
     }
 
-    private static async ValueTask<bool> NarrowAsync(ValueTask<string?> resolving, IReadOnlySet<string> granted, HttpContext http, string scope)
+    private static async ValueTask<bool> NarrowAsync(ValueTask<string?> resolving, IReadOnlySet<string> granted, HttpContext http, RequiredScopeMetadata required)
     {
         var narrow = await resolving;
-        return (narrow is not null && granted.Contains(narrow)) || Refuse(http, narrow ?? scope);
+        if (narrow is not null && granted.Contains(narrow))
+        {
+            return true;
+        }
+
+        // A narrow scope read from stored data is not named to a caller it does not cover (API.md §2 lists who may see what).
+        return required.HiddenRefusal is { } refusal ? Refuse(http, required.Scope, refusal) : Refuse(http, narrow ?? required.Scope);
     }
 
-    private static bool Refuse(HttpContext? http, string needed)
+    private static bool Refuse(HttpContext? http, string needed, string? detail = null)
     {
         if (http is not null)
         {
-            http.Items[NeededKey] = needed;
+            http.Items[NeededKey] = new ScopeRefusal(needed, detail);
         }
 
         return false;
     }
 }
+
+/// <summary>What a refusal for want of a scope answers: the scope in <c>required_scope</c>, and the sentence when it is not the usual one.</summary>
+internal sealed record ScopeRefusal(string Needed, string? Detail);
 
 /// <summary>A refusal for want of a scope alone answers 403 <c>insufficient_scope</c>; every other answer is the framework's.</summary>
 internal sealed class DotAuthorizationResultHandler(IEnumerable<IAuthorizationRefusals> refusals) : IAuthorizationMiddlewareResultHandler
@@ -89,9 +98,9 @@ internal sealed class DotAuthorizationResultHandler(IEnumerable<IAuthorizationRe
             && authorizeResult.AuthorizationFailure is { FailCalled: false } failure
             && failure.FailedRequirements.Any()
             && failure.FailedRequirements.All(r => r is ScopeRequirement)
-            && context.Items[ScopeAuthorizationHandler.NeededKey] is string needed)
+            && context.Items[ScopeAuthorizationHandler.NeededKey] is ScopeRefusal refusal)
         {
-            return WriteInsufficientScopeAsync(context, needed);
+            return WriteInsufficientScopeAsync(context, refusal.Needed, refusal.Detail);
         }
 
         if (_refusals is not null && policy.AuthenticationSchemes.Count == 0
@@ -104,10 +113,10 @@ internal sealed class DotAuthorizationResultHandler(IEnumerable<IAuthorizationRe
     }
 
     /// <summary>403 <c>insufficient_scope</c>, with the scope the request needed in <c>required_scope</c> and in the sentence.</summary>
-    internal static Task WriteInsufficientScopeAsync(HttpContext context, string needed)
+    internal static Task WriteInsufficientScopeAsync(HttpContext context, string needed, string? detail = null)
     {
         context.Response.StatusCode = StatusCodes.Status403Forbidden;
-        var detail = needed == Scopes.All
+        detail ??= needed == Scopes.All
             ? "Forbidden: this endpoint takes no scoped token; use a token without scopes."
             : needed.StartsWith(Scopes.Sync + ":", StringComparison.Ordinal)
                 ? $"Forbidden: the token lacks the scope '{needed}' (or '{Scopes.Sync}') this endpoint needs."

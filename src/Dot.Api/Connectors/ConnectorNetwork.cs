@@ -23,7 +23,7 @@ internal sealed class ConnectorTargetRefusedException(string message) : IOExcept
 /// here, every address is checked, and only checked addresses are connected to, so a name that resolves elsewhere
 /// between a check and the connect (DNS rebinding) gains nothing. Refused always: link-local addresses (169.254.0.0/16,
 /// fe80::/10), where cloud metadata services answer, and the metadata addresses outside them (fd00:ec2::254,
-/// 100.100.100.200); then <see cref="ConnectorOptions.BlockedNetworks"/>; and, when
+/// fd20:ce::254, 100.100.100.200); then <see cref="ConnectorOptions.BlockedNetworks"/>; and, when
 /// <see cref="ConnectorOptions.AllowedHosts"/> is set, anything it does not list. Private ranges and loopback are not
 /// refused by default: warehouses live there.
 /// </summary>
@@ -33,6 +33,7 @@ internal sealed class ConnectorNetwork
     [
         IPAddress.Parse("169.254.169.254"), // AWS, GCP (metadata.google.internal), Azure, OCI, DigitalOcean
         IPAddress.Parse("fd00:ec2::254"), // AWS, over IPv6
+        IPAddress.Parse("fd20:ce::254"), // Google Cloud, over IPv6 (metadata.google.internal on IPv6-only VMs)
         IPAddress.Parse("100.100.100.200"), // Alibaba Cloud
     ];
 

@@ -48,23 +48,40 @@ public readonly record struct PageRequest([FromQuery(Name = "limit")] int? Limit
 
 /// <summary>
 /// The one keyset cursor: the sort key of a page's last row, as its parts (a time and an id, a type and an id, one
-/// id…), opaque to clients — base64url of the parts joined by a newline, which no key part holds.
+/// id…), opaque to clients — base64url of the parts joined by a newline, which no key part holds. Every list decodes
+/// its cursor here, so what a client may send back is judged once (API.md §7: a forged cursor is a 422, never a 500).
 /// </summary>
 public static class KeysetCursor
 {
+    /// <summary>Longer than any cursor this server makes (the longest key, an asset id of 200 characters, makes about 800).</summary>
+    public const int MaxLength = 1024;
+
     public static string Encode(params string[] parts) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(string.Join('\n', parts)));
 
-    /// <summary>The parts of a cursor this server gave out; null for anything else.</summary>
+    /// <summary>
+    /// The parts of a cursor this server gave out; null for anything else: not base64url as <see cref="Encode"/> writes
+    /// it (padding, stray bits), not UTF-8, or a part holding a control character — NUL above all, which PostgreSQL
+    /// cannot take in a text parameter (22021) and no key of ours holds.
+    /// </summary>
     public static string[]? Decode(string text)
     {
+        if (text.Length > MaxLength)
+        {
+            return null;
+        }
+
+        string decoded;
         try
         {
-            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(Base64Url.DecodeFromChars(text)).Split('\n');
+            decoded = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(Base64Url.DecodeFromChars(text));
         }
         catch (Exception ex) when (ex is FormatException or ArgumentException)
         {
             return null;
         }
+
+        var parts = decoded.Split('\n');
+        return parts.Any(p => p.Any(char.IsControl)) || !string.Equals(Encode(parts), text, StringComparison.Ordinal) ? null : parts;
     }
 }
 

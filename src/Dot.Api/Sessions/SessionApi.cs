@@ -1,4 +1,3 @@
-using System.Net;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
@@ -52,7 +51,7 @@ internal static partial class SessionApi
             .WithName("CreateFirstAdmin")
             .WithExampleBody(new SetupRequest("ada@example.com", "Ada Lovelace", "correct horse battery staple", null))
             .WithSummary("First run: create the first admin")
-            .WithDescription("Only while no user exists (409 after), and only from a loopback address unless Dot:Setup:Key is configured, in which case setup_key must match (403 otherwise). Signs the new admin in.");
+            .WithDescription("Only while no user exists (409 after), and only from a loopback address (a request carrying X-Forwarded-For or Forwarded from a peer that is not a known proxy is not one) unless Dot:Setup:Key is configured, in which case setup_key must match (403 otherwise). Signs the new admin in.");
 
         return group;
     }
@@ -188,7 +187,7 @@ internal static partial class SessionApi
                 : ("setup_key_invalid", "The setup key is missing or wrong: give the value of Dot:Setup:Key.");
         }
 
-        return IsLoopback(context)
+        return context.IsLoopbackRequest()
             ? null
             : ("setup_not_local", "The first admin can be created only from the server itself (a loopback address), or from anywhere with the key set in Dot:Setup:Key.");
     }
@@ -196,10 +195,6 @@ internal static partial class SessionApi
     private static bool KeyMatches(string expected, string? given)
         => given is not null && CryptographicOperations.FixedTimeEquals(
             SHA256.HashData(Encoding.UTF8.GetBytes(expected)), SHA256.HashData(Encoding.UTF8.GetBytes(given)));
-
-    private static bool IsLoopback(HttpContext context)
-        => context.Connection.RemoteIpAddress is { } ip
-            && IPAddress.IsLoopback(ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip);
 
     /// <summary>A <see cref="UserSession"/> row, and the cookie that names it.</summary>
     private static async Task StartSessionAsync(HttpContext context, SessionStore sessions, User user, CancellationToken ct)
@@ -222,7 +217,7 @@ internal static partial class SessionApi
                 caller.FindFirstValue(ClaimTypes.Name) ?? string.Empty, caller.Role().ToName())
             : null;
         var tokens = antiforgery.GetAndStoreTokens(context);
-        return new SessionDto(user, setupRequired, setupRequired && (setup.KeyRequired || IsLoopback(context)),
+        return new SessionDto(user, setupRequired, setupRequired && (setup.KeyRequired || context.IsLoopbackRequest()),
             setupRequired && setup.KeyRequired, tokens.RequestToken!, SessionDefaults.AntiforgeryHeaderName);
     }
 

@@ -27,7 +27,9 @@ internal static partial class SyncApi
                 + "Accepts the token as ?user_id=<email or id>&api_token=<token> as well as in the API-KEY header. "
                 + "Verified webhooks: when the connection has the secret webhook_secret, the Authorization header must be the "
                 + "hex HMAC-SHA256 of the raw body keyed with it (dbt Cloud's signature), else 401 invalid_webhook_signature; "
-                + "then a dbt Cloud event queues a sync only for job.run.completed with data.runStatusCode 10, any other answers "
+                + "then a dbt Cloud event (a JSON object with eventType) whose timestamp is missing, older than Dot:Webhooks:ReplayWindowHours "
+                + "(default 24) or more than 5 minutes ahead is 401 stale_webhook; "
+                + "a dbt Cloud event queues a sync only for job.run.completed with data.runStatusCode 10, any other answers "
                 + "202 {status: ignored, reason}, and a repeated eventId gets the first delivery's answer without a second run.")
             .ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity)
             .ProducesProblem(StatusCodes.Status404NotFound)
@@ -35,7 +37,7 @@ internal static partial class SyncApi
 
         group.MapGet("/runs/{sync_id:guid}", GetRunAsync)
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .RequireConnectionSyncScope(SyncRunScope.OfRunAsync, SyncRunScope.Pattern)
+            .RequireConnectionSyncScope(SyncRunScope.OfRunAsync, SyncRunScope.Pattern, SyncRunScope.Refusal)
             .WithName("GetSyncRun")
             .WithSummary("A sync run's status")
             .WithDescription("queued, running, succeeded or failed, with timestamps, the error text of a failed run, and what the connector counted.");
@@ -111,6 +113,12 @@ internal static partial class SyncApi
         if (WebhookEvent.Read(body) is not { } webhookEvent)
         {
             return await PlainTriggerAsync(connectionType, connectionId, caller, sync, loggers, ct);
+        }
+
+        if (webhooks.WhyStale(webhookEvent) is { } stale)
+        {
+            await webhooks.RefuseStaleAsync(connectionType, connectionId, stale, ct);
+            return WebhookProblem.Stale(stale);
         }
 
         if (webhookEvent.EventId is { } eventId && !IsEventId(eventId))

@@ -9,6 +9,9 @@ internal static class SyncRunScope
 {
     public const string Pattern = "sync:<type>/<id> of the run's connection";
 
+    /// <summary>The refusal's sentence: it names neither the run's connection nor whether the run exists.</summary>
+    public const string Refusal = "Forbidden: the token's scopes do not cover that sync run; reading it needs 'sync', or sync:<type>/<id> of the run's connection.";
+
     public static async ValueTask<string?> OfRunAsync(HttpContext context)
     {
         if (!Guid.TryParse(context.GetRouteValue("sync_id") as string, out var id))

@@ -3,6 +3,7 @@ using Dot.Api.Connections;
 using Dot.Api.Data;
 using Dot.Api.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Dot.Api.Sync;
 
@@ -11,12 +12,13 @@ namespace Dot.Api.Sync;
 /// its secret, the refusal of a bad signature, and the once-only handling of an event.
 /// </summary>
 public sealed partial class WebhookDeliveries(DotDbContext db, ConnectionSecrets secrets, SyncService sync, TimeProvider time,
-    AuditLog audit, ILogger<WebhookDeliveries> logger)
+    AuditLog audit, IOptions<WebhookOptions> options, ILogger<WebhookDeliveries> logger)
 {
     /// <summary>
     /// How long a delivery is remembered: a redelivery of the same event within it is answered as the first one was.
     /// dbt Cloud retries a failed delivery five times within minutes; a week covers that and a manual redelivery
-    /// the next day. Older rows are deleted by <see cref="WebhookDeliveryPruner"/> every hour.
+    /// the next day. Older rows are deleted by <see cref="WebhookDeliveryPruner"/> every hour. A delivery is refused as
+    /// stale before its row can be (<see cref="WhyStale"/>): that is what keeps a captured one from being replayed.
     /// </summary>
     public static readonly TimeSpan Retention = TimeSpan.FromDays(7);
 
@@ -42,17 +44,41 @@ public sealed partial class WebhookDeliveries(DotDbContext db, ConnectionSecrets
             : null;
 
     /// <summary>Audits a refused signature (the caller's token was good: the actor is its owner); never the header's value.</summary>
-    public async Task RefuseAsync(string type, string id, WebhookSignature.Verdict verdict, CancellationToken cancellationToken)
-    {
-        var why = verdict switch
+    public Task RefuseAsync(string type, string id, WebhookSignature.Verdict verdict, CancellationToken cancellationToken)
+        => RefuseAsync(type, id, WebhookProblem.InvalidSignature, verdict switch
         {
             WebhookSignature.Verdict.Missing => "no Authorization header",
             WebhookSignature.Verdict.NotHex => "Authorization is not 64 hex digits",
             _ => "Authorization does not match the body",
-        };
-        audit.Add(AuditEventTypes.WebhookRefused, null, $"{type}/{id}", $"{WebhookProblem.InvalidSignature}: {why}");
+        }, cancellationToken);
+
+    /// <summary>Audits a signed delivery refused as stale (<see cref="WhyStale"/>).</summary>
+    public Task RefuseStaleAsync(string type, string id, string why, CancellationToken cancellationToken)
+        => RefuseAsync(type, id, WebhookProblem.StaleWebhook, "timestamp " + why, cancellationToken);
+
+    private async Task RefuseAsync(string type, string id, string reason, string why, CancellationToken cancellationToken)
+    {
+        audit.Add(AuditEventTypes.WebhookRefused, null, $"{type}/{id}", $"{reason}: {why}");
         await db.SaveChangesAsync(cancellationToken);
         Log.Refused(logger, type, id, why);
+    }
+
+    /// <summary>
+    /// Why a signed dbt Cloud event may not be handled for its body <c>timestamp</c> (API.md §7): missing or unreadable,
+    /// older than <see cref="WebhookOptions.ReplayWindowHours"/>, or more than <see cref="WebhookOptions.MaxAhead"/> ahead;
+    /// null when it is fresh. With or without an <c>eventId</c>: one without is not deduplicated, so only this bounds it.
+    /// </summary>
+    public string? WhyStale(WebhookEvent webhookEvent)
+    {
+        if (webhookEvent.Timestamp is not { } sent)
+        {
+            return "is missing or not an ISO 8601 time with an offset";
+        }
+
+        var now = time.GetUtcNow();
+        return sent < now - options.Value.ReplayWindow ? $"is older than {options.Value.ReplayWindowHours} hours"
+            : sent > now + WebhookOptions.MaxAhead ? $"is more than {WebhookOptions.MaxAhead.TotalMinutes} minutes ahead of this server's clock"
+            : null;
     }
 
     /// <summary>
@@ -171,16 +197,23 @@ public sealed record WebhookAnswer(string Outcome, SyncTriggeredDto? Run, string
 /// <summary>The answer to an event that queues nothing: <c>{"status": "ignored", "reason": …}</c>.</summary>
 public sealed record WebhookIgnoredDto(string Status, string Reason);
 
-/// <summary>Deletes deliveries older than <see cref="WebhookDeliveries.Retention"/>; run hourly by a <see cref="PeriodicFlusher{T}"/>.</summary>
+/// <summary>
+/// Deletes deliveries older than <see cref="WebhookDeliveries.Retention"/> and the <see cref="WebhookOptions.MaxAhead"/>
+/// a timestamp may be ahead: a delivery received at R with a timestamp up to R + 5 min is fresh until R + 5 min + the
+/// replay window (at most the retention), and its row outlives that. Run hourly by a <see cref="PeriodicFlusher{T}"/>.
+/// </summary>
 public sealed class WebhookDeliveryPruner(IServiceScopeFactory scopes, TimeProvider time) : IBatchWriter
 {
     public static readonly TimeSpan Interval = TimeSpan.FromHours(1);
+
+    /// <summary>How long a delivery's row is kept.</summary>
+    public static readonly TimeSpan KeptFor = WebhookDeliveries.Retention + WebhookOptions.MaxAhead;
 
     public async Task<int> FlushAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<DotDbContext>();
-        var cutoff = time.GetUtcNow().UtcDateTime - WebhookDeliveries.Retention;
+        var cutoff = time.GetUtcNow().UtcDateTime - KeptFor;
         return await db.WebhookDeliveries.Where(d => d.ReceivedAt < cutoff).ExecuteDeleteAsync(cancellationToken);
     }
 }

@@ -8,7 +8,7 @@ namespace Dot.Api.Sync;
 /// <c>data.runStatusCode</c>. A body that is not such an object (none, text, a form, JSON without <c>eventType</c>) reads
 /// as null: a plain trigger, as before webhooks were verified.
 /// </summary>
-public sealed record WebhookEvent(string EventType, string? EventId, int? RunStatusCode)
+public sealed partial record WebhookEvent(string EventType, string? EventId, int? RunStatusCode, DateTimeOffset? Timestamp = null)
 {
     /// <summary>The only event that syncs: a job run finished.</summary>
     public const string RunCompleted = "job.run.completed";
@@ -52,11 +52,39 @@ public sealed record WebhookEvent(string EventType, string? EventId, int? RunSta
                 && status.TryGetInt32(out var number)
                     ? number
                     : null;
-            return new WebhookEvent(type.GetString()!, string.IsNullOrEmpty(eventId) ? null : eventId, code);
+            var timestamp = root.TryGetProperty("timestamp", out var sent) && sent.ValueKind == JsonValueKind.String
+                ? ReadTimestamp(sent.GetString()!)
+                : null;
+            return new WebhookEvent(type.GetString()!, string.IsNullOrEmpty(eventId) ? null : eventId, code, timestamp);
         }
         catch (JsonException)
         {
             return null;
         }
     }
+
+    /// <summary>
+    /// An ISO 8601 date and time with its offset (<c>Z</c> or <c>±hh:mm</c>), as dbt Cloud writes it
+    /// (<c>2023-01-31T19:29:35.789265936Z</c>: nanoseconds, past .NET's 100 ns, are dropped); null for anything else,
+    /// a time without an offset included (whose instant nobody knows).
+    /// </summary>
+    internal static DateTimeOffset? ReadTimestamp(string text)
+    {
+        var match = Iso8601().Match(text);
+        if (!match.Success)
+        {
+            return null;
+        }
+
+        var fraction = match.Groups[2].Success ? "." + match.Groups[2].Value.PadRight(7, '0')[..7] : string.Empty;
+        return DateTimeOffset.TryParseExact(match.Groups[1].Value + fraction + (match.Groups[3].Value == "Z" ? "+00:00" : match.Groups[3].Value),
+            fraction.Length > 0 ? "yyyy-MM-dd'T'HH:mm:ss.fffffffzzz" : "yyyy-MM-dd'T'HH:mm:sszzz",
+            System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var at)
+            ? at
+            : null;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\A([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.([0-9]{1,9}))?(Z|[+-][0-9]{2}:[0-9]{2})\z",
+        System.Text.RegularExpressions.RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
+    private static partial System.Text.RegularExpressions.Regex Iso8601();
 }

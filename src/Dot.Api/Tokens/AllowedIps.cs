@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Dot.Api.Infrastructure;
@@ -53,9 +54,18 @@ public static class AllowedIps
             return false;
         }
 
-        if (!text.Contains('/', StringComparison.Ordinal))
+        // Canonical text only (API.md §2): IPAddress.TryParse also takes 127.1, 0x7f.1, 2130706437, 010.0.0.1 (octal
+        // elsewhere), [::1]:80 and zone ids, and would silently rewrite them into an address the writer never meant.
+        var slash = text.IndexOf('/', StringComparison.Ordinal);
+        if (!IsCanonicalAddress(slash < 0 ? text : text.AsSpan(0, slash))
+            || (slash >= 0 && !IsDecimal(text.AsSpan(slash + 1), maxDigits: 3)))
         {
-            if (!IPAddress.TryParse(text, out var address) || text.Contains('%', StringComparison.Ordinal))
+            return false;
+        }
+
+        if (slash < 0)
+        {
+            if (!IPAddress.TryParse(text, out var address))
             {
                 return false;
             }
@@ -66,8 +76,8 @@ public static class AllowedIps
         }
 
         // A range with bits set past its prefix (10.0.0.1/8) is refused: a typo is a 422, not a silent widening.
-        if (!IPNetwork.TryParse(text, out network) || text.Contains('%', StringComparison.Ordinal)
-            || !IPAddress.TryParse(text.AsSpan(0, text.IndexOf('/', StringComparison.Ordinal)), out var written)
+        if (!IPNetwork.TryParse(text, out network)
+            || !IPAddress.TryParse(text.AsSpan(0, slash), out var written)
             || !written.Equals(network.BaseAddress))
         {
             return false;
@@ -80,6 +90,65 @@ public static class AllowedIps
 
         return true;
     }
+
+    /// <summary>
+    /// Dotted-quad IPv4 (four decimal octets, no leading zeros) or RFC 4291 IPv6 text (groups of 1–4 hex digits, one
+    /// <c>::</c> at most, an optional dotted-quad tail): the shape only; <see cref="IPAddress.TryParse(string?, out IPAddress?)"/>
+    /// then reads the value.
+    /// </summary>
+    private static bool IsCanonicalAddress(ReadOnlySpan<char> text)
+    {
+        var lastColon = text.LastIndexOf(':');
+        if (lastColon < 0)
+        {
+            return IsDottedQuad(text);
+        }
+
+        var tail = text[(lastColon + 1)..];
+        if (tail.Contains('.') && !IsDottedQuad(tail))
+        {
+            return false;
+        }
+
+        var groups = tail.Contains('.') ? text[..(lastColon + 1)] : text;
+        if (groups.IndexOf("::") != groups.LastIndexOf("::") || groups.Contains(":::", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var run = 0;
+        foreach (var c in groups)
+        {
+            if (c == ':')
+            {
+                run = 0;
+            }
+            else if (!char.IsAsciiHexDigit(c) || ++run > 4)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsDottedQuad(ReadOnlySpan<char> text)
+    {
+        var octets = 0;
+        foreach (var range in text.Split('.'))
+        {
+            if (++octets > 4 || !IsDecimal(text[range], maxDigits: 3) || int.Parse(text[range], NumberStyles.None, CultureInfo.InvariantCulture) > 255)
+            {
+                return false;
+            }
+        }
+
+        return octets == 4;
+    }
+
+    /// <summary>1 to <paramref name="maxDigits"/> ASCII digits, without a leading zero unless the number is 0.</summary>
+    private static bool IsDecimal(ReadOnlySpan<char> text, int maxDigits)
+        => text.Length is > 0 && text.Length <= maxDigits && !text.ContainsAnyExceptInRange('0', '9') && (text[0] != '0' || text.Length == 1);
 
     public static string? ToStored(IReadOnlyList<string>? networks) => networks is null ? null : string.Join(' ', networks);
 
