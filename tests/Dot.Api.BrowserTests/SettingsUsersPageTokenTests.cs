@@ -58,7 +58,7 @@ public sealed partial class SettingsUsersPageTests
         await Expect(page.Locator("#tokens-status")).ToContainTextAsync("Token \"deploy\" rotated. The old secret works until");
 
         // The rotating row's Expires column says when the old secret stops: the end of its grace.
-        await Expect(deployRow.Locator("td").Nth(4)).ToContainTextAsync("in 1 hour");
+        await Expect(deployRow.Locator("td").Nth(4)).ToContainTextAsync(new Regex("in (60|59) minutes"));
         await Expect(deployRow.Locator("td").Nth(4)).ToContainTextAsync("end of the rotation grace");
 
         // Revoking the successor ends the family: the confirmation says so, and the old secret stops too (API.md §2).

@@ -30,7 +30,7 @@ public sealed class NotificationListenerStatus
     /// <summary>Whether the listening connection is up now.</summary>
     public bool Connected => _connected;
 
-    /// <summary>Notifications received since start, on every channel (this instance's own included).</summary>
+    /// <summary>Notifications received and handled (or refused) since start, on every channel (this instance's own included).</summary>
     public long Received => Interlocked.Read(ref _received);
 
     /// <summary>
@@ -170,9 +170,22 @@ public sealed partial class NotificationListener(DotStore store, IEnumerable<INo
         }
     }
 
+    /// <summary>Opens and hands a notice to its handlers; it counts as received once that is done, so whoever waits for
+    /// <see cref="NotificationListenerStatus.Received"/> sees its effect.</summary>
     private void Dispatch(string channel, string payload)
     {
-        status.OnReceived();
+        try
+        {
+            Handle(channel, payload);
+        }
+        finally
+        {
+            status.OnReceived();
+        }
+    }
+
+    private void Handle(string channel, string payload)
+    {
         if (!_byChannel.TryGetValue(channel, out var subscribers))
         {
             return;
