@@ -63,18 +63,18 @@ public static class TokenFormat
 
         if (!hash.IsEmpty)
         {
-            Sha256.HashData(ascii, hash);
+            SHA256.HashData(ascii, hash);
         }
 
         return TokenShape.Valid;
     }
 
-    /// <summary>SHA-256 of the token's ASCII bytes, written into <paramref name="destination"/> (32 bytes): <see cref="Sha256"/>.</summary>
+    /// <summary>SHA-256 of the token's ASCII bytes, written into <paramref name="destination"/> (32 bytes).</summary>
     public static void Hash(ReadOnlySpan<char> token, Span<byte> destination)
     {
         Span<byte> ascii = stackalloc byte[Length];
         var written = Encoding.ASCII.GetBytes(token, ascii);
-        Sha256.HashData(ascii[..written], destination);
+        SHA256.HashData(ascii[..written], destination);
     }
 
     public static byte[] Hash(string token)

@@ -62,7 +62,7 @@ public sealed class TokenVerifier(TokenLookup lookup, VerifiedTokenCache cache)
             return new(new TokenVerification(TokenVerdict.TooLong, null));
         }
 
-        Span<byte> hash = stackalloc byte[Sha256.HashSize];
+        Span<byte> hash = stackalloc byte[System.Security.Cryptography.SHA256.HashSizeInBytes];
         switch (TokenFormat.CheckAndHash(credential, hash))
         {
             case TokenShape.Malformed:
