@@ -101,7 +101,10 @@ internal readonly partial struct ApiTokenAttempt(HttpContext context, Authentica
     private ValueTask<AuthenticateResult> Verify(string token, CredentialSource source)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        var verifying = verifier.VerifyAsync(token, now, context.RequestAborted);
+        var request = source == CredentialSource.Query
+            ? new TokenRequest(InUrl: true, ApiTokenCredential.UserId(Request, options), context.Connection.RemoteIpAddress)
+            : TokenRequest.InHeader(context.Connection.RemoteIpAddress);
+        var verifying = verifier.VerifyAsync(token, request, now, context.RequestAborted);
         return verifying.IsCompletedSuccessfully
             ? Judge(verifying.Result, token, source, now)
             : JudgeAsync(verifying, token, source, now);
@@ -110,7 +113,7 @@ internal readonly partial struct ApiTokenAttempt(HttpContext context, Authentica
     private async ValueTask<AuthenticateResult> JudgeAsync(ValueTask<TokenVerification> verifying, string token, CredentialSource source, DateTime now)
         => await Judge(await verifying, token, source, now);
 
-    /// <summary>The verdict, then what only a request knows: a URL token's <c>user_id</c> must name the owner.</summary>
+    /// <summary>The verifier's one verdict as this scheme's answer.</summary>
     private ValueTask<AuthenticateResult> Judge(TokenVerification verification, string token, CredentialSource source, DateTime now)
     {
         var failure = verification.Verdict switch
@@ -122,21 +125,12 @@ internal readonly partial struct ApiTokenAttempt(HttpContext context, Authentica
             TokenVerdict.Unknown => AuthFailure.Unknown,
             TokenVerdict.Expired => AuthFailure.Expired,
             TokenVerdict.Revoked => AuthFailure.Revoked,
-            _ => AuthFailure.Disabled,
+            TokenVerdict.Disabled => AuthFailure.Disabled,
+            TokenVerdict.UserIdMissing => AuthFailure.UserIdMissing,
+            TokenVerdict.UserIdMismatch => AuthFailure.UserIdMismatch,
+            TokenVerdict.IpNotAllowed => AuthFailure.IpNotAllowed,
+            _ => throw new InvalidOperationException($"Unknown verdict {verification.Verdict}."),
         };
-        if (failure is null && source == CredentialSource.Query)
-        {
-            var userId = ApiTokenCredential.UserId(Request, options);
-            failure = string.IsNullOrEmpty(userId) ? AuthFailure.UserIdMissing
-                : NamesOwner(userId, verification.Entry!.Token) ? null
-                : AuthFailure.UserIdMismatch;
-        }
-
-        // The place, once the token is known and before anything notes its use: outside allowed_ips it is a refusal.
-        if (failure is null && verification.Entry!.AllowedNetworks is { } networks && !AllowedIps.Contains(networks, context.Connection.RemoteIpAddress))
-        {
-            failure = AuthFailure.IpNotAllowed;
-        }
 
         // Too long or malformed: nothing of it is recorded, not even a hint.
         return failure is not null
@@ -175,11 +169,6 @@ internal readonly partial struct ApiTokenAttempt(HttpContext context, Authentica
         // The principal the cache made: the success made with it once. One a subscriber replaced: a success of its own.
         return entry.Success(scheme.Name, validated.Via, validated.Principal!);
     }
-
-    private static bool NamesOwner(string userId, VerifiedToken token)
-        => Guid.TryParse(userId, out var id)
-            ? id == token.UserId
-            : string.Equals(userId.Trim(), token.Email, StringComparison.OrdinalIgnoreCase);
 
     private ValueTask<AuthenticateResult> Fail(AuthFailure failure, string? hint)
     {

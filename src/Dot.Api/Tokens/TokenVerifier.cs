@@ -13,6 +13,24 @@ public enum TokenVerdict
     Expired,
     Revoked,
     Disabled,
+
+    /// <summary>A URL token without <c>user_id</c>.</summary>
+    UserIdMissing,
+
+    /// <summary>A URL token whose <c>user_id</c> names someone else.</summary>
+    UserIdMismatch,
+
+    /// <summary>From an address outside the token's <c>allowed_ips</c>.</summary>
+    IpNotAllowed,
+}
+
+/// <summary>
+/// What a request says around its token: whether it came in the URL, with the <c>user_id</c> that must then name the
+/// owner, and the client address that <c>allowed_ips</c> is checked against.
+/// </summary>
+public readonly record struct TokenRequest(bool InUrl, string? UserId, System.Net.IPAddress? Client)
+{
+    public static TokenRequest InHeader(System.Net.IPAddress? client) => new(false, null, client);
 }
 
 /// <summary>A verdict, with the verified token when there is one (a known token's entry also when it is refused).</summary>
@@ -49,13 +67,15 @@ public static class TokenRules
 }
 
 /// <summary>
-/// Verifies a presented token: length, shape and checksum (no database), then the verified-token cache, then one
-/// lookup by hash on a miss; and the token's status and its owner's disabled flag against the clock on every
-/// request, cached or not. Synchronous on a cache hit.
+/// Answers "is this credential valid for this request", with one verdict (as unkey's key service does): length, shape
+/// and checksum (no database), then the verified-token cache, then one lookup by hash on a miss; then, cached or not,
+/// the token's status and its owner's disabled flag against the clock, a URL token's <c>user_id</c>, and the client
+/// address against <c>allowed_ips</c> — in that order, so a place is judged only for a token in force.
+/// Synchronous on a cache hit.
 /// </summary>
 public sealed class TokenVerifier(TokenLookup lookup, VerifiedTokenCache cache)
 {
-    public ValueTask<TokenVerification> VerifyAsync(string credential, DateTime now, CancellationToken cancellationToken)
+    public ValueTask<TokenVerification> VerifyAsync(string credential, TokenRequest request, DateTime now, CancellationToken cancellationToken)
     {
         if (credential.Length > TokenRules.MaxCredentialLength)
         {
@@ -73,30 +93,40 @@ public sealed class TokenVerifier(TokenLookup lookup, VerifiedTokenCache cache)
 
         var key = TokenHashKey.From(hash);
         return cache.TryGet(key, out var entry)
-            ? new(Judge(entry, now))
-            : LookUpAsync(key, now, cancellationToken);
+            ? new(Judge(entry, request, now))
+            : LookUpAsync(key, request, now, cancellationToken);
     }
 
-    private async ValueTask<TokenVerification> LookUpAsync(TokenHashKey key, DateTime now, CancellationToken cancellationToken)
+    private async ValueTask<TokenVerification> LookUpAsync(TokenHashKey key, TokenRequest request, DateTime now, CancellationToken cancellationToken)
     {
         var stamp = cache.EvictionStamp;
         var found = await lookup.FindAsync(key.ToArray(), cancellationToken);
         return found is null
             ? new TokenVerification(TokenVerdict.Unknown, null)
-            : Judge(cache.Add(key, found, stamp), now);
+            : Judge(cache.Add(key, found, stamp), request, now);
     }
 
-    private static TokenVerification Judge(CachedToken entry, DateTime now)
+    private static TokenVerification Judge(CachedToken entry, TokenRequest request, DateTime now)
     {
         var token = entry.Token;
         var verdict = TokenRules.StatusAt(token.RevokedAt, token.ExpiresAt, token.GraceEndsAt, now) switch
         {
             TokenStatus.Revoked => TokenVerdict.Revoked,
             TokenStatus.Expired => TokenVerdict.Expired,
-            _ => token.Disabled ? TokenVerdict.Disabled : TokenVerdict.Valid,
+            _ when token.Disabled => TokenVerdict.Disabled,
+            _ when request.InUrl && string.IsNullOrEmpty(request.UserId) => TokenVerdict.UserIdMissing,
+            _ when request.InUrl && !NamesOwner(request.UserId!, token) => TokenVerdict.UserIdMismatch,
+            _ when entry.AllowedNetworks is { } networks && !AllowedIps.Contains(networks, request.Client) => TokenVerdict.IpNotAllowed,
+            _ => TokenVerdict.Valid,
         };
         return new TokenVerification(verdict, entry);
     }
+
+    /// <summary>A URL token's <c>user_id</c> names its owner: by id, or by email compared case-insensitively.</summary>
+    private static bool NamesOwner(string userId, VerifiedToken token)
+        => Guid.TryParse(userId, out var id)
+            ? id == token.UserId
+            : string.Equals(userId.Trim(), token.Email, StringComparison.OrdinalIgnoreCase);
 }
 
 /// <summary>
