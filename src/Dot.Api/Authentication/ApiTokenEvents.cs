@@ -10,30 +10,17 @@ namespace Dot.Api.Authentication;
 /// </summary>
 public class ApiTokenEvents
 {
-    /// <summary>A credential was read from the request; a subscriber may replace <see cref="ApiTokenMessageReceivedContext.Token"/>.</summary>
-    public Func<ApiTokenMessageReceivedContext, Task> OnMessageReceived { get; set; } = NoMessageSubscriber;
+    /// <summary>
+    /// A credential was read from the request; a subscriber may replace <see cref="ApiTokenMessageReceivedContext.Token"/>
+    /// or decide. Null (the default) when nobody listens: then no context is built for it.
+    /// </summary>
+    public Func<ApiTokenMessageReceivedContext, Task>? OnMessageReceived { get; set; }
 
     /// <summary>The token is known, in force, its owner enabled, and <c>user_id</c> names the owner where it must.</summary>
     public Func<ApiTokenValidatedContext, Task> OnTokenValidated { get; set; } = _ => Task.CompletedTask;
 
     /// <summary>A credential was sent and refused (<see cref="ApiTokenFailedContext.Failure"/> says why).</summary>
     public Func<ApiTokenFailedContext, Task> OnAuthenticationFailed { get; set; } = _ => Task.CompletedTask;
-
-    public virtual Task MessageReceived(ApiTokenMessageReceivedContext context) => OnMessageReceived(context);
-
-    /// <summary>
-    /// False when nothing listens to <see cref="MessageReceived"/> (no <see cref="OnMessageReceived"/>, no override): the
-    /// scheme then skips building a context nobody reads.
-    /// </summary>
-    internal bool ListensToMessageReceived => !ReferenceEquals(OnMessageReceived, NoMessageSubscriber) || OverridesMessageReceived(GetType());
-
-    private static readonly Func<ApiTokenMessageReceivedContext, Task> NoMessageSubscriber = _ => Task.CompletedTask;
-
-    /// <summary>Whether a subclass overrides <see cref="MessageReceived"/>, looked up once per type.</summary>
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, bool> Overrides = new();
-
-    private static bool OverridesMessageReceived(Type type) => Overrides.GetOrAdd(type,
-            static t => t.GetMethod(nameof(MessageReceived), [typeof(ApiTokenMessageReceivedContext)])!.DeclaringType != typeof(ApiTokenEvents));
 
     public virtual Task TokenValidated(ApiTokenValidatedContext context) => OnTokenValidated(context);
 

@@ -51,114 +51,71 @@ internal sealed class ApiTokenHandler(IOptionsMonitor<ApiTokenOptions> options, 
 }
 
 /// <summary>
-/// One API-token check of one request: the rules of API.md §3 around <see cref="TokenVerifier"/>'s verdict, and the
-/// scheme's events. The handler runs it (<see cref="ApiTokenHandler"/>), and so does <see cref="DotAuthenticationMiddleware"/>
-/// for a request that carries a token, without building the handler and the authentication service around it: one
-/// check, two callers. Synchronous while nothing has to wait: a cache hit costs no state machine and no task, and its
-/// success is the cached token's own (<see cref="CachedToken.Success"/>), made once.
+/// One API-token check of one request: <see cref="TokenVerifier"/>'s one verdict for the credential and this request,
+/// as the scheme's answer, with the scheme's events around it. <see cref="DotAuthenticationMiddleware"/> runs it for a
+/// request that carries a token; the handler only when the framework asks it directly. One async method: completed
+/// synchronously (a cache hit, no subscriber that waits), it allocates no task, and its success is the cached token's
+/// own (<see cref="CachedToken.Success"/>), made once.
 /// </summary>
 internal readonly partial struct ApiTokenAttempt(HttpContext context, AuthenticationScheme scheme, ApiTokenOptions options, ApiTokenEvents events,
     TimeProvider time, TokenVerifier verifier, ILogger logger)
 {
     private static readonly AuthenticateResult NoResult = AuthenticateResult.NoResult();
 
-    private HttpRequest Request => context.Request;
-
-    public ValueTask<AuthenticateResult> RunAsync(ApiTokenCredential credential)
+    public async ValueTask<AuthenticateResult> RunAsync(ApiTokenCredential credential)
     {
         if (!credential.IsPresent)
         {
-            return new(NoResult);
+            return NoResult;
         }
 
-        if (credential.Source == CredentialSource.Query && context.GetEndpoint()?.Metadata.GetMetadata<AllowApiTokenInQueryAttribute>() is null)
+        var source = credential.Source;
+        if (source == CredentialSource.Query && context.GetEndpoint()?.Metadata.GetMetadata<AllowApiTokenInQueryAttribute>() is null)
         {
             // A URL token authenticates nothing here; the challenge says why.
             context.Items[ApiTokenHandler.QueryRefusedKey] = context.RequestServices.GetRequiredService<QueryTokenRoutes>().NotAllowed;
-            return new(NoResult);
+            return NoResult;
         }
 
-        if (!events.ListensToMessageReceived)
+        var token = credential.Token!;
+        if (events.OnMessageReceived is { } onMessageReceived)
         {
-            // Nobody may replace the token: no context to build for them.
-            return Verify(credential.Token!, credential.Source);
+            // Only when someone listens is a context built: a subscriber may replace the token, or decide.
+            var received = new ApiTokenMessageReceivedContext(context, scheme, options, token, source);
+            await onMessageReceived(received);
+            if (received.Result is { } decided)
+            {
+                return decided;
+            }
+
+            token = received.Token;
         }
 
-        var received = new ApiTokenMessageReceivedContext(context, scheme, options, credential.Token!, credential.Source);
-        var handled = events.MessageReceived(received);
-        return handled.IsCompletedSuccessfully ? AfterMessageReceived(received) : AfterMessageReceivedAsync(handled, received);
-    }
-
-    private async ValueTask<AuthenticateResult> AfterMessageReceivedAsync(Task handled, ApiTokenMessageReceivedContext received)
-    {
-        await handled;
-        return await AfterMessageReceived(received);
-    }
-
-    private ValueTask<AuthenticateResult> AfterMessageReceived(ApiTokenMessageReceivedContext received)
-        => received.Result is { } decided ? new(decided) : Verify(received.Token, received.Source);
-
-    private ValueTask<AuthenticateResult> Verify(string token, CredentialSource source)
-    {
         var now = time.GetUtcNow().UtcDateTime;
+        var client = context.Connection.RemoteIpAddress;
         var request = source == CredentialSource.Query
-            ? new TokenRequest(InUrl: true, ApiTokenCredential.UserId(Request, options), context.Connection.RemoteIpAddress)
-            : TokenRequest.InHeader(context.Connection.RemoteIpAddress);
-        var verifying = verifier.VerifyAsync(token, request, now, context.RequestAborted);
-        return verifying.IsCompletedSuccessfully
-            ? Judge(verifying.Result, token, source, now)
-            : JudgeAsync(verifying, token, source, now);
-    }
-
-    private async ValueTask<AuthenticateResult> JudgeAsync(ValueTask<TokenVerification> verifying, string token, CredentialSource source, DateTime now)
-        => await Judge(await verifying, token, source, now);
-
-    /// <summary>The verifier's one verdict as this scheme's answer.</summary>
-    private ValueTask<AuthenticateResult> Judge(TokenVerification verification, string token, CredentialSource source, DateTime now)
-    {
-        var failure = verification.Verdict switch
+            ? new TokenRequest(InUrl: true, ApiTokenCredential.UserId(context.Request, options), client)
+            : TokenRequest.InHeader(client);
+        var verification = await verifier.VerifyAsync(token, request, now, context.RequestAborted);
+        if (Failure(verification.Verdict) is { } failure)
         {
-            TokenVerdict.Valid => null,
-            TokenVerdict.TooLong => AuthFailure.TooLong,
-            TokenVerdict.Malformed => AuthFailure.Malformed,
-            TokenVerdict.BadChecksum => AuthFailure.BadChecksum,
-            TokenVerdict.Unknown => AuthFailure.Unknown,
-            TokenVerdict.Expired => AuthFailure.Expired,
-            TokenVerdict.Revoked => AuthFailure.Revoked,
-            TokenVerdict.Disabled => AuthFailure.Disabled,
-            TokenVerdict.UserIdMissing => AuthFailure.UserIdMissing,
-            TokenVerdict.UserIdMismatch => AuthFailure.UserIdMismatch,
-            TokenVerdict.IpNotAllowed => AuthFailure.IpNotAllowed,
-            _ => throw new InvalidOperationException($"Unknown verdict {verification.Verdict}."),
-        };
+            // Too long or malformed: nothing of it is recorded, not even a hint.
+            var hint = verification.Verdict is TokenVerdict.TooLong or TokenVerdict.Malformed ? null : TokenFormat.HintOf(token);
+            Log.Refused(logger, failure.Code);
+            var failed = new ApiTokenFailedContext(context, scheme, options, failure, hint);
+            await events.AuthenticationFailed(failed);
+            return failed.Result ?? failure.Result;
+        }
 
-        // Too long or malformed: nothing of it is recorded, not even a hint.
-        return failure is not null
-            ? Fail(failure, verification.Verdict is TokenVerdict.TooLong or TokenVerdict.Malformed ? null : TokenFormat.HintOf(token))
-            : Succeed(verification.Entry!, source, now);
-    }
-
-    private ValueTask<AuthenticateResult> Succeed(CachedToken entry, CredentialSource source, DateTime now)
-    {
+        var entry = verification.Entry!;
         var validated = new ApiTokenValidatedContext(context, scheme, options, entry.Token.TokenId, source, now)
         {
             Principal = entry.Principal(scheme.Name, source.Name()),
         };
-        var handled = events.TokenValidated(validated);
-        return handled.IsCompletedSuccessfully ? new(Finish(validated, entry)) : FinishAsync(handled, validated, entry);
-    }
-
-    private async ValueTask<AuthenticateResult> FinishAsync(Task handled, ApiTokenValidatedContext validated, CachedToken entry)
-    {
-        await handled;
-        return Finish(validated, entry);
-    }
-
-    private AuthenticateResult Finish(ApiTokenValidatedContext validated, CachedToken entry)
-    {
-        if (validated.Result is { } decided)
+        await events.TokenValidated(validated);
+        if (validated.Result is { } replaced)
         {
-            return decided;
+            return replaced;
         }
 
         if (entry.ExpirationHeader is { } expiration)
@@ -170,19 +127,22 @@ internal readonly partial struct ApiTokenAttempt(HttpContext context, Authentica
         return entry.Success(scheme.Name, validated.Via, validated.Principal!);
     }
 
-    private ValueTask<AuthenticateResult> Fail(AuthFailure failure, string? hint)
+    /// <summary>The verifier's verdict as this scheme's refusal; null for a valid token.</summary>
+    private static AuthFailure? Failure(TokenVerdict verdict) => verdict switch
     {
-        Log.Refused(logger, failure.Code);
-        var failed = new ApiTokenFailedContext(context, scheme, options, failure, hint);
-        var handled = events.AuthenticationFailed(failed);
-        return handled.IsCompletedSuccessfully ? new(failed.Result ?? failure.Result) : FailAsync(handled, failed);
-    }
-
-    private static async ValueTask<AuthenticateResult> FailAsync(Task handled, ApiTokenFailedContext failed)
-    {
-        await handled;
-        return failed.Result ?? failed.Failure.Result;
-    }
+        TokenVerdict.Valid => null,
+        TokenVerdict.TooLong => AuthFailure.TooLong,
+        TokenVerdict.Malformed => AuthFailure.Malformed,
+        TokenVerdict.BadChecksum => AuthFailure.BadChecksum,
+        TokenVerdict.Unknown => AuthFailure.Unknown,
+        TokenVerdict.Expired => AuthFailure.Expired,
+        TokenVerdict.Revoked => AuthFailure.Revoked,
+        TokenVerdict.Disabled => AuthFailure.Disabled,
+        TokenVerdict.UserIdMissing => AuthFailure.UserIdMissing,
+        TokenVerdict.UserIdMismatch => AuthFailure.UserIdMismatch,
+        TokenVerdict.IpNotAllowed => AuthFailure.IpNotAllowed,
+        _ => throw new InvalidOperationException($"Unknown verdict {verdict}."),
+    };
 
     private static partial class Log
     {
