@@ -100,6 +100,11 @@ log "== database: a user, a token, $SMALL_TOKENS tokens in all"
 host users add --email "$EMAIL" --role admin --name Bench >/dev/null
 TOKEN=$(host tokens create --email "$EMAIL" --name bench --expires-in 30d)
 host seed-tokens --count $((SMALL_TOKENS - 1)) --email "$EMAIL" >&2
+# A user of their own for the database-backed row, with the three tokens a real user has (the bench user has a thousand).
+host users add --email "lister@example.com" --role user --name Lister >/dev/null
+LIST_TOKEN=$(host tokens create --email "lister@example.com" --name laptop --expires-in 30d)
+host tokens create --email "lister@example.com" --name ci --expires-in 30d >/dev/null
+host tokens create --email "lister@example.com" --name notebook --expires-in 30d >/dev/null
 host gen-tokens --count 1000 --kind unknown >unknown.txt
 host gen-tokens --count 1000 --kind malformed >malformed.txt
 
@@ -191,8 +196,8 @@ LABEL[anon]="anonymous baseline";       PATH_OF[anon]="/bench/anonymous";       
 LABEL[hit]="API-KEY (cache hit)";       PATH_OF[hit]="/api/auth/me";                              STATUS[hit]=200
 HEADER[hit]="API-KEY: $TOKEN"
 # A database-backed endpoint with a valid token: what the cheap token check is worth on a real route (#26).
-LABEL[tokens]="GET /api/tokens (DB)";   PATH_OF[tokens]="/api/tokens";                            STATUS[tokens]=200
-HEADER[tokens]="API-KEY: $TOKEN"
+LABEL[tokens]="GET /api/tokens (3, DB)";   PATH_OF[tokens]="/api/tokens";                            STATUS[tokens]=200
+HEADER[tokens]="API-KEY: $LIST_TOKEN"
 LABEL[query]="URL token";               PATH_OF[query]="/bench/query/me?$USER_Q&api_token=$TOKEN"; STATUS[query]=200
 LABEL[jwt]="JwtBearer HS256";           PATH_OF[jwt]="/bench/jwt/me";                             STATUS[jwt]=200
 HEADER[jwt]="Authorization: Bearer $JWT"
@@ -374,6 +379,11 @@ if [ "$STORE" = postgres ]; then
   host users add --email "$EMAIL" --role admin --name Bench >/dev/null
   PG_TOKEN=$(host tokens create --email "$EMAIL" --name bench --expires-in 30d)
   host seed-tokens --count $((SMALL_TOKENS - 1)) --email "$EMAIL" >&2
+# A user of their own for the database-backed row, with the three tokens a real user has (the bench user has a thousand).
+host users add --email "lister@example.com" --role user --name Lister >/dev/null
+LIST_TOKEN=$(host tokens create --email "lister@example.com" --name laptop --expires-in 30d)
+host tokens create --email "lister@example.com" --name ci --expires-in 30d >/dev/null
+host tokens create --email "lister@example.com" --name notebook --expires-in 30d >/dev/null
   "${PIN_SERVER[@]}" dotnet "$HOST_DLL" --urls "$BASE" >server-pg.log 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 120); do
