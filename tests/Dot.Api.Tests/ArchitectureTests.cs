@@ -1,24 +1,22 @@
-using System.Text.RegularExpressions;
+using ArchUnitNET.Domain;
+using ArchUnitNET.Loader;
 
 namespace Dot.Api.Tests;
 
 /// <summary>
-/// The house's dependency rules, read from the code itself: which feature namespaces each file of src/Dot.Api uses
-/// (its <c>using Dot.Api.X;</c> lines and any <c>Dot.Api.X.</c> it names in full). Data is left out — the DbContext
-/// knows every entity by nature; Program.cs composes everything and has no namespace.
+/// The house's dependency rules, read from the compiled assembly (ArchUnitNET over <c>typeof(Program).Assembly</c>):
+/// which feature namespaces each type of Dot.Api.X uses, however the source spells the reference (a using, a name in
+/// full, a name relative to Dot.Api, a generic argument, a lambda's closure, an attribute). A namespace counts as its
+/// feature: Dot.Api.Data.Postgres is Data. Data is left out — the DbContext knows every entity by nature; Program.cs
+/// composes everything and has no namespace. What the IL does not hold cannot be seen: a <c>const</c> is copied into
+/// its user, so a constant of another feature is no edge (keep constants where their users' arrows already point).
 /// </summary>
-public sealed partial class ArchitectureTests
+public sealed class ArchitectureTests
 {
-    [GeneratedRegex(@"^namespace Dot\.Api\.(\w+)", RegexOptions.Multiline)]
-    private static partial Regex NamespaceLine();
-
-    [GeneratedRegex(@"\bDot\.Api\.([A-Z]\w*)\b(?!\.dll)")]
-    private static partial Regex Mention();
-
     [Fact]
     public void FeatureNamespacesHaveNoCycle()
     {
-        var graph = ReadGraph();
+        var graph = Graph.Value;
         var cycles = StronglyConnected(graph).Where(c => c.Count > 1).ToList();
         Assert.True(cycles.Count == 0, "cycles between feature namespaces: "
             + string.Join("; ", cycles.Select(c => string.Join(" ↔ ", c.Order(StringComparer.Ordinal))))
@@ -38,7 +36,7 @@ public sealed partial class ArchitectureTests
     [InlineData("Cli", "Connections")]
     public void ArrowsPointOneWay(string from, string mustNotUse)
     {
-        var graph = ReadGraph();
+        var graph = Graph.Value;
         Assert.True(graph.ContainsKey(from), $"no namespace Dot.Api.{from}");
         Assert.DoesNotContain(mustNotUse, graph[from]);
     }
@@ -77,35 +75,29 @@ public sealed partial class ArchitectureTests
         Assert.Equal(["A", "B", "C"], cycle.Order(StringComparer.Ordinal));
     }
 
+    /// <summary>The compiled graph, loaded once: every Dot.Api.X type's dependencies as ArchUnitNET reads them from the IL.</summary>
+    private static readonly Lazy<Dictionary<string, HashSet<string>>> Graph = new(ReadGraph);
+
     private static Dictionary<string, HashSet<string>> ReadGraph()
     {
-        var source = Path.Combine(RepositoryRoot(), "src", "Dot.Api");
+        var architecture = new ArchLoader().LoadAssemblies(typeof(Program).Assembly).Build();
         var graph = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
-        foreach (var file in Directory.EnumerateFiles(source, "*.cs", SearchOption.AllDirectories))
+        foreach (var type in architecture.Types)
         {
-            var relative = Path.GetRelativePath(source, file).Replace('\\', '/');
-            if (relative.StartsWith("obj/", StringComparison.Ordinal) || relative.StartsWith("bin/", StringComparison.Ordinal)
-                || relative.Contains("/Migrations/", StringComparison.Ordinal))
+            if (Feature(type.Namespace?.FullName) is not { } from || from == "Data")
             {
                 continue;
             }
 
-            var text = File.ReadAllText(file);
-            if (NamespaceLine().Match(text) is not { Success: true } ns || ns.Groups[1].Value == "Data")
-            {
-                continue;
-            }
-
-            var from = ns.Groups[1].Value;
             if (!graph.TryGetValue(from, out var uses))
             {
                 graph[from] = uses = new HashSet<string>(StringComparer.Ordinal);
             }
 
-            foreach (Match mention in Mention().Matches(text))
+            // A generic parameter is no reference to a type; ArchUnitNET may also file it under another method's namespace.
+            foreach (var dependency in type.Dependencies.Where(d => d.Target is not GenericParameter))
             {
-                var to = mention.Groups[1].Value;
-                if (to != from && to != "Data")
+                if (Feature(dependency.Target?.Namespace?.FullName) is { } to && to != from && to != "Data")
                 {
                     uses.Add(to);
                 }
@@ -115,17 +107,18 @@ public sealed partial class ArchitectureTests
         return graph;
     }
 
-    private static string RepositoryRoot()
+    /// <summary>The feature a namespace belongs to: <c>Dot.Api.Data.Postgres</c> is Data; null outside Dot.Api.X.</summary>
+    private static string? Feature(string? ns)
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        const string Root = "Dot.Api.";
+        if (ns is null || !ns.StartsWith(Root, StringComparison.Ordinal))
         {
-            if (File.Exists(Path.Combine(dir.FullName, "Dot.Api.sln")))
-            {
-                return dir.FullName;
-            }
+            return null;
         }
 
-        throw new InvalidOperationException("Dot.Api.sln not found above " + AppContext.BaseDirectory);
+        var rest = ns[Root.Length..];
+        var dot = rest.IndexOf('.', StringComparison.Ordinal);
+        return dot < 0 ? rest : rest[..dot];
     }
 
     /// <summary>Tarjan's strongly connected components: every cycle lies inside one with more than one node.</summary>
