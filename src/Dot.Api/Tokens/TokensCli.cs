@@ -13,9 +13,6 @@ namespace Dot.Api.Tokens;
 /// </summary>
 internal static class TokensCli
 {
-    /// <summary>The longest grace a rotation may give the old token, as the API's grace_period_minutes (10080).</summary>
-    private static readonly TimeSpan MaxGrace = TimeSpan.FromDays(7);
-
     private static readonly Option<string> Email = CliCommands.Text("--email", "The owner's email address.", required: true);
     private static readonly Option<string> Name = CliCommands.Text("--name", "The token's name, to tell it apart.", required: true);
     private static readonly Option<string> Description = CliCommands.Text("--description", "What the token is for.");
@@ -33,7 +30,7 @@ internal static class TokensCli
         AllowMultipleArgumentsPerToken = false,
     };
 
-    private static readonly Option<string> Grace = CliCommands.Text("--grace", "How long the old token keeps working: 0m (default) to 7d, e.g. 1h or 24h.");
+    private static readonly Option<string> Grace = CliCommands.Text("--grace", $"How long the old token keeps working: 0m (default) to {TokenService.MaxGrace.TotalDays:0}d, e.g. 1h or 24h.");
 
     public static void Register() => CliCommands.Register("tokens", root =>
     {
@@ -118,9 +115,9 @@ internal static class TokensCli
     {
         var id = ParseId(parse);
         var graceText = parse.GetValue(Grace) ?? "0m";
-        if (CliDuration.Parse(graceText, allowZero: true) is not { } grace || grace > MaxGrace)
+        if (CliDuration.Parse(graceText, allowZero: true) is not { } grace || grace > TokenService.MaxGrace)
         {
-            throw new CliUsageException($"--grace '{graceText}' is not a duration from 0m to 7d, such as 0m, 1h, 24h or 7d.");
+            throw new CliUsageException($"--grace '{graceText}' is not a duration from 0m to {TokenService.MaxGrace.TotalDays:0}d, such as 0m, 1h, 24h or 7d.");
         }
 
         var tokens = cli.Get<TokenService>();
