@@ -54,10 +54,10 @@ builder.Services.AddDotAuthorization();
 builder.Services.AddDotSwagger();
 builder.AddServerStart();
 
-// Parsed once the features have registered their commands; usage and bad arguments end here, before the database.
-var command = start.IsCommand ? CliHost.ParseOrExit(start) : null;
-
 var app = builder.Build();
+
+// Parsed against the commands the features registered; usage and bad arguments end here, before the database.
+var command = start.IsCommand ? CliHost.ParseOrExit(start, app.Services) : null;
 await app.Services.MigrateDotDatabaseAsync();
 if (command is not null)
 {

@@ -16,10 +16,13 @@ internal static class CliHost
 {
     private static readonly ParserConfiguration Parser = new() { ResponseFileTokenReplacer = null };
 
-    /// <summary>Parses the command; prints usage (exit 0) or the one-line reason (exit 2) and ends the process there.</summary>
-    public static CliParsed ParseOrExit(CliStart start)
+    /// <summary>
+    /// Parses the command against the commands registered in <paramref name="services"/>; prints usage (exit 0) or the
+    /// one-line reason (exit 2) and ends the process there.
+    /// </summary>
+    public static CliParsed ParseOrExit(CliStart start, IServiceProvider services)
     {
-        var parsed = Parse(start.CommandArgs, Console.Out, Console.Error);
+        var parsed = Parse(services, start.CommandArgs, Console.Out, Console.Error);
         if (parsed.ExitCode is { } code)
         {
             Console.Out.Flush();
@@ -29,9 +32,9 @@ internal static class CliHost
         return parsed;
     }
 
-    public static CliParsed Parse(string[] args, TextWriter stdout, TextWriter stderr)
+    public static CliParsed Parse(IServiceProvider services, string[] args, TextWriter stdout, TextWriter stderr)
     {
-        var root = CliCommands.BuildRoot();
+        var root = CliCommands.BuildRoot(services.GetServices<ICliCommands>());
         var result = root.Parse(args, Parser);
         var command = result.CommandResult.Command;
         if (command.Name == "help" && result.CommandResult.Parent is CommandResult { Command: RootCommand })

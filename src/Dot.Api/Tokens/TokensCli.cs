@@ -11,7 +11,7 @@ namespace Dot.Api.Tokens;
 /// <c>dot-api tokens create | list | revoke | rotate</c> (API.md §6), by the rules of <see cref="TokenService"/> as the
 /// API applies them. <c>create</c> and <c>rotate</c> print only the token, so <c>TOKEN=$(dot-api tokens create …)</c> works.
 /// </summary>
-internal static class TokensCli
+internal sealed class TokensCli : ICliCommands
 {
     private static readonly Option<string> Email = CliCommands.Text("--email", "The owner's email address.", required: true);
     private static readonly Option<string> Name = CliCommands.Text("--name", "The token's name, to tell it apart.", required: true);
@@ -32,14 +32,14 @@ internal static class TokensCli
 
     private static readonly Option<string> Grace = CliCommands.Text("--grace", $"How long the old token keeps working: 0m (default) to {TokenService.MaxGrace.TotalDays:0}d, e.g. 1h or 24h.");
 
-    public static void Register() => CliCommands.Register("tokens", root =>
+    public void AddTo(RootCommand root)
     {
         var tokens = root.Group("tokens", "API tokens: create, list, revoke, rotate.");
         tokens.Verb("create", "Create a token for a user; prints only the token.", CreateAsync, Email, Name, Description, ExpiresIn, Scope, AllowIp);
         tokens.Verb("list", "A user's tokens, newest first (never a secret).", ListAsync, Email);
         tokens.Verb("revoke", "Revoke a token; it fails on the next request.", RevokeAsync, Id);
         tokens.Verb("rotate", "A new secret with the same name and lifetime length; prints only the new token.", RotateAsync, Id, Grace);
-    });
+    }
 
     private static async Task<int> CreateAsync(ParseResult parse, CliContext cli, CancellationToken ct)
     {

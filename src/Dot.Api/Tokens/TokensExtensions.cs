@@ -1,3 +1,4 @@
+using Dot.Api.Cli;
 using Dot.Api.Data;
 using Dot.Api.Infrastructure;
 using Microsoft.Extensions.Options;
@@ -22,7 +23,7 @@ public static class TokensExtensions
         services.AddSingleton<TokenVerifier>();
         services.AddSingleton<INotificationHandler, EvictTokensOnChangeNotice>();
         services.AddSingleton<TokenUsageRecorder>();
-        TokensCli.Register();
+        services.AddCliCommands<TokensCli>();
         services.AddPeriodicFlusher<TokenUsageRecorder>(sp => sp.GetRequiredService<IOptions<TokenOptions>>().Value.UsageFlush);
         return services;
     }
