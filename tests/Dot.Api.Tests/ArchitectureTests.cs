@@ -1,15 +1,19 @@
 using ArchUnitNET.Domain;
 using ArchUnitNET.Loader;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace Dot.Api.Tests;
 
 /// <summary>
 /// The house's dependency rules, read from the compiled assembly (ArchUnitNET over <c>typeof(Program).Assembly</c>):
 /// which feature namespaces each type of Dot.Api.X uses, however the source spells the reference (a using, a name in
-/// full, a name relative to Dot.Api, a generic argument, a lambda's closure, an attribute). A namespace counts as its
+/// full, a name relative to Dot.Api, a generic argument, a lambda's closure, an attribute). What the IL loses — a
+/// <c>const</c> is copied into its user, <c>nameof</c> leaves a string — the compiler's binding of the same sources adds
+/// (Roslyn's semantic model: every name a type's code binds to a symbol of another feature). A namespace counts as its
 /// feature: Dot.Api.Data.Postgres is Data. Data is left out — the DbContext knows every entity by nature; Program.cs
-/// composes everything and has no namespace. What the IL does not hold cannot be seen: a <c>const</c> is copied into
-/// its user, so a constant of another feature is no edge (keep constants where their users' arrows already point).
+/// composes everything and has no namespace. Documentation comments are not references.
 /// </summary>
 public sealed class ArchitectureTests
 {
@@ -61,6 +65,21 @@ public sealed class ArchitectureTests
         Assert.True(clashes.Count == 0, string.Join("; ", clashes));
     }
 
+    /// <summary>The IL has no trace of a constant of another feature; the binding of the source does.</summary>
+    [Fact]
+    public void TheBindingSeesAConstantOfAnotherFeature()
+    {
+        var trees = new[]
+        {
+            CSharpSyntaxTree.ParseText("namespace Dot.Api.Sync; public static class Signature { public const string Name = \"x\"; }"),
+            CSharpSyntaxTree.ParseText("namespace Dot.Api.Connections; public static class Rules { public const string Name = Sync.Signature.Name; }"),
+        };
+
+        var graph = ReadBoundGraph(trees, [MetadataReference.CreateFromFile(typeof(object).Assembly.Location)]);
+
+        Assert.Contains("Sync", graph["Connections"]);
+    }
+
     [Fact]
     public void TheReaderSeesACycleWhenThereIsOne()
     {
@@ -75,10 +94,11 @@ public sealed class ArchitectureTests
         Assert.Equal(["A", "B", "C"], cycle.Order(StringComparer.Ordinal));
     }
 
-    /// <summary>The compiled graph, loaded once: every Dot.Api.X type's dependencies as ArchUnitNET reads them from the IL.</summary>
-    private static readonly Lazy<Dictionary<string, HashSet<string>>> Graph = new(ReadGraph);
+    /// <summary>The graph, built once: what the IL holds, and what the compiler bound that the IL does not show.</summary>
+    private static readonly Lazy<Dictionary<string, HashSet<string>>> Graph = new(() => Merge(ReadCompiledGraph(), ReadBoundGraph()));
 
-    private static Dictionary<string, HashSet<string>> ReadGraph()
+    /// <summary>Every Dot.Api.X type's dependencies as ArchUnitNET reads them from the IL.</summary>
+    private static Dictionary<string, HashSet<string>> ReadCompiledGraph()
     {
         var architecture = new ArchLoader().LoadAssemblies(typeof(Program).Assembly).Build();
         var graph = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
@@ -105,6 +125,96 @@ public sealed class ArchitectureTests
         }
 
         return graph;
+    }
+
+    /// <summary>src/Dot.Api compiled again (its sources, its implicit usings, the references it was built with), then bound.</summary>
+    private static Dictionary<string, HashSet<string>> ReadBoundGraph()
+    {
+        var source = Path.Combine(RepositoryRoot(), "src", "Dot.Api");
+        var output = Path.Combine(source, "obj") + Path.DirectorySeparatorChar;
+        var build = Path.Combine(source, "bin") + Path.DirectorySeparatorChar;
+        var files = Directory.EnumerateFiles(source, "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.StartsWith(output, StringComparison.Ordinal) && !f.StartsWith(build, StringComparison.Ordinal))
+            .Append(Directory.EnumerateFiles(output, "Dot.Api.GlobalUsings.g.cs", SearchOption.AllDirectories)
+                .OrderByDescending(File.GetLastWriteTimeUtc).First());
+        var options = new CSharpParseOptions(LanguageVersion.Preview);
+        var trees = files.Select(f => CSharpSyntaxTree.ParseText(File.ReadAllText(f), options, f)).ToList();
+        var references = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
+            .Concat(Directory.EnumerateFiles(AppContext.BaseDirectory, "*.dll"))
+            .Where(p => Path.GetFileNameWithoutExtension(p) is not ("Dot.Api" or "Dot.Api.Tests"))
+            .DistinctBy(Path.GetFileName, StringComparer.OrdinalIgnoreCase)
+            .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))
+            .ToList();
+        return ReadBoundGraph(trees, references);
+    }
+
+    /// <summary>
+    /// For every name in a Dot.Api.X namespace's code, the feature of the symbol it binds to (a type, or the type that
+    /// holds a member). Source generators do not run here, so what they would add is missing; what is written is bound.
+    /// </summary>
+    private static Dictionary<string, HashSet<string>> ReadBoundGraph(IReadOnlyList<SyntaxTree> trees, IEnumerable<MetadataReference> references)
+    {
+        var compilation = CSharpCompilation.Create("Dot.Api", trees, references,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+        var graph = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        foreach (var tree in trees)
+        {
+            var root = tree.GetRoot();
+            if (Feature(root.DescendantNodes().OfType<BaseNamespaceDeclarationSyntax>().FirstOrDefault()?.Name.ToString()) is not { } from
+                || from == "Data")
+            {
+                continue;
+            }
+
+            if (!graph.TryGetValue(from, out var uses))
+            {
+                graph[from] = uses = new HashSet<string>(StringComparer.Ordinal);
+            }
+
+            var model = compilation.GetSemanticModel(tree);
+            foreach (var name in root.DescendantNodes().OfType<SimpleNameSyntax>())
+            {
+                var symbol = model.GetSymbolInfo(name) is { Symbol: { } bound } ? bound : model.GetSymbolInfo(name).CandidateSymbols.FirstOrDefault();
+                var type = symbol as INamedTypeSymbol ?? symbol?.ContainingType;
+                if (Feature(type?.ContainingNamespace?.ToDisplayString()) is { } to && to != from && to != "Data")
+                {
+                    uses.Add(to);
+                }
+            }
+        }
+
+        return graph;
+    }
+
+    private static Dictionary<string, HashSet<string>> Merge(Dictionary<string, HashSet<string>> a, Dictionary<string, HashSet<string>> b)
+    {
+        var merged = a.ToDictionary(e => e.Key, e => new HashSet<string>(e.Value, StringComparer.Ordinal), StringComparer.Ordinal);
+        foreach (var (from, uses) in b)
+        {
+            if (merged.TryGetValue(from, out var existing))
+            {
+                existing.UnionWith(uses);
+            }
+            else
+            {
+                merged[from] = new HashSet<string>(uses, StringComparer.Ordinal);
+            }
+        }
+
+        return merged;
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Dot.Api.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Dot.Api.sln not found above " + AppContext.BaseDirectory);
     }
 
     /// <summary>The feature a namespace belongs to: <c>Dot.Api.Data.Postgres</c> is Data; null outside Dot.Api.X.</summary>
