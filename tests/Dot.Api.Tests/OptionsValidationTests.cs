@@ -1,4 +1,5 @@
 using System.Net;
+using System.Reflection;
 using Dot.Api.Audit;
 using Dot.Api.Infrastructure;
 using Dot.Api.Sessions;
@@ -36,6 +37,44 @@ public sealed class OptionsValidationTests
 
         var invalid = Assert.Single(Chain(error).OfType<OptionsValidationException>());
         Assert.Contains(invalid.Failures, f => f.StartsWith(sentence, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ASettingThatIsNoNumberStopsTheStartNamingTheKey()
+    {
+        await using var factory = new DotApiFactory().WithSetting("Dot:Tokens:UsageFlushSeconds", "soon");
+
+        var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+
+        Assert.Contains("'Dot:Tokens:UsageFlushSeconds'", error.ToString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Every settings class (a <c>Section</c> constant) has a validator, and is checked when the server starts rather
+    /// than when first read. The second half reads the framework's list of start-up checks (its StartupValidatorOptions,
+    /// not a public type): if that ever moves, this test fails, it does not pass silently.
+    /// </summary>
+    [Fact]
+    public async Task EverySettingsClassIsValidatedAtStart()
+    {
+        await using var factory = new DotApiFactory();
+        using var client = factory.CreateClient();
+        var settings = typeof(Program).Assembly.GetTypes()
+            .Where(t => t.GetField("Section", BindingFlags.Public | BindingFlags.Static) is { IsLiteral: true })
+            .ToList();
+        Assert.Contains(typeof(TokenOptions), settings);
+
+        var startup = Type.GetType("Microsoft.Extensions.Options.StartupValidatorOptions, Microsoft.Extensions.Options", throwOnError: true)!;
+        var options = factory.Services.GetRequiredService(typeof(IOptions<>).MakeGenericType(startup));
+        var value = options.GetType().GetProperty("Value")!.GetValue(options)!;
+        var checkedAtStart = ((System.Collections.IDictionary)startup.GetProperty("_validators", BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance)!
+            .GetValue(value)!).Keys.Cast<ValueTuple<Type, string>>().Select(k => k.Item1).ToHashSet();
+
+        foreach (var type in settings)
+        {
+            Assert.True(factory.Services.GetServices(typeof(IValidateOptions<>).MakeGenericType(type)).Any(), $"{type.Name} has no validator");
+            Assert.True(checkedAtStart.Contains(type), $"{type.Name} is not validated at start");
+        }
     }
 
     [Fact]
