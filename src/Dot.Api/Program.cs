@@ -37,27 +37,27 @@ builder.AddRequestLimits();
 builder.Services.AddDotErrorHandling();
 builder.Services.AddDotData(builder.Configuration);
 builder.Services.AddChangeNotifications(builder.Configuration);
-builder.Services.AddAudit(builder.Configuration);
+builder.Services.AddAudit();
 builder.Services.AddUsers();
-builder.Services.AddTokens(builder.Configuration);
+builder.Services.AddTokens();
 builder.Services.AddDotConnections();
-builder.Services.AddSync(builder.Configuration);
+builder.Services.AddSync();
 builder.Services.AddCatalog();
-builder.Services.AddConnectors(builder.Configuration);
+builder.Services.AddConnectors();
 builder.Services.AddAssets();
 builder.Services.AddHistory();
 builder.Services.AddAuthentication(SessionDefaults.SelectorScheme).AddApiToken().AddSessionCookie();
-builder.Services.AddSessions(builder.Configuration);
+builder.Services.AddSessions();
 builder.Services.AddTrustedForwardedHeaders(builder.Configuration);
 builder.Services.AddAuthenticationThrottle(builder.Configuration);
 builder.Services.AddDotAuthorization();
 builder.Services.AddDotSwagger();
 builder.AddServerStart();
 
-// Parsed once the features have registered their commands; usage and bad arguments end here, before the database.
-var command = start.IsCommand ? CliHost.ParseOrExit(start) : null;
-
 var app = builder.Build();
+
+// Parsed against the commands the features registered; usage and bad arguments end here, before the database.
+var command = start.IsCommand ? CliHost.ParseOrExit(start, app.Services) : null;
 await app.Services.MigrateDotDatabaseAsync();
 if (command is not null)
 {

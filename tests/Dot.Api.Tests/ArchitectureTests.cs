@@ -1,24 +1,26 @@
-using System.Text.RegularExpressions;
+using ArchUnitNET.Domain;
+using ArchUnitNET.Loader;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace Dot.Api.Tests;
 
 /// <summary>
-/// The house's dependency rules, read from the code itself: which feature namespaces each file of src/Dot.Api uses
-/// (its <c>using Dot.Api.X;</c> lines and any <c>Dot.Api.X.</c> it names in full). Data is left out — the DbContext
-/// knows every entity by nature; Program.cs composes everything and has no namespace.
+/// The house's dependency rules, read from the compiled assembly (ArchUnitNET over <c>typeof(Program).Assembly</c>):
+/// which feature namespaces each type of Dot.Api.X uses, however the source spells the reference (a using, a name in
+/// full, a name relative to Dot.Api, a generic argument, a lambda's closure, an attribute). What the IL loses — a
+/// <c>const</c> is copied into its user, <c>nameof</c> leaves a string — the compiler's binding of the same sources adds
+/// (Roslyn's semantic model: every name a type's code binds to a symbol of another feature). A namespace counts as its
+/// feature: Dot.Api.Data.Postgres is Data. Data is left out — the DbContext knows every entity by nature; Program.cs
+/// composes everything and has no namespace. Documentation comments are not references.
 /// </summary>
-public sealed partial class ArchitectureTests
+public sealed class ArchitectureTests
 {
-    [GeneratedRegex(@"^namespace Dot\.Api\.(\w+)", RegexOptions.Multiline)]
-    private static partial Regex NamespaceLine();
-
-    [GeneratedRegex(@"\bDot\.Api\.([A-Z]\w*)\b(?!\.dll)")]
-    private static partial Regex Mention();
-
     [Fact]
     public void FeatureNamespacesHaveNoCycle()
     {
-        var graph = ReadGraph();
+        var graph = Graph.Value;
         var cycles = StronglyConnected(graph).Where(c => c.Count > 1).ToList();
         Assert.True(cycles.Count == 0, "cycles between feature namespaces: "
             + string.Join("; ", cycles.Select(c => string.Join(" ↔ ", c.Order(StringComparer.Ordinal))))
@@ -38,7 +40,7 @@ public sealed partial class ArchitectureTests
     [InlineData("Cli", "Connections")]
     public void ArrowsPointOneWay(string from, string mustNotUse)
     {
-        var graph = ReadGraph();
+        var graph = Graph.Value;
         Assert.True(graph.ContainsKey(from), $"no namespace Dot.Api.{from}");
         Assert.DoesNotContain(mustNotUse, graph[from]);
     }
@@ -63,6 +65,21 @@ public sealed partial class ArchitectureTests
         Assert.True(clashes.Count == 0, string.Join("; ", clashes));
     }
 
+    /// <summary>The IL has no trace of a constant of another feature; the binding of the source does.</summary>
+    [Fact]
+    public void TheBindingSeesAConstantOfAnotherFeature()
+    {
+        var trees = new[]
+        {
+            CSharpSyntaxTree.ParseText("namespace Dot.Api.Sync; public static class Signature { public const string Name = \"x\"; }"),
+            CSharpSyntaxTree.ParseText("namespace Dot.Api.Connections; public static class Rules { public const string Name = Sync.Signature.Name; }"),
+        };
+
+        var graph = ReadBoundGraph(trees, [MetadataReference.CreateFromFile(typeof(object).Assembly.Location)]);
+
+        Assert.Contains("Sync", graph["Connections"]);
+    }
+
     [Fact]
     public void TheReaderSeesACycleWhenThereIsOne()
     {
@@ -77,35 +94,30 @@ public sealed partial class ArchitectureTests
         Assert.Equal(["A", "B", "C"], cycle.Order(StringComparer.Ordinal));
     }
 
-    private static Dictionary<string, HashSet<string>> ReadGraph()
+    /// <summary>The graph, built once: what the IL holds, and what the compiler bound that the IL does not show.</summary>
+    private static readonly Lazy<Dictionary<string, HashSet<string>>> Graph = new(() => Merge(ReadCompiledGraph(), ReadBoundGraph()));
+
+    /// <summary>Every Dot.Api.X type's dependencies as ArchUnitNET reads them from the IL.</summary>
+    private static Dictionary<string, HashSet<string>> ReadCompiledGraph()
     {
-        var source = Path.Combine(RepositoryRoot(), "src", "Dot.Api");
+        var architecture = new ArchLoader().LoadAssemblies(typeof(Program).Assembly).Build();
         var graph = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
-        foreach (var file in Directory.EnumerateFiles(source, "*.cs", SearchOption.AllDirectories))
+        foreach (var type in architecture.Types)
         {
-            var relative = Path.GetRelativePath(source, file).Replace('\\', '/');
-            if (relative.StartsWith("obj/", StringComparison.Ordinal) || relative.StartsWith("bin/", StringComparison.Ordinal)
-                || relative.Contains("/Migrations/", StringComparison.Ordinal))
+            if (Feature(type.Namespace?.FullName) is not { } from || from == "Data")
             {
                 continue;
             }
 
-            var text = File.ReadAllText(file);
-            if (NamespaceLine().Match(text) is not { Success: true } ns || ns.Groups[1].Value == "Data")
-            {
-                continue;
-            }
-
-            var from = ns.Groups[1].Value;
             if (!graph.TryGetValue(from, out var uses))
             {
                 graph[from] = uses = new HashSet<string>(StringComparer.Ordinal);
             }
 
-            foreach (Match mention in Mention().Matches(text))
+            // A generic parameter is no reference to a type; ArchUnitNET may also file it under another method's namespace.
+            foreach (var dependency in type.Dependencies.Where(d => d.Target is not GenericParameter))
             {
-                var to = mention.Groups[1].Value;
-                if (to != from && to != "Data")
+                if (Feature(dependency.Target?.Namespace?.FullName) is { } to && to != from && to != "Data")
                 {
                     uses.Add(to);
                 }
@@ -113,6 +125,83 @@ public sealed partial class ArchitectureTests
         }
 
         return graph;
+    }
+
+    /// <summary>src/Dot.Api compiled again (its sources, its implicit usings, the references it was built with), then bound.</summary>
+    private static Dictionary<string, HashSet<string>> ReadBoundGraph()
+    {
+        var source = Path.Combine(RepositoryRoot(), "src", "Dot.Api");
+        var output = Path.Combine(source, "obj") + Path.DirectorySeparatorChar;
+        var build = Path.Combine(source, "bin") + Path.DirectorySeparatorChar;
+        var files = Directory.EnumerateFiles(source, "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.StartsWith(output, StringComparison.Ordinal) && !f.StartsWith(build, StringComparison.Ordinal))
+            .Append(Directory.EnumerateFiles(output, "Dot.Api.GlobalUsings.g.cs", SearchOption.AllDirectories)
+                .OrderByDescending(File.GetLastWriteTimeUtc).First());
+        var options = new CSharpParseOptions(LanguageVersion.Preview);
+        var trees = files.Select(f => CSharpSyntaxTree.ParseText(File.ReadAllText(f), options, f)).ToList();
+        var references = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
+            .Concat(Directory.EnumerateFiles(AppContext.BaseDirectory, "*.dll"))
+            .Where(p => Path.GetFileNameWithoutExtension(p) is not ("Dot.Api" or "Dot.Api.Tests"))
+            .DistinctBy(Path.GetFileName, StringComparer.OrdinalIgnoreCase)
+            .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))
+            .ToList();
+        return ReadBoundGraph(trees, references);
+    }
+
+    /// <summary>
+    /// For every name in a Dot.Api.X namespace's code, the feature of the symbol it binds to (a type, or the type that
+    /// holds a member). Source generators do not run here, so what they would add is missing; what is written is bound.
+    /// </summary>
+    private static Dictionary<string, HashSet<string>> ReadBoundGraph(IReadOnlyList<SyntaxTree> trees, IEnumerable<MetadataReference> references)
+    {
+        var compilation = CSharpCompilation.Create("Dot.Api", trees, references,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+        var graph = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        foreach (var tree in trees)
+        {
+            var root = tree.GetRoot();
+            if (Feature(root.DescendantNodes().OfType<BaseNamespaceDeclarationSyntax>().FirstOrDefault()?.Name.ToString()) is not { } from
+                || from == "Data")
+            {
+                continue;
+            }
+
+            if (!graph.TryGetValue(from, out var uses))
+            {
+                graph[from] = uses = new HashSet<string>(StringComparer.Ordinal);
+            }
+
+            var model = compilation.GetSemanticModel(tree);
+            foreach (var name in root.DescendantNodes().OfType<SimpleNameSyntax>())
+            {
+                var symbol = model.GetSymbolInfo(name) is { Symbol: { } bound } ? bound : model.GetSymbolInfo(name).CandidateSymbols.FirstOrDefault();
+                var type = symbol as INamedTypeSymbol ?? symbol?.ContainingType;
+                if (Feature(type?.ContainingNamespace?.ToDisplayString()) is { } to && to != from && to != "Data")
+                {
+                    uses.Add(to);
+                }
+            }
+        }
+
+        return graph;
+    }
+
+    private static Dictionary<string, HashSet<string>> Merge(Dictionary<string, HashSet<string>> a, Dictionary<string, HashSet<string>> b)
+    {
+        var merged = a.ToDictionary(e => e.Key, e => new HashSet<string>(e.Value, StringComparer.Ordinal), StringComparer.Ordinal);
+        foreach (var (from, uses) in b)
+        {
+            if (merged.TryGetValue(from, out var existing))
+            {
+                existing.UnionWith(uses);
+            }
+            else
+            {
+                merged[from] = new HashSet<string>(uses, StringComparer.Ordinal);
+            }
+        }
+
+        return merged;
     }
 
     private static string RepositoryRoot()
@@ -126,6 +215,20 @@ public sealed partial class ArchitectureTests
         }
 
         throw new InvalidOperationException("Dot.Api.sln not found above " + AppContext.BaseDirectory);
+    }
+
+    /// <summary>The feature a namespace belongs to: <c>Dot.Api.Data.Postgres</c> is Data; null outside Dot.Api.X.</summary>
+    private static string? Feature(string? ns)
+    {
+        const string Root = "Dot.Api.";
+        if (ns is null || !ns.StartsWith(Root, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var rest = ns[Root.Length..];
+        var dot = rest.IndexOf('.', StringComparison.Ordinal);
+        return dot < 0 ? rest : rest[..dot];
     }
 
     /// <summary>Tarjan's strongly connected components: every cycle lies inside one with more than one node.</summary>

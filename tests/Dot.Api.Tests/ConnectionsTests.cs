@@ -386,7 +386,7 @@ public sealed class ConnectionsTests
         var services = factory.Services; // builds the host, which registers the features' commands
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
-        var command = CliHost.Parse(args, stdout, stderr);
+        var command = CliHost.Parse(services, args, stdout, stderr);
         if (command.ExitCode is { } exit)
         {
             return (exit, stdout.ToString(), stderr.ToString());

@@ -4,6 +4,7 @@ using Dot.Api.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Dot.Api.Audit;
 
@@ -111,12 +112,15 @@ internal static class AuditApi
 
 public static class AuditExtensions
 {
-    public static IServiceCollection AddAudit(this IServiceCollection services, IConfiguration configuration)
+    /// <summary>The audit log, and the counted authentication failures with their flush (<c>Dot:Audit</c>, checked at start).</summary>
+    public static IServiceCollection AddAudit(this IServiceCollection services)
     {
+        services.AddOptions<AuditOptions>().BindConfiguration(AuditOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AuditOptions>, AuditOptionsValidator>();
         services.AddHttpContextAccessor();
         services.AddScoped<AuditLog>();
         services.AddSingleton<AuthFailureAudit>();
-        services.AddPeriodicFlusher<AuthFailureAudit>(_ => TimeSpan.FromSeconds(Math.Clamp(configuration.GetValue("Dot:Audit:FlushSeconds", 10), 1, 60)));
+        services.AddPeriodicFlusher<AuthFailureAudit>(sp => sp.GetRequiredService<IOptions<AuditOptions>>().Value.Flush);
         return services;
     }
 }

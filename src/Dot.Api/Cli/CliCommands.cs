@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Dot.Api.Infrastructure;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Dot.Api.Cli;
 
@@ -27,24 +28,24 @@ internal sealed class CliVerb(string name, string description, CliHandler handle
 }
 
 /// <summary>
-/// The registration hook: each feature adds its own commands to the root (<c>Users/UsersCli.cs</c> adds
-/// <c>users …</c>), from its <c>AddXxx()</c>, so this folder knows no feature. A fresh tree is built for every parse.
+/// A feature's admin commands (<c>Users/UsersCli.cs</c> adds <c>users …</c>), registered as a service from its
+/// <c>AddXxx()</c> (<see cref="CliCommands.AddCliCommands{T}"/>), so this folder knows no feature. The host builds the
+/// tree from every registered one; each adds to the root whatever the others did, in any order.
 /// </summary>
+public interface ICliCommands
+{
+    void AddTo(RootCommand root);
+}
+
+/// <summary>The tree of commands and the helpers a feature's <see cref="ICliCommands"/> builds its part with.</summary>
 internal static class CliCommands
 {
-    private static readonly Lock Gate = new();
-    private static readonly List<(string Key, Action<RootCommand> Contribute)> Contributors = [];
-
-    /// <summary>Adds a feature's commands; once per key and process, whatever the number of hosts built.</summary>
-    public static void Register(string key, Action<RootCommand> contribute)
+    /// <summary>Registers a feature's commands (once, however often its <c>AddXxx()</c> runs).</summary>
+    public static IServiceCollection AddCliCommands<T>(this IServiceCollection services)
+        where T : class, ICliCommands
     {
-        lock (Gate)
-        {
-            if (!Contributors.Exists(c => c.Key == key))
-            {
-                Contributors.Add((key, contribute));
-            }
-        }
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ICliCommands, T>());
+        return services;
     }
 
     /// <summary>The group <paramref name="name"/> under the root, created on first use.</summary>
@@ -79,19 +80,17 @@ internal static class CliCommands
 
     public static Option<bool> Flag(string name, string description) => new(name) { Description = description };
 
-    internal static RootCommand BuildRoot()
+    /// <summary>A fresh tree for one parse: serve, help, and every feature's commands.</summary>
+    internal static RootCommand BuildRoot(IEnumerable<ICliCommands> features)
     {
         var root = new RootCommand("Dot API server: run it (serve, the default) or administer its database.");
         root.Subcommands.Add(new Command("serve", "Run the server (the default). Host options such as --urls http://127.0.0.1:5000 or --ConnectionStrings:Dot=\"Data Source=dot.db\" may follow."));
         var help = new Command("help", "Show usage, for every command or for one: help tokens create.");
         help.Arguments.Add(new Argument<string[]>("command") { Arity = ArgumentArity.ZeroOrMore, Description = "The command to describe." });
         root.Subcommands.Add(help);
-        lock (Gate)
+        foreach (var feature in features)
         {
-            foreach (var (_, contribute) in Contributors)
-            {
-                contribute(root);
-            }
+            feature.AddTo(root);
         }
 
         return root;

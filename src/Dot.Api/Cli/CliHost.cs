@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Parsing;
+using Microsoft.Extensions.Options;
 
 namespace Dot.Api.Cli;
 
@@ -16,11 +17,14 @@ internal static class CliHost
 {
     private static readonly ParserConfiguration Parser = new() { ResponseFileTokenReplacer = null };
 
-    /// <summary>Parses the command; prints usage (exit 0) or the one-line reason (exit 2) and ends the process there.</summary>
-    public static CliParsed ParseOrExit(CliStart start)
+    /// <summary>
+    /// Parses the command against the commands registered in <paramref name="services"/>; prints usage (exit 0) or the
+    /// one-line reason (exit 2) and ends the process there.
+    /// </summary>
+    public static CliParsed ParseOrExit(CliStart start, IServiceProvider services)
     {
-        var parsed = Parse(start.CommandArgs, Console.Out, Console.Error);
-        if (parsed.ExitCode is { } code)
+        var parsed = Parse(services, start.CommandArgs, Console.Out, Console.Error);
+        if ((parsed.ExitCode ?? CheckSettings(services, Console.Error)) is { } code)
         {
             Console.Out.Flush();
             Environment.Exit(code);
@@ -29,9 +33,27 @@ internal static class CliHost
         return parsed;
     }
 
-    public static CliParsed Parse(string[] args, TextWriter stdout, TextWriter stderr)
+    /// <summary>
+    /// The checks the server makes when it starts (every <c>ValidateOnStart</c>), made before a command touches the
+    /// database, since a command never starts the host: a bad setting is one line naming the key, exit 1.
+    /// </summary>
+    public static int? CheckSettings(IServiceProvider services, TextWriter stderr)
     {
-        var root = CliCommands.BuildRoot();
+        try
+        {
+            services.GetService<IStartupValidator>()?.Validate();
+            return null;
+        }
+        catch (Exception ex) when (ex is OptionsValidationException or InvalidOperationException)
+        {
+            stderr.WriteLine($"error: {ex.Message}");
+            return 1;
+        }
+    }
+
+    public static CliParsed Parse(IServiceProvider services, string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        var root = CliCommands.BuildRoot(services.GetServices<ICliCommands>());
         var result = root.Parse(args, Parser);
         var command = result.CommandResult.Command;
         if (command.Name == "help" && result.CommandResult.Parent is CommandResult { Command: RootCommand })

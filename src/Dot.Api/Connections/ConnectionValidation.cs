@@ -18,7 +18,7 @@ public interface IConnectionSettingsRule
 /// a known type, an id slug, a name, settings in the clear that hold no secret, secrets as strings, within limits.
 /// Secret names are free, and a few mean something to the server itself: on any type, <see cref="WebhookSecretName"/>
 /// (<c>webhook_secret</c>) makes every sync trigger of the connection carry dbt Cloud's webhook signature
-/// (<see cref="Sync.WebhookSignature"/>); as a setting it is refused, like every name that looks secret.
+/// (checked by the sync feature); as a setting it is refused, like every name that looks secret.
 /// </summary>
 public static class ConnectionValidation
 {
@@ -28,8 +28,11 @@ public static class ConnectionValidation
     public const int MaxSecrets = 50;
     public const int MaxSecretLength = 16384;
 
-    /// <summary>The secret that makes sync triggers of the connection need a webhook signature (API.md §4, "Verified webhooks").</summary>
-    public const string WebhookSecretName = Sync.WebhookSignature.SecretName;
+    /// <summary>
+    /// The secret that makes sync triggers of the connection need a webhook signature (API.md §4, "Verified webhooks").
+    /// Its home is here, with the other rules on secret names, so the sync feature reads it and this one knows no sync.
+    /// </summary>
+    public const string WebhookSecretName = "webhook_secret";
 
     /// <summary>Setting names that say "I am a secret": such a value belongs in <c>secrets</c>, encrypted.</summary>
     private static readonly string[] SecretWords = ["password", "passwd", "secret", "privatekey", "apikey", "credential"];

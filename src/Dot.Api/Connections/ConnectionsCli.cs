@@ -10,7 +10,7 @@ namespace Dot.Api.Connections;
 /// prints "type/id". <c>--secrets-json -</c> reads the secrets from standard input, so they stay out of the
 /// shell history and the process list. Bad arguments exit 2, an existing connection 1.
 /// </summary>
-internal static class ConnectionsCli
+internal sealed class ConnectionsCli : ICliCommands
 {
     private static readonly Option<string> Type = CliCommands.Text("--type", "The connector type, e.g. postgres or dbt.", required: true);
     private static readonly Option<string> Id = CliCommands.Text("--id", "The connection's id, unique for its type.", required: true);
@@ -18,10 +18,10 @@ internal static class ConnectionsCli
     private static readonly Option<string> SettingsJson = CliCommands.Text("--settings-json", "The settings, as a JSON object.");
     private static readonly Option<string> SecretsJson = CliCommands.Text("--secrets-json", "The secrets, as a JSON object; - reads them from standard input.");
 
-    /// <summary>Adds <c>connections add</c> to the command line; once per process, whatever the number of hosts built.</summary>
-    public static void Register() => CliCommands.Register("connections", root =>
-        root.Group("connections", "Connections to the systems Dot syncs from.")
-            .Verb("add", "Add a connection; prints type/id.", AddAsync, Type, Id, Name, SettingsJson, SecretsJson));
+    /// <summary>Adds <c>connections add</c> to the command line.</summary>
+    public void AddTo(RootCommand root)
+        => root.Group("connections", "Connections to the systems Dot syncs from.")
+            .Verb("add", "Add a connection; prints type/id.", AddAsync, Type, Id, Name, SettingsJson, SecretsJson);
 
     private static async Task<int> AddAsync(ParseResult parse, CliContext cli, CancellationToken ct)
     {

@@ -1,3 +1,4 @@
+using Dot.Api.Cli;
 using Dot.Api.Data;
 using Microsoft.AspNetCore.DataProtection;
 
@@ -17,7 +18,7 @@ public static class ConnectionsExtensions
             .PersistKeysToDbContext<DotDbContext>();
         services.AddScoped<ConnectionSecrets>();
         services.AddScoped<ConnectionService>();
-        ConnectionsCli.Register();
+        services.AddCliCommands<ConnectionsCli>();
         return services;
     }
 }

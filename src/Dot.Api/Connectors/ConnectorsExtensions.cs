@@ -21,10 +21,10 @@ public static class ConnectorsExtensions
     /// (Looker API 4.0: LookML explores into the catalogue, dashboards and Looks as external assets) and <c>dbt</c>, and
     /// their settings (<c>Dot:Connectors</c>, checked at start).
     /// </summary>
-    public static IServiceCollection AddConnectors(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddConnectors(this IServiceCollection services)
     {
         services.AddOptions<ConnectorOptions>()
-            .Bind(configuration.GetSection(ConnectorOptions.Section))
+            .BindConfiguration(ConnectorOptions.Section)
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<ConnectorOptions>, ConnectorOptionsValidator>();
         services.AddSingleton<IConnectorDns, SystemConnectorDns>();

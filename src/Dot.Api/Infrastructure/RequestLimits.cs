@@ -1,9 +1,10 @@
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 
 namespace Dot.Api.Infrastructure;
 
-/// <summary><c>Dot:Limits</c> settings: what a request may carry.</summary>
+/// <summary><c>Dot:Limits</c> settings: what a request may carry, checked at start.</summary>
 public sealed class RequestLimitOptions
 {
     public const string Section = "Dot:Limits";
@@ -11,6 +12,29 @@ public sealed class RequestLimitOptions
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
 
     public int MaxQueryStringLength { get; set; } = 2048;
+
+    internal static IEnumerable<string> Check(RequestLimitOptions o)
+    {
+        if (o.MaxRequestBodyBytes < 1)
+        {
+            yield return $"{Section}:MaxRequestBodyBytes must be at least 1 (bytes); it is {o.MaxRequestBodyBytes}.";
+        }
+
+        if (o.MaxQueryStringLength < 1)
+        {
+            yield return $"{Section}:MaxQueryStringLength must be at least 1 (characters); it is {o.MaxQueryStringLength}.";
+        }
+    }
+}
+
+/// <summary>Refuses to start with a <c>Dot:Limits</c> setting that cannot work, naming it.</summary>
+internal sealed class RequestLimitOptionsValidator : IValidateOptions<RequestLimitOptions>
+{
+    public ValidateOptionsResult Validate(string? name, RequestLimitOptions options)
+    {
+        var failures = RequestLimitOptions.Check(options).ToList();
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
 }
 
 /// <summary>
@@ -61,18 +85,26 @@ internal sealed class RequestLimitsMiddleware(RequestDelegate next, IOptions<Req
 
 public static class RequestLimitsExtensions
 {
+    /// <summary>
+    /// The limits (<c>Dot:Limits</c>, checked at start) for the middleware and for Kestrel, which reads the same
+    /// validated settings: a body over the limit, and a request line long enough for the longest query string allowed
+    /// (never shorter than Kestrel's own 8 KiB).
+    /// </summary>
     public static WebApplicationBuilder AddRequestLimits(this WebApplicationBuilder builder)
     {
-        var section = builder.Configuration.GetSection(RequestLimitOptions.Section);
-        builder.Services.Configure<RequestLimitOptions>(section);
-        var limits = section.Get<RequestLimitOptions>() ?? new RequestLimitOptions();
-        builder.WebHost.ConfigureKestrel(k =>
+        builder.Services.AddOptions<RequestLimitOptions>().BindConfiguration(RequestLimitOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<RequestLimitOptions>, RequestLimitOptionsValidator>();
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<RequestLimitOptions>>((k, options) =>
         {
+            var limits = options.Value;
             k.Limits.MaxRequestBodySize = limits.MaxRequestBodyBytes;
-            k.Limits.MaxRequestLineSize = Math.Max(8 * 1024, limits.MaxQueryStringLength + 1024);
+            k.Limits.MaxRequestLineSize = Math.Max(DefaultRequestLineBytes, limits.MaxQueryStringLength + 1024);
         });
         return builder;
     }
+
+    /// <summary>Kestrel's default request-line size, kept when the query-string limit needs less.</summary>
+    private const int DefaultRequestLineBytes = 8 * 1024;
 
     public static IApplicationBuilder UseRequestLimits(this IApplicationBuilder app)
         => app.UseMiddleware<RequestLimitsMiddleware>();

@@ -32,14 +32,15 @@ public static class SessionExtensions
     /// Server-side sessions and their lifetime (<c>Dot:Sessions</c>, checked at start), first-run settings, and the
     /// anti-forgery token the page sends with every change.
     /// </summary>
-    public static IServiceCollection AddSessions(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddSessions(this IServiceCollection services)
     {
         services.AddOptions<UserSessionOptions>()
-            .Bind(configuration.GetSection(UserSessionOptions.Section))
+            .BindConfiguration(UserSessionOptions.Section)
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<UserSessionOptions>, UserSessionOptionsValidator>();
         services.AddScoped<SessionStore>();
-        services.Configure<SetupOptions>(configuration.GetSection(SetupOptions.Section));
+        services.AddOptions<SetupOptions>().BindConfiguration(SetupOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SetupOptions>, SetupOptionsValidator>();
         services.AddAntiforgery(o =>
         {
             o.HeaderName = SessionDefaults.AntiforgeryHeaderName;

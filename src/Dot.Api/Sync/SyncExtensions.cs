@@ -13,10 +13,10 @@ public static class SyncExtensions
     /// registered by whoever provides them; without one for a type, runs of that type fail saying so. A run that
     /// succeeds stores its catalogue through <see cref="Catalog.CatalogStore"/>, so <c>AddCatalog</c> goes with it.
     /// </summary>
-    public static IServiceCollection AddSync(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddSync(this IServiceCollection services)
     {
         services.AddOptions<SyncOptions>()
-            .Bind(configuration.GetSection(SyncOptions.Section))
+            .BindConfiguration(SyncOptions.Section)
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<SyncOptions>, SyncOptionsValidator>();
         services.AddSingleton<SyncSignal>();

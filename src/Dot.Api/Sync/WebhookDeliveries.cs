@@ -22,8 +22,8 @@ public sealed partial class WebhookDeliveries(DotDbContext db, ConnectionSecrets
     /// </summary>
     public static readonly TimeSpan Retention = TimeSpan.FromDays(7);
 
-    /// <summary>How the connection's secret names spell <see cref="WebhookSignature.SecretName"/> (a JSON array of strings).</summary>
-    private const string SecretNameInJson = "\"" + WebhookSignature.SecretName + "\"";
+    /// <summary>How the connection's secret names spell <see cref="ConnectionValidation.WebhookSecretName"/> (a JSON array of strings).</summary>
+    private const string SecretNameInJson = "\"" + ConnectionValidation.WebhookSecretName + "\"";
 
     private const int MaxClaimAttempts = 3;
 
@@ -39,7 +39,7 @@ public sealed partial class WebhookDeliveries(DotDbContext db, ConnectionSecrets
 
     /// <summary>The connection's <c>webhook_secret</c>, decrypted; null when it has none (or no longer exists).</summary>
     public async Task<string?> ReadSecretAsync(string type, string id, CancellationToken cancellationToken)
-        => await secrets.ReadAsync(type, id, cancellationToken) is { } values && values.TryGetValue(WebhookSignature.SecretName, out var secret)
+        => await secrets.ReadAsync(type, id, cancellationToken) is { } values && values.TryGetValue(ConnectionValidation.WebhookSecretName, out var secret)
             ? secret
             : null;
 

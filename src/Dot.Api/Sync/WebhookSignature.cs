@@ -12,9 +12,6 @@ namespace Dot.Api.Sync;
 /// </summary>
 public static class WebhookSignature
 {
-    /// <summary>The connection secret whose presence makes a trigger of that connection need a signature.</summary>
-    public const string SecretName = "webhook_secret";
-
     private const int HashBytes = HMACSHA256.HashSizeInBytes;
 
     /// <summary>Why a signature was refused, for the audit trail: never the header's value.</summary>

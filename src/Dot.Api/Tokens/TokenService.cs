@@ -14,6 +14,14 @@ public sealed class TokenService(DotDbContext db, TimeProvider time, IOptions<To
 {
     public const int MaxDays = 3650;
 
+    /// <summary>
+    /// The longest grace a rotation may give the old token: 7 days, as the API's <c>grace_period_minutes</c> and the
+    /// CLI's <c>--grace</c> both allow.
+    /// </summary>
+    public const int MaxGraceMinutes = 7 * 24 * 60;
+
+    public static readonly TimeSpan MaxGrace = TimeSpan.FromMinutes(MaxGraceMinutes);
+
     public DateTime Now => time.GetUtcNow().UtcDateTime;
 
     /// <summary>What a client may ask for when it creates a token (<c>Dot:Tokens:MaxLifetimeDays</c>).</summary>

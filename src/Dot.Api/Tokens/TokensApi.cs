@@ -45,7 +45,7 @@ internal static class TokensApi
             .WithName("RotateToken")
             .WithExampleBody(new RotateTokenRequest(60))
             .WithSummary("Rotate a token")
-            .WithDescription("A new secret with the same name, description and lifetime length; the old one keeps working for grace_period_minutes (0–10080, default 0).")
+            .WithDescription($"A new secret with the same name, description and lifetime length; the old one keeps working for grace_period_minutes (0–{TokenService.MaxGraceMinutes}, default 0).")
             .CarriesSecret();
 
         return group;
@@ -159,9 +159,9 @@ internal static class TokensApi
         Guid id, RotateTokenRequest? request, ClaimsPrincipal caller, TokenService tokens, CancellationToken ct)
     {
         var grace = request?.GracePeriodMinutes ?? 0;
-        if (grace is < 0 or > 10080)
+        if (grace is < 0 or > TokenService.MaxGraceMinutes)
         {
-            return Problems.Validation("grace_period_minutes", "grace_period_minutes must be between 0 and 10080.");
+            return Problems.Validation("grace_period_minutes", $"grace_period_minutes must be between 0 and {TokenService.MaxGraceMinutes}.");
         }
 
         var token = await tokens.FindAsync(id, ct);

@@ -11,11 +11,8 @@ namespace Dot.Api.Tokens;
 /// <c>dot-api tokens create | list | revoke | rotate</c> (API.md §6), by the rules of <see cref="TokenService"/> as the
 /// API applies them. <c>create</c> and <c>rotate</c> print only the token, so <c>TOKEN=$(dot-api tokens create …)</c> works.
 /// </summary>
-internal static class TokensCli
+internal sealed class TokensCli : ICliCommands
 {
-    /// <summary>The longest grace a rotation may give the old token, as the API's grace_period_minutes (10080).</summary>
-    private static readonly TimeSpan MaxGrace = TimeSpan.FromDays(7);
-
     private static readonly Option<string> Email = CliCommands.Text("--email", "The owner's email address.", required: true);
     private static readonly Option<string> Name = CliCommands.Text("--name", "The token's name, to tell it apart.", required: true);
     private static readonly Option<string> Description = CliCommands.Text("--description", "What the token is for.");
@@ -33,16 +30,16 @@ internal static class TokensCli
         AllowMultipleArgumentsPerToken = false,
     };
 
-    private static readonly Option<string> Grace = CliCommands.Text("--grace", "How long the old token keeps working: 0m (default) to 7d, e.g. 1h or 24h.");
+    private static readonly Option<string> Grace = CliCommands.Text("--grace", $"How long the old token keeps working: 0m (default) to {TokenService.MaxGrace.TotalDays:0}d, e.g. 1h or 24h.");
 
-    public static void Register() => CliCommands.Register("tokens", root =>
+    public void AddTo(RootCommand root)
     {
         var tokens = root.Group("tokens", "API tokens: create, list, revoke, rotate.");
         tokens.Verb("create", "Create a token for a user; prints only the token.", CreateAsync, Email, Name, Description, ExpiresIn, Scope, AllowIp);
         tokens.Verb("list", "A user's tokens, newest first (never a secret).", ListAsync, Email);
         tokens.Verb("revoke", "Revoke a token; it fails on the next request.", RevokeAsync, Id);
         tokens.Verb("rotate", "A new secret with the same name and lifetime length; prints only the new token.", RotateAsync, Id, Grace);
-    });
+    }
 
     private static async Task<int> CreateAsync(ParseResult parse, CliContext cli, CancellationToken ct)
     {
@@ -118,9 +115,9 @@ internal static class TokensCli
     {
         var id = ParseId(parse);
         var graceText = parse.GetValue(Grace) ?? "0m";
-        if (CliDuration.Parse(graceText, allowZero: true) is not { } grace || grace > MaxGrace)
+        if (CliDuration.Parse(graceText, allowZero: true) is not { } grace || grace > TokenService.MaxGrace)
         {
-            throw new CliUsageException($"--grace '{graceText}' is not a duration from 0m to 7d, such as 0m, 1h, 24h or 7d.");
+            throw new CliUsageException($"--grace '{graceText}' is not a duration from 0m to {TokenService.MaxGrace.TotalDays:0}d, such as 0m, 1h, 24h or 7d.");
         }
 
         var tokens = cli.Get<TokenService>();

@@ -1,3 +1,4 @@
+using Dot.Api.Cli;
 using Dot.Api.Data;
 using Dot.Api.Infrastructure;
 using Microsoft.Extensions.Options;
@@ -6,19 +7,24 @@ namespace Dot.Api.Tokens;
 
 public static class TokensExtensions
 {
-    public static IServiceCollection AddTokens(this IServiceCollection services, IConfiguration configuration)
+    /// <summary>
+    /// Tokens: their settings (<c>Dot:Tokens</c>) and the verified-token cache's (<c>Dot:Auth</c>), both checked at start,
+    /// the service, the lookup, the cache and the last-used recorder with its flush.
+    /// </summary>
+    public static IServiceCollection AddTokens(this IServiceCollection services)
     {
-        services.Configure<TokenOptions>(configuration.GetSection(TokenOptions.Section));
+        services.AddOptions<TokenOptions>().BindConfiguration(TokenOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TokenOptions>, TokenOptionsValidator>();
         services.AddScoped<TokenService>();
         services.AddSingleton<TokenLookup>();
-        services.Configure<TokenCacheOptions>(configuration.GetSection(TokenCacheOptions.Section));
+        services.AddOptions<TokenCacheOptions>().BindConfiguration(TokenCacheOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TokenCacheOptions>, TokenCacheOptionsValidator>();
         services.AddSingleton<VerifiedTokenCache>();
         services.AddSingleton<TokenVerifier>();
         services.AddSingleton<INotificationHandler, EvictTokensOnChangeNotice>();
         services.AddSingleton<TokenUsageRecorder>();
-        TokensCli.Register();
-        services.AddPeriodicFlusher<TokenUsageRecorder>(sp => TimeSpan.FromSeconds(Math.Clamp(
-            sp.GetRequiredService<IOptions<TokenOptions>>().Value.UsageFlushSeconds, 1, 60)));
+        services.AddCliCommands<TokensCli>();
+        services.AddPeriodicFlusher<TokenUsageRecorder>(sp => sp.GetRequiredService<IOptions<TokenOptions>>().Value.UsageFlush);
         return services;
     }
 }

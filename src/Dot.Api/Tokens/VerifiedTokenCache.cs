@@ -50,8 +50,8 @@ public sealed class TokenCacheOptions
 /// </summary>
 public sealed class VerifiedTokenCache(IOptions<TokenCacheOptions> options, TimeProvider time)
 {
-    private readonly int _generationSize = Math.Max(1, options.Value.CacheSize / 2);
-    private readonly TimeSpan _ttl = TimeSpan.FromSeconds(Math.Max(0, options.Value.CacheSeconds));
+    private readonly int _generationSize = options.Value.CacheSize / 2;
+    private readonly TimeSpan _ttl = TimeSpan.FromSeconds(options.Value.CacheSeconds);
     /// <summary>Held by every move of an entry between generations and by every eviction (<see cref="Promote"/>).</summary>
     private readonly Lock _moves = new();
     private ConcurrentDictionary<TokenHashKey, CachedToken> _young = new();

@@ -9,7 +9,7 @@ namespace Dot.Api.Users;
 /// <c>dot-api users add | list | set-password</c> (API.md §6). <c>add</c> prints the new user's id; passwords are read
 /// from standard input only (<c>--password-stdin</c>), so they stay out of the shell history and the process list.
 /// </summary>
-internal static class UsersCli
+internal sealed class UsersCli : ICliCommands
 {
     private static readonly Option<string> Email = CliCommands.Text("--email", "The user's email address.", required: true);
     private static readonly Option<string> RoleName = CliCommands.Text("--role", "admin, modeler or user.", required: true);
@@ -17,14 +17,14 @@ internal static class UsersCli
     private static readonly Option<bool> PasswordStdin = CliCommands.Flag("--password-stdin", "Read the password from the first line of standard input.");
     private static readonly Option<bool> Service = CliCommands.Flag("--service", "A service account (kind=service): no password, no web sign-in; an admin gives it tokens.");
 
-    public static void Register() => CliCommands.Register("users", root =>
+    public void AddTo(RootCommand root)
     {
         var users = root.Group("users", "Users: add one, list them, set a password.");
         users.Verb("add", "Add a user; prints its id.", AddAsync, Email, RoleName, Name, PasswordStdin, Service);
         users.Verb("list", "One line per user: id, email, role, disabled, has_password, kind.", ListAsync);
         users.Verb("set-password", "Set a user's password, read from standard input; their web sessions end.", SetPasswordAsync,
             Email, PasswordStdin);
-    });
+    }
 
     private static async Task<int> AddAsync(ParseResult parse, CliContext cli, CancellationToken ct)
     {

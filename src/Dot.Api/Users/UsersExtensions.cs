@@ -1,3 +1,4 @@
+using Dot.Api.Cli;
 using Microsoft.AspNetCore.Identity;
 
 namespace Dot.Api.Users;
@@ -8,7 +9,7 @@ public static class UsersExtensions
     {
         services.AddScoped<UserService>();
         services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
-        UsersCli.Register();
+        services.AddCliCommands<UsersCli>();
         return services;
     }
 }
