@@ -29,6 +29,8 @@ public sealed class OptionsValidationTests
     [InlineData("Dot:Limits:MaxRequestBodyBytes", "0", "Dot:Limits:MaxRequestBodyBytes must be at least 1 (bytes); it is 0.")]
     [InlineData("Dot:Limits:MaxQueryStringLength", "0", "Dot:Limits:MaxQueryStringLength must be at least 1 (characters); it is 0.")]
     [InlineData("Dot:Setup:Key", "   ", "Dot:Setup:Key must hold more than white space when set")]
+    [InlineData("Dot:Auth:MaxFailuresPerMinute", "0", "Dot:Auth:MaxFailuresPerMinute must be at least 1; it is 0.")]
+    [InlineData("Dot:Auth:MaxTrackedAddresses", "9", "Dot:Auth:MaxTrackedAddresses must be at least 10; it is 9.")]
     public async Task ABadSettingStopsTheStartNamingTheKey(string key, string value, string sentence)
     {
         await using var factory = new DotApiFactory().WithSetting(key, value);

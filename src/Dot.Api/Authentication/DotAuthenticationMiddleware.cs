@@ -147,10 +147,8 @@ public static class ThrottleExtensions
 {
     public static IServiceCollection AddAuthenticationThrottle(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<ThrottleOptions>().Bind(configuration.GetSection(ThrottleOptions.Section))
-            .Validate(o => o.MaxFailuresPerMinute >= 1 && o.FailureWindowSeconds >= 1 && o.MaxTrackedAddresses >= 10,
-                "Dot:Auth: MaxFailuresPerMinute and FailureWindowSeconds must be at least 1, MaxTrackedAddresses at least 10.")
-            .ValidateOnStart();
+        services.AddOptions<ThrottleOptions>().BindConfiguration(ThrottleOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ThrottleOptions>, ThrottleOptionsValidator>();
         services.AddSingleton<FailureThrottle>();
         if (DataExtensions.Provider(configuration) == DatabaseProvider.Postgres)
         {

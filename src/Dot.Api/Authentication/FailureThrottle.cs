@@ -24,6 +24,31 @@ public sealed class ThrottleOptions
     public int MaxTrackedAddresses { get; set; } = 100_000;
 }
 
+/// <summary>A bad throttle setting stops the start with a sentence naming its key.</summary>
+internal sealed class ThrottleOptionsValidator : IValidateOptions<ThrottleOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ThrottleOptions options)
+    {
+        var failures = new List<string>();
+        if (options.MaxFailuresPerMinute < 1)
+        {
+            failures.Add($"{ThrottleOptions.Section}:MaxFailuresPerMinute must be at least 1; it is {options.MaxFailuresPerMinute}.");
+        }
+
+        if (options.FailureWindowSeconds < 1)
+        {
+            failures.Add($"{ThrottleOptions.Section}:FailureWindowSeconds must be at least 1 (seconds); it is {options.FailureWindowSeconds}.");
+        }
+
+        if (options.MaxTrackedAddresses < 10)
+        {
+            failures.Add($"{ThrottleOptions.Section}:MaxTrackedAddresses must be at least 10; it is {options.MaxTrackedAddresses}.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
+
 /// <summary>
 /// Counts refused credentials per client — an IPv4 address, or an IPv6 /64 (one host's usual allocation, so a
 /// client cannot get a fresh budget from every address of its own prefix) — in fixed windows. Once a client passes
