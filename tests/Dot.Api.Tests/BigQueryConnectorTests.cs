@@ -236,12 +236,8 @@ public sealed class BigQueryConnectorTests : IDisposable
         var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
         await admin.CreateConnectionAsync("bigquery", "stuck", new { api_url = fake.BaseAddress.ToString() }, new { service_account_key = KeyJson(fake) });
         var syncId = await admin.TriggerSyncAsync("bigquery", "stuck");
-        var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (!fake.Requests.Any(r => r.Contains("/bigquery/", StringComparison.Ordinal)))
-        {
-            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(20), "the connector never reached the fake");
-            await Task.Delay(20);
-        }
+        await Eventually.TrueAsync(() => fake.Requests.Any(r => r.Contains("/bigquery/", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(20), "the connector never reached the fake");
 
         factory.Time.Advance(TimeSpan.FromMinutes(61));
         var run = await admin.WaitForRunAsync(syncId, seconds: 20);

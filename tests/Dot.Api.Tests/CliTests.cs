@@ -311,11 +311,8 @@ public sealed class CliTests : IDisposable
         Assert.Equal("/settings/users", home.Headers.Location?.OriginalString);
         Assert.Equal(HttpStatusCode.OK, icon.StatusCode);
         Assert.Equal("image/svg+xml", icon.Content.Headers.ContentType?.MediaType);
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!server.Output.Contains("Dot API listening on", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50);
-        }
+        await Eventually.TrueAsync(() => server.Output.Contains("Dot API listening on", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(10), () => $"no start line in: {server.Output}");
 
         Assert.Contains($"Dot API listening on {root} — Settings / Users: {root}/settings/users, Swagger UI: {root}/swagger", server.Output, StringComparison.Ordinal);
     }
@@ -325,11 +322,8 @@ public sealed class CliTests : IDisposable
     {
         await using var server = await ServerProcess.StartAsync(Database, "--Dot:Swagger:Enabled=false");
         var root = server.Address.ToString().TrimEnd('/');
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!server.Output.Contains("Dot API listening on", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50);
-        }
+        await Eventually.TrueAsync(() => server.Output.Contains("Dot API listening on", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(10), () => $"no start line in: {server.Output}");
 
         Assert.Contains($"Dot API listening on {root} — Settings / Users: {root}/settings/users", server.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("Swagger UI:", server.Output, StringComparison.Ordinal);

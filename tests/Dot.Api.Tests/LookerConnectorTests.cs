@@ -233,12 +233,7 @@ public sealed class LookerConnectorTests
     /// <summary>The run's connector finishes after the deletion (its outcome discarded); its logout marks the end.</summary>
     private static async Task WaitForLogoutAsync(LookerFake fake)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (fake.Logouts == 0)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the connector never logged out");
-            await Task.Delay(50);
-        }
+        await Eventually.TrueAsync(() => fake.Logouts > 0, TimeSpan.FromSeconds(30), "the connector never logged out");
     }
 
     [Fact]

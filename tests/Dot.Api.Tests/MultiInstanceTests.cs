@@ -145,13 +145,8 @@ public sealed class MultiInstanceTests(ITestOutputHelper output)
         await adminA.CreateConnectionAsync(ConnectionType, "shop", new { manifest_url = manifest.ManifestUrl.ToString() });
 
         var syncId = await adminA.TriggerSyncAsync(ConnectionType, "shop");
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        string? runner;
-        while ((runner = await ClaimedByAsync(fleet, syncId)) is null || manifest.Paths.IsEmpty)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the run was never claimed, or its manifest never asked for");
-            await Task.Delay(20);
-        }
+        var runner = await Eventually.ValueAsync(() => ClaimedByAsync(fleet, syncId), claimed => claimed is not null && !manifest.Paths.IsEmpty,
+            TimeSpan.FromSeconds(30), _ => "the run was never claimed, or its manifest never asked for", every: TimeSpan.FromMilliseconds(20));
 
         var killed = Enumerable.Range(0, 3).Single(i => ServerFleet.InstanceName(i) == runner);
         fleet[killed].Kill(); // SIGKILL in the middle of the manifest download
@@ -323,38 +318,19 @@ public sealed class MultiInstanceTests(ITestOutputHelper output)
     /// <summary>Polls <paramref name="path"/> until it answers <paramref name="status"/>; the time since <paramref name="since"/> started.</summary>
     private static async Task<TimeSpan> UntilAsync(HttpClient client, string path, HttpStatusCode status, Stopwatch since)
     {
-        while (true)
-        {
-            var response = await client.GetAsync(path);
-            if (response.StatusCode == status)
-            {
-                return since.Elapsed;
-            }
-
-            Assert.True(since.Elapsed < TimeSpan.FromSeconds(10), $"{path} still answers {(int)response.StatusCode} after 10 s, not {(int)status}");
-            await Task.Delay(10);
-        }
+        await Eventually.ValueAsync(() => client.GetAsync(path), response => response.StatusCode == status, TimeSpan.FromSeconds(10) - since.Elapsed,
+            response => $"{path} still answers {(int)response.StatusCode} after 10 s, not {(int)status}", every: TimeSpan.FromMilliseconds(10));
+        return since.Elapsed;
     }
 
     private static async Task UntilHealthAsync(RunningServer server, HttpStatusCode status, TimeSpan within)
     {
         using var client = server.Client();
-        var waited = Stopwatch.StartNew();
-        while (true)
+        var response = await Eventually.ValueAsync(() => client.GetAsync("/healthz"), r => r.StatusCode == status, within,
+            r => $"/healthz of {server.Address} still answers {(int)r.StatusCode} after {within.TotalSeconds} s");
+        if (status == HttpStatusCode.ServiceUnavailable)
         {
-            var response = await client.GetAsync("/healthz");
-            if (response.StatusCode == status)
-            {
-                if (status == HttpStatusCode.ServiceUnavailable)
-                {
-                    Assert.NotNull(response.Headers.RetryAfter);
-                }
-
-                return;
-            }
-
-            Assert.True(waited.Elapsed < within, $"/healthz of {server.Address} still answers {(int)response.StatusCode} after {within.TotalSeconds} s");
-            await Task.Delay(50);
+            Assert.NotNull(response.Headers.RetryAfter);
         }
     }
 

@@ -22,31 +22,18 @@ namespace Dot.Api.Tests;
 [Trait("Store", "postgres-always")]
 public sealed class NoticeAuthenticationTests
 {
-    private static NotificationListenerStatus Listener(DotApiFactory factory) => factory.Services.GetRequiredService<NotificationListenerStatus>();
+    private static NotificationListenerStatus Listener(DotApiFactory factory) => factory.Listener();
 
     private static long Lookups(DotApiFactory factory) => factory.Services.GetRequiredService<TokenLookup>().Lookups;
 
-    private static async Task ListeningAsync(DotApiFactory factory)
-    {
-        var status = Listener(factory);
-        var waited = Stopwatch.StartNew();
-        while (!status.Connected)
-        {
-            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(10), "the listener did not connect");
-            await Task.Delay(5);
-        }
-    }
+    private static Task ListeningAsync(DotApiFactory factory) => factory.ListeningAsync();
 
     /// <summary>Until the listener has received <paramref name="count"/> notifications past <paramref name="before"/> (opened or not).</summary>
     private static async Task ReceivedAsync(DotApiFactory factory, long before, int count = 1)
     {
         var status = Listener(factory);
-        var waited = Stopwatch.StartNew();
-        while (status.Received < before + count)
-        {
-            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(10), $"{status.Received - before} of {count} notifications received");
-            await Task.Delay(5);
-        }
+        await Eventually.TrueAsync(() => status.Received >= before + count, TimeSpan.FromSeconds(10),
+            () => $"{status.Received - before} of {count} notifications received", every: TimeSpan.FromMilliseconds(5));
     }
 
     private static async Task<int> StatusAsync(DotApiFactory factory, string address, string token)
@@ -165,12 +152,8 @@ public sealed class NoticeAuthenticationTests
 
         // A's counts reach B (one notice, or a few if the failures straddled a send), and the intruder.
         var sharing = b.Services.GetRequiredService<FailureSharing>();
-        var waited = Stopwatch.StartNew();
-        while (sharing.ReceivedFailures < failures)
-        {
-            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(10), $"B received {sharing.ReceivedFailures} of A's {failures} failures");
-            await Task.Delay(5);
-        }
+        await Eventually.TrueAsync(() => sharing.ReceivedFailures >= failures, TimeSpan.FromSeconds(10),
+            () => $"B received {sharing.ReceivedFailures} of A's {failures} failures", every: TimeSpan.FromMilliseconds(5));
 
         var captured = new List<string>();
         while (intruder.TryTake(out var payload))

@@ -76,26 +76,6 @@ public sealed class SyncTests
         return body;
     }
 
-    /// <summary>Polls the run until it is finished, for at most ten seconds.</summary>
-    private static async Task<JsonElement> WaitForFinishAsync(HttpClient client, Guid syncId, Action? eachPoll = null)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (true)
-        {
-            var response = await client.GetAsync($"/api/sync/runs/{syncId}");
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            var run = await response.JsonAsync();
-            if (run.GetProperty("status").GetString() is "succeeded" or "failed")
-            {
-                return run;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"sync {syncId} still {run.GetProperty("status").GetString()} after 10 s");
-            eachPoll?.Invoke();
-            await Task.Delay(25);
-        }
-    }
-
     [Fact]
     public async Task HeaderTokenQueuesASync()
     {
@@ -312,7 +292,7 @@ public sealed class SyncTests
         var (_, _, client) = await SetUpAsync(factory, type: type);
 
         var syncId = (await AssertQueuedAsync(await client.PostAsync($"/api/sync/{type}/warehouse", null), type)).GetProperty("sync_id").GetGuid();
-        var run = await WaitForFinishAsync(client, syncId);
+        var run = await client.WaitForRunAsync(syncId, 10);
 
         Assert.Equal("failed", run.GetProperty("status").GetString());
         Assert.Equal($"no connector for {type} in this server", run.GetProperty("error").GetString());
@@ -340,7 +320,7 @@ public sealed class SyncTests
         var (_, _, client) = await SetUpAsync(factory);
 
         var syncId = (await AssertQueuedAsync(await client.PostAsync("/api/sync/postgres/warehouse", null))).GetProperty("sync_id").GetGuid();
-        var run = await WaitForFinishAsync(client, syncId);
+        var run = await client.WaitForRunAsync(syncId, 10);
 
         Assert.Equal("succeeded", run.GetProperty("status").GetString());
         Assert.Equal(JsonValueKind.Null, run.GetProperty("error").ValueKind);
@@ -360,7 +340,7 @@ public sealed class SyncTests
         var (_, _, client) = await SetUpAsync(factory);
 
         var syncId = (await AssertQueuedAsync(await client.PostAsync("/api/sync/postgres/warehouse", null))).GetProperty("sync_id").GetGuid();
-        var run = await WaitForFinishAsync(client, syncId);
+        var run = await client.WaitForRunAsync(syncId, 10);
 
         Assert.Equal("failed", run.GetProperty("status").GetString());
         var error = run.GetProperty("error").GetString()!;
@@ -385,7 +365,7 @@ public sealed class SyncTests
             syncId = (await AssertQueuedAsync(await client.PostAsync("/api/sync/snowflake/warehouse", null), "snowflake")).GetProperty("sync_id").GetGuid();
         }
 
-        var run = await WaitForFinishAsync(second.ClientWith(token), syncId);
+        var run = await second.ClientWith(token).WaitForRunAsync(syncId, 10);
 
         Assert.Equal("failed", run.GetProperty("status").GetString());
         Assert.Equal(SnowflakeWithoutAccount, run.GetProperty("error").GetString());
@@ -415,7 +395,7 @@ public sealed class SyncTests
                 .SetProperty(r => r.HeartbeatAt, now));
         }
 
-        var run = await WaitForFinishAsync(second.ClientWith(token), syncId);
+        var run = await second.ClientWith(token).WaitForRunAsync(syncId, 10);
 
         Assert.Equal("failed", run.GetProperty("status").GetString());
         Assert.Equal(SnowflakeWithoutAccount, run.GetProperty("error").GetString());
@@ -450,7 +430,7 @@ public sealed class SyncTests
         Assert.Equal("running", (await (await client.GetAsync($"/api/sync/runs/{syncId}")).JsonAsync()).GetProperty("status").GetString());
 
         // That instance is gone: once its lease (120 s) has lapsed, this worker's poll takes the run over.
-        var run = await WaitForFinishAsync(client, syncId, () => factory.Time.Advance(TimeSpan.FromSeconds(15)));
+        var run = await client.WaitForRunAsync(syncId, 10, () => factory.Time.Advance(TimeSpan.FromSeconds(15)));
 
         Assert.Equal("failed", run.GetProperty("status").GetString());
         Assert.Equal(SnowflakeWithoutAccount, run.GetProperty("error").GetString());
