@@ -12,6 +12,7 @@ namespace Dot.Api.Tests;
 /// created with an admin token, a sync triggered and awaited, the catalogue read back and compared with the fixtures.
 /// Tested against the fake only, not a real Google Cloud project.
 /// </summary>
+[Trait("Store", "any")]
 public sealed class BigQueryConnectorTests : IDisposable
 {
     private const string Project = "dot-analytics-prod";

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 namespace Dot.Api.Tests;
 
 /// <summary>Which addresses and hosts connectors may reach (<see cref="ConnectorNetwork"/>), without a network.</summary>
+[Trait("Store", "any")]
 public sealed class ConnectorNetworkTests
 {
     [Theory]

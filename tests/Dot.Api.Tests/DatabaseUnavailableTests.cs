@@ -8,6 +8,7 @@ using Npgsql;
 namespace Dot.Api.Tests;
 
 /// <summary>Which failures are "the database does not answer" (503 with Retry-After) and which stay a 500 or their own answer.</summary>
+[Trait("Store", "any")]
 public sealed class DatabaseUnavailableTests
 {
     public static TheoryData<string, Exception, bool> Cases => new()

@@ -11,6 +11,7 @@ namespace Dot.Api.Tests;
 /// fixtures of Fixtures/databricks (paged, with a personal access token or an OAuth M2M token the fake issued), through
 /// the real pipeline: create the connection, trigger the sync, wait for the run, read the catalogue.
 /// </summary>
+[Trait("Store", "any")]
 public sealed class DatabricksConnectorTests
 {
     private const string Pat = "dapi-Pat-Marker-4e5f6a7b8c9d";

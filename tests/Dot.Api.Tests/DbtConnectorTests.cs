@@ -15,6 +15,7 @@ namespace Dot.Api.Tests;
 /// The dbt connector on real manifests (Fixtures/dbt: dbt 1.5.1 schema v9 and dbt 1.9.8 schema v12), from a file and
 /// over http, compared with what the test reads from the same file on its own; broken manifests; the streaming reader.
 /// </summary>
+[Trait("Store", "any")]
 public sealed class DbtConnectorTests : IDisposable
 {
     private const string JaffleShop = "jaffle_shop-v9.manifest.json";

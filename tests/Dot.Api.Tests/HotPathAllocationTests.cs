@@ -10,6 +10,7 @@ namespace Dot.Api.Tests;
 /// enumerator there is a cost per request that no test of answers would see (docs/benchmark.md, "Third round").
 /// Counted with the thread's allocation counter, which is exact, not timed.
 /// </summary>
+[Trait("Store", "any")]
 public sealed class HotPathAllocationTests
 {
     [Fact]
@@ -58,6 +59,7 @@ public sealed class HotPathAllocationTests
 /// <see cref="ClaimsPrincipal.PrimaryIdentitySelector"/> is process-wide: the test that sets it runs alone, so no other
 /// test's principal sees the selector it sets.
 /// </summary>
+[Trait("Store", "any")]
 [Collection(ProcessWideSettings.Name)]
 public sealed class PrimaryIdentitySelectorTests
 {

@@ -12,6 +12,7 @@ namespace Dot.Api.Tests;
 /// Fixtures/looker (login with an API key, a token the fake issued, limit/offset paging, logout), through the real
 /// pipeline: explores into the catalogue, dashboards and Looks into the external assets, in the run's transaction.
 /// </summary>
+[Trait("Store", "any")]
 public sealed class LookerConnectorTests
 {
     private const string ClientId = "Kq7dJ3mXyZp2Vb9Rt4Lw";

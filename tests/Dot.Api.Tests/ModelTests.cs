@@ -13,6 +13,7 @@ namespace Dot.Api.Tests;
 /// migrations' snapshot when it migrates (it would cost every start and every CLI command), so this is where a
 /// forgotten migration is found.
 /// </summary>
+[Trait("Store", "any")]
 public sealed class ModelTests
 {
     [Fact]

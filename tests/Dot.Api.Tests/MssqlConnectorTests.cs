@@ -19,6 +19,7 @@ namespace Dot.Api.Tests;
 /// failures before a login: a closed port, a port that accepts and never answers (with encrypt mandatory and strict),
 /// a metadata address, cancellation; none shows the password.
 /// </summary>
+[Trait("Store", "any")]
 public sealed class MssqlConnectorTests
 {
     private const string Password = "Sql-Secret-7d41e9";

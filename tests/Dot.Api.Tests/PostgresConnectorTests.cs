@@ -16,6 +16,7 @@ namespace Dot.Api.Tests;
 /// view, a materialized view, a partitioned table, comments and a column of every common type is synced through the
 /// API with a real admin token, and the catalogue compared with what the server itself says.
 /// </summary>
+[Trait("Store", "any")]
 [Collection(PostgresTests.Name)]
 public sealed class PostgresConnectorTests(PostgresCluster cluster)
 {

@@ -20,6 +20,7 @@ namespace Dot.Api.Tests;
 /// claimed once, <c>last_used_at</c> that never moves backwards. Each test runs on both stores, whatever
 /// <c>DOT_TEST_STORE</c> says.
 /// </summary>
+[Trait("Store", "any")]
 public sealed class PostgresStoreTests
 {
     private const string WorkerEnabled = "Dot:Sync:WorkerEnabled";

@@ -7,6 +7,7 @@ using Npgsql;
 namespace Dot.Api.Tests;
 
 /// <summary>How a postgres connection's settings and secrets become a connection string (no server needed).</summary>
+[Trait("Store", "any")]
 public sealed class PostgresTargetTests
 {
     private static SyncJob Job(object settings, Dictionary<string, string>? secrets = null) => new(

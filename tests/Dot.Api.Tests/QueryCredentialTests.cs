@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 
 namespace Dot.Api.Tests;
 
+[Trait("Store", "any")]
 public sealed class QueryCredentialTests
 {
     [Theory]

@@ -13,6 +13,7 @@ namespace Dot.Api.Tests;
 /// two requests interleave (API.md §1, §2). Each runs on both stores, whatever <c>DOT_TEST_STORE</c> says: SQLite
 /// serializes writers, PostgreSQL (READ COMMITTED, several instances) does not, and the rules must hold on each.
 /// </summary>
+[Trait("Store", "any")]
 public sealed class RaceTests
 {
     private const int Rounds = 25;

@@ -34,6 +34,7 @@ namespace Dot.Api.Tests;
 /// These stand-ins test that the connector asks for the documented names and shapes and maps what comes back; they
 /// cannot show that a real Redshift answers the same way.
 /// </summary>
+[Trait("Store", "any")]
 [Collection(PostgresTests.Name)]
 public sealed class RedshiftConnectorTests(PostgresCluster cluster)
 {

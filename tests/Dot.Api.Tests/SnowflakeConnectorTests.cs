@@ -11,6 +11,7 @@ namespace Dot.Api.Tests;
 /// the real pipeline: a connection created with an admin token, a sync triggered and awaited, the catalogue read back
 /// and compared with the fixtures. Tested against the fake only, not a real Snowflake account.
 /// </summary>
+[Trait("Store", "any")]
 public sealed class SnowflakeConnectorTests : IDisposable
 {
     private const string Account = "myorg-myaccount";

@@ -4,6 +4,7 @@ using Dot.Api.Tokens;
 
 namespace Dot.Api.Tests;
 
+[Trait("Store", "any")]
 public sealed class TokenFormatTests
 {
     [Fact]
