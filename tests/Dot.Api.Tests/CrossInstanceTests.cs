@@ -316,15 +316,4 @@ public sealed class CrossInstanceTests(ITestOutputHelper output)
         Assert.Equal(counts.Count, payloads.Sum(p => p.Split(' ').Length - 1));
         Assert.True(FailureThrottle.ClientKey.TryParse(counts[5].Item1.ToString(), out var back) && back == counts[5].Item1);
     }
-
-}
-
-/// <summary>
-/// Tests that measure a latency against a bound run alone, not beside the rest of the suite: on a small machine the
-/// parallel tests' load, not the product, would otherwise decide the figure.
-/// </summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class TimedTests
-{
-    public const string Name = "timed";
 }

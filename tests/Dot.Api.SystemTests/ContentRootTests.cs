@@ -1,5 +1,4 @@
 using System.Net;
-using Dot.Api.Infrastructure;
 using Dot.Api.Tests.Infrastructure;
 
 namespace Dot.Api.Tests;
@@ -75,21 +74,5 @@ public sealed class ContentRootTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, (await server.Client().GetAsync("/healthz")).StatusCode);
         Assert.True(File.Exists(Path.Combine(_directory, "relative.db")));
         Assert.False(File.Exists(Path.Combine(AppContext.BaseDirectory, "relative.db")));
-    }
-
-    [Theory]
-    [InlineData(new string[0], false)]
-    [InlineData(new[] { "--contentRoot", "/srv/dot" }, true)]
-    [InlineData(new[] { "--contentRoot=/srv/dot" }, true)]
-    [InlineData(new[] { "--contentroot", "/srv/dot" }, true)]
-    [InlineData(new[] { "/contentRoot", "/srv/dot" }, true)]
-    [InlineData(new[] { "contentRoot=/srv/dot" }, true)]
-    [InlineData(new[] { "--urls", "http://127.0.0.1:0" }, false)]
-    public void ContentRootIsTheAppDirectoryUnlessGiven(string[] args, bool given)
-    {
-        var options = ContentRoot.BuilderOptions(args);
-
-        Assert.Equal(given ? null : AppContext.BaseDirectory, options.ContentRootPath);
-        Assert.Equal(args, options.Args);
     }
 }
