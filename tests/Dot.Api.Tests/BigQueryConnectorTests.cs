@@ -42,15 +42,6 @@ public sealed class BigQueryConnectorTests : IDisposable
     /// <summary>A line from the middle of the key's base64: no part of the key may show anywhere.</summary>
     private static string KeyLine(RSA key) => key.ExportPkcs8PrivateKeyPem().Split('\n')[5];
 
-    private static void AssertNoSecret(JsonElement run, DotApiFactory factory, params string[] secrets)
-    {
-        foreach (var secret in secrets)
-        {
-            Assert.DoesNotContain(secret, run.GetRawText(), StringComparison.Ordinal);
-            Assert.DoesNotContain(secret, factory.Logs.AllText, StringComparison.Ordinal);
-        }
-    }
-
     private static List<JsonElement> Rows(string file)
     {
         using var doc = JsonDocument.Parse(File.ReadAllText(BigQueryFake.FixturePath(file)));
@@ -112,7 +103,7 @@ public sealed class BigQueryConnectorTests : IDisposable
         Assert.All(fake.Queries, q => Assert.False(q.LegacySql));
         Assert.Equal(1, fake.TokensIssued);
         Assert.Empty(fake.Refusals);
-        AssertNoSecret(run, factory, KeyLine(_key));
+        factory.AssertNoSecret(run, KeyLine(_key));
         Assert.DoesNotContain("ya29.", factory.Logs.AllText, StringComparison.Ordinal);
     }
 
@@ -150,7 +141,7 @@ public sealed class BigQueryConnectorTests : IDisposable
             + "check the secret service_account_key (a current key of a service account that exists)", run.Str("error"));
         Assert.Contains("bad signature", fake.Refusals);
         Assert.DoesNotContain(fake.Requests, r => r.Contains("/bigquery/", StringComparison.Ordinal));
-        AssertNoSecret(run, factory, KeyLine(other));
+        factory.AssertNoSecret(run, KeyLine(other));
     }
 
     [Theory]
@@ -174,7 +165,7 @@ public sealed class BigQueryConnectorTests : IDisposable
 
         Assert.Equal(("failed", error), (run.Str("status"), run.Str("error")));
         Assert.Empty(fake.Requests);
-        AssertNoSecret(run, factory, KeyLine(_key));
+        factory.AssertNoSecret(run, KeyLine(_key));
     }
 
     [Fact]
@@ -225,7 +216,7 @@ public sealed class BigQueryConnectorTests : IDisposable
         var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("bigquery", "slow"), seconds: 20);
 
         Assert.Equal(("failed", $"timed out after 1 s reading the catalogue from BigQuery at {fake.BaseAddress} (timeout_seconds)"), (run.Str("status"), run.Str("error")));
-        AssertNoSecret(run, factory, KeyLine(_key));
+        factory.AssertNoSecret(run, KeyLine(_key));
     }
 
     /// <summary>The worker's own limit on a run (Dot:Sync:RunTimeoutMinutes, on the server's clock) cancels a request under way.</summary>

@@ -25,15 +25,6 @@ public sealed class DatabricksConnectorTests
         return (factory, admin);
     }
 
-    private static void AssertNoSecret(DotApiFactory factory, JsonElement run, params string[] secrets)
-    {
-        foreach (var secret in secrets)
-        {
-            Assert.DoesNotContain(secret, run.GetRawText(), StringComparison.Ordinal);
-            Assert.DoesNotContain(secret, factory.Logs.AllText, StringComparison.Ordinal);
-        }
-    }
-
     [Fact]
     public async Task PersonalAccessTokenSyncsEveryCatalogPageByPage()
     {
@@ -126,7 +117,7 @@ public sealed class DatabricksConnectorTests
         Assert.Equal($"{fake.BaseAddress}oidc/v1/token answered 401 (invalid_client): check the setting client_id and the secret client_secret "
             + "(a service principal's OAuth secret of this workspace's account)", run.Str("error"));
         Assert.Empty(fake.IssuedTokens);
-        AssertNoSecret(factory, run, wrong);
+        factory.AssertNoSecret(run, wrong);
     }
 
     [Fact]
@@ -143,7 +134,7 @@ public sealed class DatabricksConnectorTests
         Assert.Equal("failed", run.Str("status"));
         Assert.Equal($"{fake.BaseAddress}api/2.1/unity-catalog/catalogs answered 401 (UNAUTHENTICATED: Invalid access token.): "
             + "check the secret token (a personal access token of this workspace that has not expired)", run.Str("error"));
-        AssertNoSecret(factory, run, wrong, Pat);
+        factory.AssertNoSecret(run, wrong, Pat);
         Assert.Equal(JsonValueKind.Null, (await admin.CatalogAsync("databricks", "lakehouse")).GetProperty("sync_id").ValueKind);
     }
 
@@ -161,7 +152,7 @@ public sealed class DatabricksConnectorTests
         Assert.Equal($"{fake.BaseAddress}api/2.1/unity-catalog/tables for catalog_name main, schema_name sales answered 403 "
             + "(PERMISSION_DENIED: User does not have USE SCHEMA on Schema 'main.sales'.): the principal lacks a privilege: it needs USE CATALOG "
             + "and USE SCHEMA (or BROWSE) on what it reads", run.Str("error"));
-        AssertNoSecret(factory, run, Pat);
+        factory.AssertNoSecret(run, Pat);
     }
 
     [Fact]
@@ -223,7 +214,7 @@ public sealed class DatabricksConnectorTests
 
         Assert.Equal("failed", run.Str("status"));
         Assert.StartsWith($"could not reach {closed}api/2.1/unity-catalog/catalogs: ", run.Str("error"), StringComparison.Ordinal);
-        AssertNoSecret(factory, run, Pat);
+        factory.AssertNoSecret(run, Pat);
     }
 
     [Fact]
@@ -238,7 +229,7 @@ public sealed class DatabricksConnectorTests
 
         Assert.Equal("failed", run.Str("status"));
         Assert.Equal($"timed out after 1 s reading the Unity Catalog of {fake.BaseAddress} (timeout_seconds)", run.Str("error"));
-        AssertNoSecret(factory, run, Pat);
+        factory.AssertNoSecret(run, Pat);
     }
 
     [Fact]

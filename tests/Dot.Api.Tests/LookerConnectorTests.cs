@@ -46,15 +46,6 @@ public sealed class LookerConnectorTests
         return [.. (await response.JsonAsync()).GetProperty("items").EnumerateArray()];
     }
 
-    private static void AssertNoSecret(DotApiFactory factory, JsonElement run, params string[] secrets)
-    {
-        foreach (var secret in secrets)
-        {
-            Assert.DoesNotContain(secret, run.GetRawText(), StringComparison.Ordinal);
-            Assert.DoesNotContain(secret, factory.Logs.AllText, StringComparison.Ordinal);
-        }
-    }
-
     [Fact]
     public async Task ExploresBecomeTheCatalogueAndDashboardsAndLooksBecomeAssets()
     {
@@ -156,7 +147,7 @@ public sealed class LookerConnectorTests
         Assert.Equal("failed", run.Str("status"));
         Assert.Equal($"{fake.BaseAddress}api/4.0/login answered 404 (Not found): check the setting client_id and the secret client_secret (a Looker API key)",
             run.Str("error"));
-        AssertNoSecret(factory, run, wrong, ClientSecret);
+        factory.AssertNoSecret(run, wrong, ClientSecret);
         Assert.DoesNotContain(fake.Requests, r => r.Contains("client_secret", StringComparison.Ordinal));
     }
 
@@ -176,7 +167,7 @@ public sealed class LookerConnectorTests
         Assert.Empty(await AssetsAsync(admin));
         Assert.Equal(JsonValueKind.Null, (await admin.CatalogAsync("looker", "bi")).GetProperty("sync_id").ValueKind);
         Assert.Equal((1, 0), (fake.Logouts, fake.LiveTokens));
-        AssertNoSecret(factory, run, ClientSecret);
+        factory.AssertNoSecret(run, ClientSecret);
     }
 
     [Fact]
@@ -193,7 +184,7 @@ public sealed class LookerConnectorTests
 
         Assert.Equal("failed", run.Str("status"));
         Assert.StartsWith($"could not reach {closed}api/4.0/login: ", run.Str("error"), StringComparison.Ordinal);
-        AssertNoSecret(factory, run, ClientSecret);
+        factory.AssertNoSecret(run, ClientSecret);
     }
 
     [Fact]
@@ -209,7 +200,7 @@ public sealed class LookerConnectorTests
         Assert.Equal("failed", run.Str("status"));
         Assert.Equal($"timed out after 1 s reading {fake.BaseAddress} (timeout_seconds)", run.Str("error"));
         Assert.Equal(1, fake.Logouts); // the logout has its own deadline
-        AssertNoSecret(factory, run, ClientSecret);
+        factory.AssertNoSecret(run, ClientSecret);
     }
 
     [Fact]

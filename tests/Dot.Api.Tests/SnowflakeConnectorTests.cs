@@ -48,15 +48,6 @@ public sealed class SnowflakeConnectorTests : IDisposable
         return settings;
     }
 
-    private static void AssertNoSecret(JsonElement run, DotApiFactory factory, params string[] secrets)
-    {
-        foreach (var secret in secrets)
-        {
-            Assert.DoesNotContain(secret, run.GetRawText(), StringComparison.Ordinal);
-            Assert.DoesNotContain(secret, factory.Logs.AllText, StringComparison.Ordinal);
-        }
-    }
-
     /// <summary>What the fixtures hold for a database: "schema.table" → (kind, comment, columns as name/nullable/position/comment).</summary>
     private static Dictionary<string, (string Type, string? Comment, List<(string Name, bool Nullable, int Position, string? Comment)> Columns)> Expected(string database)
     {
@@ -136,7 +127,7 @@ public sealed class SnowflakeConnectorTests : IDisposable
         Assert.Contains(fake.Requests, r => r.StartsWith("GET /api/v2/statements/", StringComparison.Ordinal) && r.EndsWith("?partition=1", StringComparison.Ordinal));
         Assert.Contains(fake.Requests, r => r.StartsWith("GET /api/v2/statements/", StringComparison.Ordinal) && !r.Contains('?', StringComparison.Ordinal));
         Assert.Empty(fake.Refusals);
-        AssertNoSecret(run, factory, Passphrase, KeyLine(pem));
+        factory.AssertNoSecret(run, Passphrase, KeyLine(pem));
         Assert.Contains(factory.Logs.Entries, e => e.Contains(SnowflakeFake.Fingerprint(_key), StringComparison.Ordinal));
     }
 
@@ -173,7 +164,7 @@ public sealed class SnowflakeConnectorTests : IDisposable
             run.Str("error"), StringComparison.Ordinal);
         Assert.Contains("check the secret private_key", run.Str("error"), StringComparison.Ordinal);
         Assert.Equal(["bad signature"], fake.Refusals);
-        AssertNoSecret(run, factory, KeyLine(pem));
+        factory.AssertNoSecret(run, KeyLine(pem));
     }
 
     [Fact]
@@ -213,7 +204,7 @@ public sealed class SnowflakeConnectorTests : IDisposable
 
         Assert.Equal(("failed", error), (run.Str("status"), run.Str("error")));
         Assert.Empty(fake.Requests);
-        AssertNoSecret(run, factory, KeyLine(pem), "Not-The-Passphrase-41", "Tm90LWEta2V5LTk5");
+        factory.AssertNoSecret(run, KeyLine(pem), "Not-The-Passphrase-41", "Tm90LWEta2V5LTk5");
     }
 
     [Fact]
@@ -275,7 +266,7 @@ public sealed class SnowflakeConnectorTests : IDisposable
         var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("snowflake", "slow"), seconds: 20);
 
         Assert.Equal(("failed", $"timed out after 1 s reading the catalogue from Snowflake at {fake.BaseAddress} (timeout_seconds)"), (run.Str("status"), run.Str("error")));
-        AssertNoSecret(run, factory, Passphrase, KeyLine(pem));
+        factory.AssertNoSecret(run, Passphrase, KeyLine(pem));
     }
 
     /// <summary>The worker's own limit on a run (Dot:Sync:RunTimeoutMinutes, on the server's clock) cancels a request under way.</summary>

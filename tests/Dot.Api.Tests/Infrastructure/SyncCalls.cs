@@ -66,5 +66,15 @@ public static class SyncCalls
                 x => x.Table,
                 StringComparer.Ordinal);
 
+    /// <summary>None of <paramref name="secrets"/> shows in the run or anywhere in the server's log.</summary>
+    public static void AssertNoSecret(this DotApiFactory factory, JsonElement run, params string[] secrets)
+    {
+        foreach (var secret in secrets)
+        {
+            Assert.DoesNotContain(secret, run.GetRawText(), StringComparison.Ordinal);
+            Assert.DoesNotContain(secret, factory.Logs.AllText, StringComparison.Ordinal);
+        }
+    }
+
     public static string? Str(this JsonElement element, string property) => element.GetProperty(property).GetString();
 }
