@@ -21,24 +21,25 @@ public static class SyncCalls
         return (await response.JsonAsync()).GetProperty("sync_id").GetGuid();
     }
 
-    /// <summary>Polls <c>GET /api/sync/runs/{id}</c> until the run has finished, for at most <paramref name="seconds"/>.</summary>
-    public static async Task<JsonElement> WaitForRunAsync(this HttpClient admin, Guid syncId, int seconds = 60)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (true)
-        {
-            var response = await admin.GetAsync($"/api/sync/runs/{syncId}");
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            var run = await response.JsonAsync();
-            if (run.GetProperty("status").GetString() is "succeeded" or "failed")
+    /// <summary>Polls <c>GET /api/sync/runs/{id}</c> until the run has finished, for at most <paramref name="seconds"/>;
+    /// <paramref name="eachPoll"/> runs after each look at an unfinished run.</summary>
+    public static Task<JsonElement> WaitForRunAsync(this HttpClient client, Guid syncId, int seconds = 60, Action? eachPoll = null)
+        => Eventually.ValueAsync(
+            async () =>
             {
-                return run;
-            }
+                var response = await client.GetAsync($"/api/sync/runs/{syncId}");
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                var run = await response.JsonAsync();
+                if (run.GetProperty("status").GetString() is not ("succeeded" or "failed"))
+                {
+                    eachPoll?.Invoke();
+                }
 
-            Assert.True(DateTime.UtcNow < deadline, $"sync {syncId} still {run.GetProperty("status").GetString()} after {seconds} s");
-            await Task.Delay(50);
-        }
-    }
+                return run;
+            },
+            run => run.GetProperty("status").GetString() is "succeeded" or "failed",
+            TimeSpan.FromSeconds(seconds),
+            run => $"sync {syncId} still {run.GetProperty("status").GetString()} after {seconds} s");
 
     /// <summary>Triggers a sync and waits for it; asserts it succeeded (showing the error if not).</summary>
     public static async Task<JsonElement> SyncAsync(this HttpClient admin, string type, string id)
@@ -64,6 +65,16 @@ public static class SyncCalls
                     + x.Schema.GetProperty("name").GetString() + "." + x.Table.GetProperty("name").GetString(),
                 x => x.Table,
                 StringComparer.Ordinal);
+
+    /// <summary>None of <paramref name="secrets"/> shows in the run or anywhere in the server's log.</summary>
+    public static void AssertNoSecret(this DotApiFactory factory, JsonElement run, params string[] secrets)
+    {
+        foreach (var secret in secrets)
+        {
+            Assert.DoesNotContain(secret, run.GetRawText(), StringComparison.Ordinal);
+            Assert.DoesNotContain(secret, factory.Logs.AllText, StringComparison.Ordinal);
+        }
+    }
 
     public static string? Str(this JsonElement element, string property) => element.GetProperty(property).GetString();
 }
