@@ -15,6 +15,7 @@ namespace Dot.Api.Tests;
 /// feature: Dot.Api.Data.Postgres is Data. Data is left out — the DbContext knows every entity by nature; Program.cs
 /// composes everything and has no namespace. Documentation comments are not references.
 /// </summary>
+[Trait("Store", "any")] // reads the assembly and the source: nothing of the store
 public sealed class ArchitectureTests
 {
     [Fact]

