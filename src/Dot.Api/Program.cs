@@ -1,5 +1,4 @@
 using System.Globalization;
-using Dot.Api.Access;
 using Dot.Api.Assets;
 using Dot.Api.Audit;
 using Dot.Api.Authentication;
@@ -50,7 +49,6 @@ builder.Services.AddAuthentication(SessionDefaults.SelectorScheme).AddApiToken()
 builder.Services.AddSessions();
 builder.Services.AddTrustedForwardedHeaders(builder.Configuration);
 builder.Services.AddAuthenticationThrottle(builder.Configuration);
-builder.Services.AddDotAuthorization();
 builder.Services.AddDotSwagger();
 builder.AddServerStart();
 

@@ -2,7 +2,7 @@ namespace Dot.Api.Access;
 
 /// <summary>
 /// Endpoint metadata: the scope a token needs on this route (API.md §2), beside the owner's role. Set where the route
-/// is mapped (<c>.RequireScope(Scopes.Sync)</c>); read by <see cref="ScopeAuthorizationHandler"/> and by the Swagger
+/// is mapped (<c>.RequireScope(Scopes.Sync)</c>); read by <see cref="ScopeRule"/> and by the Swagger
 /// operation filter, so the behaviour and the docs come from the same place. <see cref="Narrow"/>, when set, names the
 /// narrower scope that also suffices for this request (<c>sync:&lt;type&gt;/&lt;id&gt;</c> from the route's values).
 /// <see cref="HiddenRefusal"/>, when set, is the refusal's sentence for a narrow scope found in stored data (a run's

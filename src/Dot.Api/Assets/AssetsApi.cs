@@ -11,7 +11,7 @@ internal static class AssetsApi
     {
         var group = routes.MapGroup("/api")
             .WithTags("External assets")
-            .RequireAuthorization(Policies.Modeler);
+            .RequireRole(Role.Modeler);
 
         group.MapPost("/import_and_overwrite_external_asset", ImportAsync)
             .AllowApiTokenInQuery()

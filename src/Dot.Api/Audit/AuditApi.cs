@@ -18,7 +18,7 @@ internal static class AuditApi
     {
         var group = routes.MapGroup("/api/audit_events")
             .WithTags("Audit")
-            .RequireAuthorization(Policies.Admin);
+            .RequireRole(Role.Admin);
 
         group.MapGet("/", ListAsync)
             .RequireScope(Scopes.Audit)

@@ -16,7 +16,6 @@ public static class ApiTokenExtensions
     {
         builder.Services.TryAddSingleton<DotApiTokenEvents>();
         builder.Services.TryAddSingleton<QueryTokenRoutes>();
-        builder.Services.TryAddSingleton<Access.IAuthorizationRefusals, TokenSchemeRefusals>();
         return builder.AddScheme<ApiTokenOptions, ApiTokenHandler>(scheme, o =>
         {
             o.EventsType = typeof(DotApiTokenEvents);

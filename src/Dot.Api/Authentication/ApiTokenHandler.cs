@@ -1,4 +1,5 @@
 using System.Text.Encodings.Web;
+using Dot.Api.Access;
 using Dot.Api.Tokens;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
@@ -11,49 +12,29 @@ namespace Dot.Api.Authentication;
 /// <see cref="TokenVerifier"/>'s; what happens around a verdict (throttling, audit, last-used) is the
 /// <see cref="ApiTokenEvents"/> subscribers'. Time is the base class's <see cref="AuthenticationHandler{T}.TimeProvider"/>.
 /// </summary>
-internal sealed class ApiTokenHandler(IOptionsMonitor<ApiTokenOptions> options, ILoggerFactory loggerFactory, UrlEncoder encoder,
-    TokenVerifier verifier)
+internal sealed class ApiTokenHandler(IOptionsMonitor<ApiTokenOptions> options, ILoggerFactory loggerFactory, UrlEncoder encoder)
     : AuthenticationHandler<ApiTokenOptions>(options, loggerFactory, encoder)
 {
-    internal static readonly object QueryRefusedKey = new();
-
     /// <summary>
-    /// Whether the scheme's work may be done without the authentication service (<see cref="DotAuthenticationMiddleware"/>
-    /// checks, <see cref="TokenSchemeRefusals"/> answers): its handler is this one and no claims transformation would run.
-    /// </summary>
-    internal static bool RunsWithoutService(AuthenticationScheme? scheme, IClaimsTransformation claimsTransformation)
-        => scheme?.HandlerType == typeof(ApiTokenHandler) && claimsTransformation is NoopClaimsTransformation;
-
-    private new ApiTokenEvents Events => (ApiTokenEvents)base.Events!;
-
-    protected override Task<object> CreateEventsAsync() => Task.FromResult<object>(new ApiTokenEvents());
-
-    /// <summary>
-    /// The verdict <see cref="DotAuthenticationMiddleware"/> reached on this request, when it did (the challenge after
-    /// a refusal asks again, and must not count the refusal twice); otherwise the check itself (<see cref="ApiTokenAttempt"/>).
+    /// The verdict <see cref="DotAuthenticationMiddleware"/>, the only caller of the token check, reached on this request;
+    /// nothing when it reached none (no token came, or it was not this scheme's).
     /// </summary>
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
-        => Context.Features.Get<AuthenticationDecision>() is { SchemeName: var decidedBy, Result: { } decided } && decidedBy == Scheme.Name
-            ? Task.FromResult(decided)
-            : new ApiTokenAttempt(Context, Scheme, Options, Events, TimeProvider, verifier, Logger).RunAsync(ApiTokenCredential.Read(Request, Options)).AsTask();
+        => Task.FromResult(Context.Features.Get<AuthenticationDecision>() is { SchemeName: var decidedBy, Result: { } decided } && decidedBy == Scheme.Name
+            ? decided
+            : AuthenticateResult.NoResult());
 
-    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
-        => await WriteChallengeAsync(Context, await HandleAuthenticateOnceSafeAsync());
-
-    /// <summary>The 401 for a request's verdict: why the token was refused, or why none was taken (a URL token here), or that none came.</summary>
-    internal static Task WriteChallengeAsync(HttpContext context, AuthenticateResult? result)
-        => AuthProblems.WriteUnauthorizedAsync(context, (result is null ? null : AuthFailure.Of(result))
-            ?? context.Items[QueryRefusedKey] as AuthFailure
-            ?? AuthFailure.Missing);
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+        => Refusals.WriteAsync(Context, Refusals.Challenge(Context));
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
-        => AuthProblems.WriteInsufficientRoleAsync(Context);
+        => Refusals.WriteAsync(Context, AuthFailure.InsufficientRole(Context.User.Role()));
 }
 
 /// <summary>
 /// One API-token check of one request: <see cref="TokenVerifier"/>'s one verdict for the credential and this request,
 /// as the scheme's answer, with the scheme's events around it. <see cref="DotAuthenticationMiddleware"/> runs it for a
-/// request that carries a token; the handler only when the framework asks it directly. One async method: completed
+/// request that carries a token, and nothing else does. One async method: completed
 /// synchronously (a cache hit, no subscriber that waits), it allocates no task, and its success is the cached token's
 /// own (<see cref="CachedToken.Success"/>), made once.
 /// </summary>
@@ -72,9 +53,8 @@ internal readonly partial struct ApiTokenAttempt(HttpContext context, Authentica
         var source = credential.Source;
         if (source == CredentialSource.Query && context.GetEndpoint()?.Metadata.GetMetadata<AllowApiTokenInQueryAttribute>() is null)
         {
-            // A URL token authenticates nothing here; the challenge says why.
-            context.Items[ApiTokenHandler.QueryRefusedKey] = context.RequestServices.GetRequiredService<QueryTokenRoutes>().NotAllowed;
-            return NoResult;
+            // A URL token authenticates nothing here (nothing is counted against it); the challenge says why.
+            return context.RequestServices.GetRequiredService<QueryTokenRoutes>().NotAllowed.Result;
         }
 
         var token = credential.Token!;
@@ -149,31 +129,4 @@ internal readonly partial struct ApiTokenAttempt(HttpContext context, Authentica
         [LoggerMessage(10, LogLevel.Debug, "API token refused: {Reason}")]
         public static partial void Refused(ILogger logger, string reason);
     }
-}
-
-/// <summary>
-/// What <see cref="DotAuthenticationMiddleware"/> decided for a request: the scheme and its result, for the handler
-/// when the challenge asks again; on a success also ASP.NET Core's own features, as <c>AuthenticationMiddleware</c>
-/// sets them (authorization reads <see cref="IAuthenticateResultFeature"/>).
-/// </summary>
-internal sealed class AuthenticationDecision(string schemeName, AuthenticateResult result) : IAuthenticateResultFeature,
-    Microsoft.AspNetCore.Http.Features.Authentication.IHttpAuthenticationFeature
-{
-    private AuthenticateResult? _result = result;
-
-    public string SchemeName { get; } = schemeName;
-
-    public AuthenticateResult? Result => _result;
-
-    AuthenticateResult? IAuthenticateResultFeature.AuthenticateResult
-    {
-        get => _result;
-        set
-        {
-            _result = value;
-            User = value?.Principal;
-        }
-    }
-
-    public System.Security.Claims.ClaimsPrincipal? User { get; set; } = result.Principal;
 }

@@ -10,7 +10,7 @@ internal static class AuthApi
     {
         var group = routes.MapGroup("/api/auth")
             .WithTags("Authentication")
-            .RequireAuthorization(Policies.AnyUser);
+            .RequireRole(Role.User);
 
         group.MapGet("/me", Me)
             .RequireScope(Scopes.Profile)

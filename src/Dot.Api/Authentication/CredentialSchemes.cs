@@ -3,7 +3,7 @@ namespace Dot.Api.Authentication;
 /// <summary>
 /// The two ways in — an API token, a web session's cookie — and which one a request presents: the one place that
 /// decides it, for the default scheme (<see cref="Select"/>, which the session feature registers), for
-/// <see cref="DotAuthenticationMiddleware"/> and for <see cref="TokenSchemeRefusals"/>. The session's names live here
+/// <see cref="DotAuthenticationMiddleware"/>. The session's names live here
 /// so that authentication need not know the session feature (which builds on it).
 /// </summary>
 public static class CredentialSchemes

@@ -1,5 +1,4 @@
 using Dot.Api.Data;
-using Dot.Api.Infrastructure;
 using Dot.Api.Tokens;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.Features.Authentication;
@@ -8,34 +7,32 @@ using Microsoft.Extensions.Options;
 namespace Dot.Api.Authentication;
 
 /// <summary>
-/// The throttle and authentication in one step, in place of ASP.NET Core's <c>UseAuthentication</c>: it reads the
-/// request's credential once (<see cref="ApiTokenCredential"/>, the same reader as the handler's) and then
+/// The throttle and authentication in one step, in place of ASP.NET Core's <c>UseAuthentication</c> (docs/adr/0003): it
+/// reads the request's credential once (<see cref="ApiTokenCredential"/>) and then
 /// <list type="bullet">
 /// <item>an API token from an address that is throttled gets <c>429</c> with <c>Retry-After</c> before the token is
 /// looked at, so a correct guess does not get through while throttled (API.md §7);</item>
-/// <item>an API token is checked by <see cref="ApiTokenAttempt"/>, the scheme's own check with the scheme's options
-/// and events, called here directly rather than through the authentication service, which would build a handler
-/// and a service for the request around the same call (where a claims transformation is registered, or the scheme's
-/// handler is not <see cref="ApiTokenHandler"/>, it goes through the service as before). The verdict is kept
-/// (<see cref="AuthenticationDecision"/>) for the handler, which answers the challenge of a refusal from it;</item>
+/// <item>an API token is checked by <see cref="ApiTokenAttempt"/> with the scheme's options and events — here and
+/// nowhere else; the scheme's handler only answers challenges from the decision kept here;</item>
 /// <item>a session cookie is authenticated by its scheme through the authentication service, as
 /// <c>AuthenticationMiddleware</c> does;</item>
-/// <item>a request with neither goes on as it came, anonymous: no handler is built, no request scope is opened. The
-/// answer is the same as before (the default scheme finds nothing and its challenge says which credential is
-/// missing), but an anonymous request no longer pays for authentication it cannot pass.</item>
+/// <item>a request with neither goes on as it came, anonymous: no handler is built, no request scope is opened.</item>
 /// </list>
-/// Either way the principal becomes <c>HttpContext.User</c>, and a success is kept as ASP.NET Core's
-/// <see cref="IAuthenticateResultFeature"/> and <see cref="IHttpAuthenticationFeature"/>, which authorization reads.
+/// A success's principal goes through the registered <see cref="IClaimsTransformation"/> (the service does it for the
+/// session) and becomes <c>HttpContext.User</c>; the decision is kept (<see cref="AuthenticationDecision"/>, also
+/// ASP.NET Core's <see cref="IAuthenticateResultFeature"/>) for authorization and for the challenge of a refusal.
 /// The scheme's events are resolved from the application's services: they must be singletons (AddApiToken's are).
 /// </summary>
 internal sealed class DotAuthenticationMiddleware(RequestDelegate next, FailureThrottle throttle, IOptionsMonitor<ApiTokenOptions> tokenOptions,
-    IAuthenticationSchemeProvider schemes, IClaimsTransformation claimsTransformation, TokenVerifier verifier, IServiceProvider services,
-    ILoggerFactory loggers)
+    IAuthenticationSchemeProvider schemes, TokenVerifier verifier, IServiceProvider services, ILoggerFactory loggers)
 {
     private static readonly ApiTokenEvents DefaultEvents = new();
 
-    /// <summary>The handler's own log category, so that Logging settings for it hold for both callers.</summary>
+    /// <summary>The handler's own log category, so that Logging settings for it hold wherever a token is checked.</summary>
     private readonly ILogger _tokenLogger = loggers.CreateLogger(typeof(ApiTokenHandler).FullName!);
+
+    /// <summary>Whether the host registered a claims transformation of its own (the framework's registers one that does nothing).</summary>
+    private readonly bool _transforms = TransformsClaims(services);
 
     private AuthenticationScheme? _tokenScheme;
 
@@ -48,30 +45,32 @@ internal sealed class DotAuthenticationMiddleware(RequestDelegate next, FailureT
         if (credential.IsPresent && throttle.Enabled && throttle.RetryAfterSeconds(context.Connection.RemoteIpAddress) is { } retryAfter)
         {
             context.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return Problems.WriteAsync(context, StatusCodes.Status429TooManyRequests, "Too many failed authentications.",
-                $"Too many refused credentials from this address; try again in {retryAfter} seconds.", "throttled");
+            return Refusals.WriteAsync(context, AuthFailure.Throttled(retryAfter));
         }
 
         return CredentialSchemes.Presented(context.Request, credential) switch
         {
             null => next(context),
-            ApiTokenDefaults.AuthenticationScheme when TokenScheme() is { } scheme => AuthenticateTokenAsync(context, scheme, options, credential),
+            ApiTokenDefaults.AuthenticationScheme => AuthenticateTokenAsync(context, options, credential),
             var other => AuthenticateAsync(context, other),
         };
     }
 
-    /// <summary>The API-token scheme when this middleware may run its check itself; null when the service must.</summary>
-    private AuthenticationScheme? TokenScheme()
+    private Task AuthenticateTokenAsync(HttpContext context, ApiTokenOptions options, ApiTokenCredential credential)
     {
-        _tokenScheme ??= schemes.GetSchemeAsync(ApiTokenDefaults.AuthenticationScheme).GetAwaiter().GetResult();
-        return ApiTokenHandler.RunsWithoutService(_tokenScheme, claimsTransformation) ? _tokenScheme : null;
-    }
-
-    private Task AuthenticateTokenAsync(HttpContext context, AuthenticationScheme scheme, ApiTokenOptions options, ApiTokenCredential credential)
-    {
+        var scheme = _tokenScheme ??= schemes.GetSchemeAsync(ApiTokenDefaults.AuthenticationScheme).GetAwaiter().GetResult()
+            ?? throw new InvalidOperationException($"No authentication scheme '{ApiTokenDefaults.AuthenticationScheme}': call AddApiToken().");
         var checking = new ApiTokenAttempt(context, scheme, options, EventsOf(options), options.TimeProvider ?? TimeProvider.System, verifier, _tokenLogger)
             .RunAsync(credential);
-        return checking.IsCompletedSuccessfully ? Decided(context, scheme.Name, checking.Result) : DecidedAsync(context, scheme.Name, checking);
+        if (!checking.IsCompletedSuccessfully)
+        {
+            return DecidedAsync(context, scheme.Name, checking);
+        }
+
+        var result = checking.Result;
+        return _transforms && result.Succeeded
+            ? DecidedAsync(context, scheme.Name, new ValueTask<AuthenticateResult>(result))
+            : Decided(context, scheme.Name, result);
     }
 
     /// <summary>
@@ -98,11 +97,21 @@ internal sealed class DotAuthenticationMiddleware(RequestDelegate next, FailureT
     private sealed record ResolvedEvents(Type Type, ApiTokenEvents Events);
 
     private async Task DecidedAsync(HttpContext context, string scheme, ValueTask<AuthenticateResult> checking)
-        => await Decided(context, scheme, await checking);
-
-    private Task Decided(HttpContext context, string scheme, AuthenticateResult result)
     {
-        var decision = new AuthenticationDecision(scheme, result);
+        var result = await checking;
+        if (_transforms && result.Succeeded)
+        {
+            // What the authentication service does after a scheme's success: the host's transformation, a ticket of its own.
+            var transformed = await context.RequestServices.GetRequiredService<IClaimsTransformation>().TransformAsync(result.Principal!);
+            result = AuthenticateResult.Success(new AuthenticationTicket(transformed, result.Properties, result.Ticket!.AuthenticationScheme));
+        }
+
+        await Decided(context, scheme, result);
+    }
+
+    private Task Decided(HttpContext context, string scheme, AuthenticateResult result, AuthFailure? failure = null)
+    {
+        var decision = new AuthenticationDecision(scheme, result, failure);
         context.Features.Set(decision);
         if (result.Succeeded)
         {
@@ -118,7 +127,7 @@ internal sealed class DotAuthenticationMiddleware(RequestDelegate next, FailureT
         return next(context);
     }
 
-    /// <summary>Through the authentication service, exactly as <c>AuthenticationMiddleware</c> does.</summary>
+    /// <summary>Through the authentication service (which applies the claims transformation), as <c>AuthenticationMiddleware</c> does.</summary>
     private async Task AuthenticateAsync(HttpContext context, string scheme)
     {
         context.Features.Set<IAuthenticationFeature>(new AuthenticationFeature
@@ -127,19 +136,15 @@ internal sealed class DotAuthenticationMiddleware(RequestDelegate next, FailureT
             OriginalPathBase = context.Request.PathBase,
         });
         var result = await context.AuthenticateAsync(scheme);
-        if (result.Principal is not null)
-        {
-            context.User = result.Principal;
-        }
 
-        if (result.Succeeded)
-        {
-            var decision = new AuthenticationDecision(scheme, result);
-            context.Features.Set<IHttpAuthenticationFeature>(decision);
-            context.Features.Set<IAuthenticateResultFeature>(decision);
-        }
+        // A session cookie that authenticates nobody names a session that ended: that is what its challenge says.
+        await Decided(context, scheme, result, AuthFailure.SessionExpired);
+    }
 
-        await next(context);
+    private static bool TransformsClaims(IServiceProvider services)
+    {
+        using var scope = services.CreateScope();
+        return scope.ServiceProvider.GetService<IClaimsTransformation>() is { } transformation and not NoopClaimsTransformation;
     }
 }
 

@@ -11,7 +11,7 @@ internal static class CatalogApi
     {
         var group = routes.MapGroup("/api/connections/{type}/{id}/catalog")
             .WithTags("Catalog")
-            .RequireAuthorization(Policies.Modeler);
+            .RequireRole(Role.Modeler);
 
         // Admins and modelers (those who model on the metadata); header or cookie credentials only.
         group.MapGet("/", GetAsync)

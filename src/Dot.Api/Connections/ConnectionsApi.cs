@@ -12,7 +12,7 @@ internal static class ConnectionsApi
     {
         var group = routes.MapGroup("/api/connections")
             .WithTags("Connections")
-            .RequireAuthorization(Policies.Admin);
+            .RequireRole(Role.Admin);
 
         group.MapGet("/", ListAsync)
             .ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity)

@@ -11,7 +11,7 @@ internal static class HealthApi
 {
     public static RouteGroupBuilder MapHealth(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/healthz").WithTags("Health").AllowAnonymous();
+        var group = routes.MapGroup("/healthz").WithTags("Health");
 
         group.MapGet("/", ReadyAsync)
             .WithName("Ready")

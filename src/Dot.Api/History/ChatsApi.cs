@@ -19,7 +19,7 @@ internal static class ChatsApi
     {
         var group = routes.MapGroup("/api")
             .WithTags("Chats")
-            .RequireAuthorization(Policies.AnyUser);
+            .RequireRole(Role.User);
 
         group.MapPost("/chats", CreateAsync)
             .RequireScope(Scopes.Chats)

@@ -15,7 +15,7 @@ internal static class HistoryApi
     {
         var group = routes.MapGroup("/api")
             .WithTags("History")
-            .RequireAuthorization(Policies.Modeler);
+            .RequireRole(Role.Modeler);
 
         group.MapGet("/export_history", Export)
             .AllowApiTokenInQuery()

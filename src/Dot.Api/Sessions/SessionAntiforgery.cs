@@ -27,6 +27,10 @@ public static class RequireSessionAntiforgeryExtensions
 internal sealed partial class SessionAntiforgeryMiddleware(RequestDelegate next, IAntiforgery antiforgery,
     ILogger<SessionAntiforgeryMiddleware> logger)
 {
+    private static readonly AuthFailure Invalid = new("antiforgery_token_invalid",
+        $"Missing or invalid anti-forgery token: a request made with the session cookie must send the token from GET /api/session in the {SessionDefaults.AntiforgeryHeaderName} header.",
+        StatusCodes.Status403Forbidden);
+
     public async Task InvokeAsync(HttpContext context)
     {
         var method = context.Request.Method;
@@ -40,9 +44,7 @@ internal sealed partial class SessionAntiforgeryMiddleware(RequestDelegate next,
         if (!await antiforgery.IsRequestValidAsync(context))
         {
             Log.Refused(logger, method, context.Request.Path.Value ?? string.Empty);
-            await AuthProblems.WriteAsync(context, StatusCodes.Status403Forbidden, "Forbidden",
-                $"Missing or invalid anti-forgery token: a request made with the session cookie must send the token from GET /api/session in the {SessionDefaults.AntiforgeryHeaderName} header.",
-                "antiforgery_token_invalid");
+            await Refusals.WriteAsync(context, Invalid);
             return;
         }
 

@@ -26,8 +26,7 @@ internal static partial class SessionApi
     public static RouteGroupBuilder MapSessions(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/session")
-            .WithTags("Session")
-            .AllowAnonymous();
+            .WithTags("Session");
 
         group.MapGet("/", GetAsync)
             .WithName("GetSession")

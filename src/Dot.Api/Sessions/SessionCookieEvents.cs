@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Dot.Api.Access;
 using Dot.Api.Authentication;
 using Dot.Api.Users;
 using Microsoft.AspNetCore.Authentication;
@@ -39,10 +40,8 @@ internal sealed class SessionCookieEvents(SessionStore sessions) : CookieAuthent
     }
 
     public override Task RedirectToLogin(RedirectContext<CookieAuthenticationOptions> context)
-        => AuthProblems.WriteUnauthorizedAsync(context.HttpContext,
-            "Session expired or ended: sign in again at /settings/users, or send a token in the API-KEY header.",
-            "session_expired");
+        => Refusals.WriteAsync(context.HttpContext, AuthFailure.SessionExpired);
 
     public override Task RedirectToAccessDenied(RedirectContext<CookieAuthenticationOptions> context)
-        => AuthProblems.WriteInsufficientRoleAsync(context.HttpContext);
+        => Refusals.WriteAsync(context.HttpContext, AuthFailure.InsufficientRole(context.HttpContext.User.Role()));
 }

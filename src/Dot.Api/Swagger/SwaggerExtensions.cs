@@ -1,6 +1,5 @@
 using Dot.Api.Authentication;
 using Dot.Api.Infrastructure;
-using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 using Swashbuckle.AspNetCore.SwaggerGen;
@@ -124,9 +123,8 @@ internal sealed class ApiTokenOperationFilter : IOperationFilter
     public void Apply(OpenApiOperation operation, OperationFilterContext context)
     {
         var metadata = context.ApiDescription.ActionDescriptor.EndpointMetadata;
-        var anonymous = metadata.OfType<IAllowAnonymous>().Any();
-        var authorized = metadata.OfType<IAuthorizeData>().Any();
-        if (anonymous || !authorized)
+        // Who may call, from the metadata the authorization middleware enforces (RequireRole): none, anyone.
+        if (!metadata.OfType<Access.RequiredRoleMetadata>().Any())
         {
             return;
         }
@@ -145,7 +143,7 @@ internal sealed class ApiTokenOperationFilter : IOperationFilter
             });
         }
 
-        // The scope a token needs here, from the same metadata the authorization handler reads (RequireScope).
+        // The scope a token needs here, from the same metadata the authorization middleware reads (RequireScope).
         var scope = metadata.OfType<Access.RequiredScopeMetadata>().LastOrDefault();
         if (scope is not null)
         {

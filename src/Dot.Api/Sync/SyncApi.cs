@@ -14,7 +14,7 @@ internal static partial class SyncApi
     {
         var group = routes.MapGroup("/api/sync")
             .WithTags("Sync")
-            .RequireAuthorization(Policies.Admin);
+            .RequireRole(Role.Admin);
 
         // Admins only; the token may come in the URL (?user_id=…&api_token=…) for webhooks such as dbt Cloud's.
         group.MapPost("/{connection_type}/{connection_id}", TriggerAsync)

@@ -12,7 +12,7 @@ internal static class TokensApi
     {
         var group = routes.MapGroup("/api/tokens")
             .WithTags("Tokens")
-            .RequireAuthorization(Policies.AnyUser);
+            .RequireRole(Role.User);
 
         group.MapGet("/", ListAsync)
             .RequireScope(Scopes.Tokens)

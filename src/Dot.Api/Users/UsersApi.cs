@@ -11,7 +11,7 @@ internal static class UsersApi
     {
         var group = routes.MapGroup("/api/users")
             .WithTags("Users")
-            .RequireAuthorization(Policies.Admin);
+            .RequireRole(Role.Admin);
 
         group.MapGet("/", ListAsync)
             .RequireScope(Scopes.Users)

@@ -37,7 +37,6 @@ internal static class SettingsPage
     public static RouteHandlerBuilder MapSettingsPage(this IEndpointRouteBuilder routes)
     {
         routes.MapGet("/", () => TypedResults.Redirect(Route))
-            .AllowAnonymous()
             .ExcludeFromDescription()
             .WithName("Home");
         return routes.MapGet(Route, Results<VirtualFileHttpResult, NotFound> (HttpContext context, IWebHostEnvironment environment) =>
@@ -54,7 +53,6 @@ internal static class SettingsPage
                 context.Response.Headers.CacheControl = "no-cache";
                 return TypedResults.VirtualFile(File, "text/html; charset=utf-8");
             })
-            .AllowAnonymous()
             .ExcludeFromDescription()
             .WithName("SettingsUsersPage");
     }

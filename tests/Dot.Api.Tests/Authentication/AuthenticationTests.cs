@@ -17,7 +17,7 @@ public sealed class AuthenticationTests
     private static DotApiFactory FactoryWithQueryProbe()
         => new DotApiFactory().WithEndpoints(routes => routes
             .MapPost(ProbeRoute, (System.Security.Claims.ClaimsPrincipal user) => AuthApi.Me(user))
-            .RequireAuthorization(Policies.AnyUser)
+            .RequireRole(Role.User)
             .AllowApiTokenInQuery());
 
     private static async Task AssertRefusedAsync(HttpResponseMessage response, string reason)

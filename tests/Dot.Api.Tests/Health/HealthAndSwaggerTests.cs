@@ -68,7 +68,7 @@ public sealed class HealthAndSwaggerTests
     {
         await using var factory = new DotApiFactory().WithEndpoints(routes => routes
             .MapPost("/api/test/query-probe", () => TypedResults.Ok())
-            .RequireAuthorization(Policies.AnyUser)
+            .RequireRole(Role.User)
             .AllowApiTokenInQuery());
         var client = factory.CreateClient();
 

@@ -23,13 +23,13 @@ public sealed class LogRedactionTests
             .WithEndpoints(routes =>
             {
                 routes.MapPost("/api/test/query-probe", () => TypedResults.Ok())
-                    .RequireAuthorization(Policies.AnyUser)
+                    .RequireRole(Role.User)
                     .AllowApiTokenInQuery();
                 routes.MapGet("/api/test/throws", (HttpContext context) =>
                 {
                     // What careless code does: put the request URL in an exception.
                     throw new InvalidOperationException($"could not handle {context.Request.Path}{context.Request.QueryString}");
-                }).AllowApiTokenInQuery().AllowAnonymous();
+                }).AllowApiTokenInQuery();
                 routes.MapGet("/api/test/logs-url", (HttpContext context, ILoggerFactory loggers) =>
                 {
                     loggers.CreateLogger("Careless").LogInformation("Serving {Url}", context.Request.QueryString.Value);
@@ -40,7 +40,7 @@ public sealed class LogRedactionTests
                     }
 
                     return TypedResults.Ok();
-                }).AllowAnonymous();
+                });
             });
         var (user, token, _) = await factory.CreateCallerAsync("logs@example.com");
         var unknown = TokenFormat.Generate();
@@ -87,7 +87,7 @@ public sealed class LogRedactionTests
         await using var factory = new DotApiFactory()
             .WithTraceLogging()
             .WithEndpoints(routes => routes.MapPost("/api/test/encoded-probe", () => TypedResults.Text("in"))
-                .RequireAuthorization(Policies.AnyUser)
+                .RequireRole(Role.User)
                 .AllowApiTokenInQuery());
         var user = await factory.CreateUserAsync("enc@example.com", Role.Modeler);
         var tokens = new List<string>();
