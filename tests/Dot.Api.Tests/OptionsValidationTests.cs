@@ -21,9 +21,9 @@ public sealed class OptionsValidationTests
     [InlineData("Dot:Tokens:UsageFlushSeconds", "61", "Dot:Tokens:UsageFlushSeconds must be between 1 and 60 (seconds); it is 61.")]
     [InlineData("Dot:Tokens:MaxLifetimeDays", "0", "Dot:Tokens:MaxLifetimeDays must be between 1 and 3650 (days) when set; it is 0.")]
     [InlineData("Dot:Tokens:MaxLifetimeDays", "3651", "Dot:Tokens:MaxLifetimeDays must be between 1 and 3650 (days) when set; it is 3651.")]
-    [InlineData("Dot:Auth:CacheSize", "1", "Dot:Auth:CacheSize must be at least 2 (tokens); it is 1.")]
-    [InlineData("Dot:Auth:CacheSeconds", "-1", "Dot:Auth:CacheSeconds must be between 0 and 3600 (seconds); it is -1.")]
-    [InlineData("Dot:Auth:CacheSeconds", "3601", "Dot:Auth:CacheSeconds must be between 0 and 3600 (seconds); it is 3601.")]
+    [InlineData("Dot:Tokens:CacheSize", "1", "Dot:Tokens:CacheSize must be at least 2 (tokens); it is 1.")]
+    [InlineData("Dot:Tokens:CacheSeconds", "-1", "Dot:Tokens:CacheSeconds must be between 0 and 3600 (seconds); it is -1.")]
+    [InlineData("Dot:Tokens:CacheSeconds", "3601", "Dot:Tokens:CacheSeconds must be between 0 and 3600 (seconds); it is 3601.")]
     [InlineData("Dot:Audit:FlushSeconds", "0", "Dot:Audit:FlushSeconds must be between 1 and 60 (seconds); it is 0.")]
     [InlineData("Dot:Audit:FlushSeconds", "61", "Dot:Audit:FlushSeconds must be between 1 and 60 (seconds); it is 61.")]
     [InlineData("Dot:Limits:MaxRequestBodyBytes", "0", "Dot:Limits:MaxRequestBodyBytes must be at least 1 (bytes); it is 0.")]
@@ -31,6 +31,8 @@ public sealed class OptionsValidationTests
     [InlineData("Dot:Setup:Key", "   ", "Dot:Setup:Key must hold more than white space when set")]
     [InlineData("Dot:Auth:MaxFailuresPerMinute", "0", "Dot:Auth:MaxFailuresPerMinute must be at least 1; it is 0.")]
     [InlineData("Dot:Auth:MaxTrackedAddresses", "9", "Dot:Auth:MaxTrackedAddresses must be at least 10; it is 9.")]
+    [InlineData("Dot:Auth:CacheSeconds", "30", "Dot:Auth:CacheSeconds is no longer read: the setting is Dot:Tokens:CacheSeconds.")]
+    [InlineData("Dot:Auth:CacheSize", "10", "Dot:Auth:CacheSize is no longer read: the setting is Dot:Tokens:CacheSize.")]
     public async Task ABadSettingStopsTheStartNamingTheKey(string key, string value, string sentence)
     {
         await using var factory = new DotApiFactory().WithSetting(key, value);
@@ -85,8 +87,8 @@ public sealed class OptionsValidationTests
         await using var factory = new DotApiFactory()
             .WithSetting("Dot:Tokens:UsageFlushSeconds", "1")
             .WithSetting("Dot:Tokens:MaxLifetimeDays", "3650")
-            .WithSetting("Dot:Auth:CacheSize", "2")
-            .WithSetting("Dot:Auth:CacheSeconds", "0")
+            .WithSetting("Dot:Tokens:CacheSize", "2")
+            .WithSetting("Dot:Tokens:CacheSeconds", "0")
             .WithSetting("Dot:Audit:FlushSeconds", "60")
             .WithSetting("Dot:Limits:MaxQueryStringLength", "4096")
             .WithSetting("Dot:Setup:Key", "a-setup-key");
@@ -98,8 +100,7 @@ public sealed class OptionsValidationTests
         var tokens = services.GetRequiredService<IOptions<TokenOptions>>().Value;
         Assert.Equal(TimeSpan.FromSeconds(1), tokens.UsageFlush);
         Assert.Equal(3650, tokens.MaxLifetimeDays);
-        var cache = services.GetRequiredService<IOptions<TokenCacheOptions>>().Value;
-        Assert.Equal((2, 0d), (cache.CacheSize, cache.CacheSeconds));
+        Assert.Equal((2, 0d), (tokens.CacheSize, tokens.CacheSeconds));
         Assert.Equal(TimeSpan.FromSeconds(60), services.GetRequiredService<IOptions<AuditOptions>>().Value.Flush);
         Assert.Equal(4096, services.GetRequiredService<IOptions<RequestLimitOptions>>().Value.MaxQueryStringLength);
         Assert.True(services.GetRequiredService<IOptions<SetupOptions>>().Value.KeyRequired);

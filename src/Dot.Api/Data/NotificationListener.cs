@@ -68,7 +68,7 @@ public sealed class NotificationListenerStatus
 /// connection is lost it is opened again after a short backoff (at most a second); every time it is listening
 /// again the handlers are told, because what was sent meanwhile is gone (the token cache then starts empty). While
 /// it is down, what bounds how late a change is seen is the features' own expiry (the cache's
-/// <c>Dot:Auth:CacheSeconds</c>). Every payload is opened by <see cref="NoticeSeal"/> before a handler sees it: one
+/// <c>Dot:Tokens:CacheSeconds</c>). Every payload is opened by <see cref="NoticeSeal"/> before a handler sees it: one
 /// that another session of the database sent, or sent again, is dropped and counted
 /// (<see cref="NotificationListenerStatus.Rejected"/>). Nothing here is logged but the connection's state and, at most
 /// once a minute, how many were dropped: never a payload.

@@ -8,7 +8,7 @@ namespace Dot.Api.Tokens;
 public static class TokensExtensions
 {
     /// <summary>
-    /// Tokens: their settings (<c>Dot:Tokens</c>) and the verified-token cache's (<c>Dot:Auth</c>), both checked at start,
+    /// Tokens: their settings (<c>Dot:Tokens</c>, with the verified-token cache's), checked at start,
     /// the service, the lookup, the cache and the last-used recorder with its flush.
     /// </summary>
     public static IServiceCollection AddTokens(this IServiceCollection services)
@@ -17,8 +17,6 @@ public static class TokensExtensions
         services.AddSingleton<IValidateOptions<TokenOptions>, TokenOptionsValidator>();
         services.AddScoped<TokenService>();
         services.AddSingleton<TokenLookup>();
-        services.AddOptions<TokenCacheOptions>().BindConfiguration(TokenCacheOptions.Section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<TokenCacheOptions>, TokenCacheOptionsValidator>();
         services.AddSingleton<VerifiedTokenCache>();
         services.AddSingleton<TokenVerifier>();
         services.AddSingleton<INotificationHandler, EvictTokensOnChangeNotice>();

@@ -26,29 +26,13 @@ public readonly record struct TokenHashKey(ulong A, ulong B, ulong C, ulong D)
     }
 }
 
-/// <summary><c>Dot:Auth</c> settings of the verified-token cache.</summary>
-public sealed class TokenCacheOptions
-{
-    public const string Section = "Dot:Auth";
-
-    /// <summary>Most tokens kept at once (bounded: the oldest generation is dropped past it).</summary>
-    public int CacheSize { get; set; } = 100_000;
-
-    /// <summary>
-    /// How long a verified token is trusted without asking the database again. Changes made on this
-    /// instance evict at once, and on PostgreSQL changes made elsewhere are notified; this bounds how late
-    /// another instance (or the CLI) is seen when there is no notification (SQLite, or the listener is down).
-    /// </summary>
-    public double CacheSeconds { get; set; } = 5;
-}
-
 /// <summary>
 /// Tokens verified against the database, keyed by hash, holding owner, role, expiry and state.
 /// Bounded by two generations of at most <c>CacheSize / 2</c> entries each: when the young one fills,
 /// the old one is dropped and the young one becomes old (an approximate LRU: a hit in the old
 /// generation moves the entry back to the young one). Lookups allocate nothing.
 /// </summary>
-public sealed class VerifiedTokenCache(IOptions<TokenCacheOptions> options, TimeProvider time)
+public sealed class VerifiedTokenCache(IOptions<TokenOptions> options, TimeProvider time)
 {
     private readonly int _generationSize = options.Value.CacheSize / 2;
     private readonly TimeSpan _ttl = TimeSpan.FromSeconds(options.Value.CacheSeconds);

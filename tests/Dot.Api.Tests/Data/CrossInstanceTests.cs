@@ -104,7 +104,7 @@ public sealed class CrossInstanceTests(ITestOutputHelper output)
     public async Task ARotationsGraceEndsOnAnotherInstanceByItsClock()
     {
         // A cache window of an hour on B: the grace's end is seen because every hit checks it, not because B re-reads.
-        var (a, b) = await TwoInstancesAsync(b => b.WithSetting("Dot:Auth:CacheSeconds", "3600"));
+        var (a, b) = await TwoInstancesAsync(b => b.WithSetting("Dot:Tokens:CacheSeconds", "3600"));
         await using var _ = a;
         await using var __ = b;
         var (_, token, tokenId, onA) = await CallerAsync(a, "grace@example.com");

@@ -84,7 +84,7 @@ public sealed class RevocationRaceTests
     public async Task AHitInTheOldGenerationNeverBringsBackATokenEvictedAtTheSameMoment()
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 15, 12, 0, 0, TimeSpan.Zero));
-        var options = Options.Create(new TokenCacheOptions { CacheSize = 4, CacheSeconds = 60 });
+        var options = Options.Create(new TokenOptions { CacheSize = 4, CacheSeconds = 60 });
         var token = new VerifiedToken(Guid.NewGuid(), "t", null, null, null, Guid.NewGuid(), "u@example.com", "u", Role.User, false);
         var key = new TokenHashKey(1, 2, 3, 4);
         var fillers = new[] { new TokenHashKey(5, 6, 7, 8), new TokenHashKey(9, 10, 11, 12) };

@@ -75,7 +75,7 @@ public sealed class TokenCacheTests
     [Fact]
     public async Task ExpiryIsCheckedOnEveryHit()
     {
-        await using var factory = new DotApiFactory().WithSetting("Dot:Auth:CacheSeconds", "3600");
+        await using var factory = new DotApiFactory().WithSetting("Dot:Tokens:CacheSeconds", "3600");
         var user = await factory.CreateUserAsync("exp@example.com");
         var (token, _) = await factory.CreateTokenAsync(user.Id, lifetime: TimeSpan.FromMinutes(10));
         var client = factory.ClientWith(token);
@@ -89,7 +89,7 @@ public sealed class TokenCacheTests
     [Fact]
     public void TheCacheIsBounded()
     {
-        var cache = new VerifiedTokenCache(Options.Create(new TokenCacheOptions { CacheSize = 100 }), new FakeTimeProvider());
+        var cache = new VerifiedTokenCache(Options.Create(new TokenOptions { CacheSize = 100 }), new FakeTimeProvider());
         for (var i = 0; i < 10_000; i++)
         {
             var hash = TokenFormat.Hash(TokenFormat.Generate());
@@ -103,7 +103,7 @@ public sealed class TokenCacheTests
     [Fact]
     public void RecentlyUsedEntriesSurviveGenerationTurnover()
     {
-        var cache = new VerifiedTokenCache(Options.Create(new TokenCacheOptions { CacheSize = 10 }), new FakeTimeProvider());
+        var cache = new VerifiedTokenCache(Options.Create(new TokenOptions { CacheSize = 10 }), new FakeTimeProvider());
         var hot = TokenHashKey.From(TokenFormat.Hash(TokenFormat.Generate()));
         cache.Add(hot, new VerifiedToken(Guid.NewGuid(), "hot", null, null, null, Guid.NewGuid(), "e@x", "n", Role.User, false), cache.EvictionStamp);
         for (var i = 0; i < 1000; i++)
@@ -116,7 +116,7 @@ public sealed class TokenCacheTests
     [Fact]
     public void ATokenReadBeforeAnEvictionIsNotKept()
     {
-        var cache = new VerifiedTokenCache(Options.Create(new TokenCacheOptions()), new FakeTimeProvider());
+        var cache = new VerifiedTokenCache(Options.Create(new TokenOptions()), new FakeTimeProvider());
         var hash = TokenFormat.Hash(TokenFormat.Generate());
         var key = TokenHashKey.From(hash);
         var read = new VerifiedToken(Guid.NewGuid(), "t", null, null, null, Guid.NewGuid(), "e@x", "n", Role.User, false);
