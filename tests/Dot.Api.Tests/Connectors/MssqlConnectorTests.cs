@@ -4,7 +4,6 @@ using System.Net.Sockets;
 using System.Text.Json;
 using Dot.Api.Access;
 using Dot.Api.Connectors;
-using Dot.Api.Sync;
 using Dot.Api.Tests.Infrastructure;
 using Microsoft.Data.SqlClient;
 using Microsoft.Extensions.DependencyInjection;

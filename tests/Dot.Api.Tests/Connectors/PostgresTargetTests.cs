@@ -1,7 +1,5 @@
 using System.Text.Json;
-using Dot.Api.Connections;
 using Dot.Api.Connectors;
-using Dot.Api.Sync;
 using Npgsql;
 
 namespace Dot.Api.Tests;

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Dot.Api.Access;
+using Dot.Api.Connectors;
 using Dot.Api.Data;
 using Dot.Api.Sync;
 using Dot.Api.Tests.Infrastructure;
@@ -454,7 +455,7 @@ public sealed class SyncTests
     [Fact]
     public void FailureTextHasNoSecretAndIsBounded()
     {
-        var secrets = new Dot.Api.Connections.ConnectionSecretValues(new Dictionary<string, string> { ["password"] = "p\"w/d 1" });
+        var secrets = new ConnectionSecretValues(new Dictionary<string, string> { ["password"] = "p\"w/d 1" });
         var error = SyncWorker.DescribeFailure("mssql", new InvalidOperationException(
             "bad: p\"w/d 1, p%22w%2Fd%201, p\\u0022w/d 1, token dot-0123456789abcdef0123 " + new string('x', 5000)), secrets);
 

@@ -1,8 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using Dot.Api.Catalog;
-using Dot.Api.Sync;
+using Microsoft.Extensions.Logging;
 
 namespace Dot.Api.Connectors;
 

@@ -37,11 +37,11 @@ internal static class ConnectorHttp
         }
         catch (HttpRequestException ex) when (ExceptionChain.Find<ConnectorTargetRefusedException>(ex) is { } refused)
         {
-            throw new Sync.SyncFailedException($"refused to connect to {where}: {refused.Message}", ex);
+            throw new SyncFailedException($"refused to connect to {where}: {refused.Message}", ex);
         }
         catch (HttpRequestException ex)
         {
-            throw new Sync.SyncFailedException($"could not reach {where}: {Cause(ex)}", ex);
+            throw new SyncFailedException($"could not reach {where}: {Cause(ex)}", ex);
         }
 
         using (response)
@@ -49,7 +49,7 @@ internal static class ConnectorHttp
             var status = (int)response.StatusCode;
             if (status is >= 300 and < 400)
             {
-                throw new Sync.SyncFailedException($"{where} redirects (answered {status}): this server does not follow redirects; "
+                throw new SyncFailedException($"{where} redirects (answered {status}): this server does not follow redirects; "
                     + "configure the final URL in the connection");
             }
 
@@ -60,11 +60,11 @@ internal static class ConnectorHttp
             }
             catch (Exception ex) when (ex is HttpRequestException or IOException)
             {
-                throw new Sync.SyncFailedException($"the answer of {where} broke off: {Cause(ex)}", ex);
+                throw new SyncFailedException($"the answer of {where} broke off: {Cause(ex)}", ex);
             }
-            catch (Sync.SyncFailedException ex)
+            catch (SyncFailedException ex)
             {
-                throw new Sync.SyncFailedException($"{where}: {ex.Message}", ex);
+                throw new SyncFailedException($"{where}: {ex.Message}", ex);
             }
 
             if (bytes.Length == 0)
@@ -101,13 +101,13 @@ internal static class ConnectorHttp
         if (answer.Status is >= 200 and < 300)
         {
             return answer.NotJson
-                ? throw new Sync.SyncFailedException($"{where} answered {answer.Status} with a body that is not JSON")
+                ? throw new SyncFailedException($"{where} answered {answer.Status} with a body that is not JSON")
                 : answer.Body;
         }
 
         using (answer)
         {
-            throw new Sync.SyncFailedException(failure(answer.Status, answer.Body is null ? null : Bounded(vendorMessage(answer.Body.RootElement))));
+            throw new SyncFailedException(failure(answer.Status, answer.Body is null ? null : Bounded(vendorMessage(answer.Body.RootElement))));
         }
     }
 
@@ -169,7 +169,7 @@ internal static class ConnectorHttp
     {
         if (content.Headers.ContentLength is > MaxAnswerBytes)
         {
-            throw new Sync.SyncFailedException($"an answer of {content.Headers.ContentLength} bytes is larger than the {MaxAnswerBytes} bytes this server reads");
+            throw new SyncFailedException($"an answer of {content.Headers.ContentLength} bytes is larger than the {MaxAnswerBytes} bytes this server reads");
         }
 
         await using var stream = await content.ReadAsStreamAsync(ct);
@@ -180,7 +180,7 @@ internal static class ConnectorHttp
         {
             if (buffer.Length + read > MaxAnswerBytes)
             {
-                throw new Sync.SyncFailedException($"an answer is larger than the {MaxAnswerBytes} bytes this server reads");
+                throw new SyncFailedException($"an answer is larger than the {MaxAnswerBytes} bytes this server reads");
             }
 
             buffer.Write(chunk, 0, read);

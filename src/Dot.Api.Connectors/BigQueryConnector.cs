@@ -1,8 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
-using Dot.Api.Catalog;
-using Dot.Api.Sync;
+using Microsoft.Extensions.Logging;
 
 namespace Dot.Api.Connectors;
 

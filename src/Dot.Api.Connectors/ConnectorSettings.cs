@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using Dot.Api.Sync;
 
 namespace Dot.Api.Connectors;
 

@@ -1,4 +1,3 @@
-using Dot.Api.Sync;
 using Npgsql;
 
 namespace Dot.Api.Connectors;

@@ -1,6 +1,6 @@
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Text.Json;
-using Dot.Api.Sync;
 
 namespace Dot.Api.Connectors;
 

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using Dot.Api.Sync;
 using Microsoft.Data.SqlClient;
 
 namespace Dot.Api.Connectors;

@@ -1,9 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Authentication;
-using Dot.Api.Catalog;
-using Dot.Api.Sync;
 using Microsoft.Data.SqlClient;
+using Microsoft.Extensions.Logging;
 
 namespace Dot.Api.Connectors;
 

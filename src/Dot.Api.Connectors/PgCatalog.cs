@@ -1,4 +1,3 @@
-using Dot.Api.Catalog;
 
 namespace Dot.Api.Connectors;
 

@@ -1,5 +1,5 @@
-using Dot.Api.Catalog;
-using Dot.Api.Sync;
+using Microsoft.Extensions.Logging;
+
 
 namespace Dot.Api.Connectors;
 

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using Dot.Api.Catalog;
-using Dot.Api.Sync;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace Dot.Api.Connectors;

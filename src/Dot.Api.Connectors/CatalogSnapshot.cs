@@ -1,9 +1,9 @@
-namespace Dot.Api.Catalog;
+namespace Dot.Api.Connectors;
 
 /// <summary>
 /// What a connector found: schemas, their tables and views, their columns. Built with <see cref="CatalogBuilder"/>,
-/// handed back by a connector in its sync outcome, and stored by the sync worker (<see cref="CatalogStore"/>) in the
-/// transaction that ends the run.
+/// handed back by a connector in its sync outcome (<see cref="SyncOutcome.Catalog"/>), and stored by the server's sync
+/// worker in the transaction that ends the run.
 /// The same records are the catalogue endpoint's answer, so what a connector builds is what a reader gets.
 /// </summary>
 public sealed record CatalogSnapshot(IReadOnlyList<CatalogSchema> Schemas)

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Dot.Api.Catalog;
-using Dot.Api.Sync;
+using Microsoft.Extensions.Logging;
 
 namespace Dot.Api.Connectors;
 

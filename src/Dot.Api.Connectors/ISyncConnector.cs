@@ -1,15 +1,12 @@
 using System.Text.Json;
-using Dot.Api.Assets;
-using Dot.Api.Catalog;
-using Dot.Api.Connections;
 
-namespace Dot.Api.Sync;
+namespace Dot.Api.Connectors;
 
 /// <summary>
 /// Reads a source's metadata for one connection type. Register implementations in DI
-/// (<c>services.AddSingleton&lt;ISyncConnector, PostgresConnector&gt;()</c> or scoped); the worker picks the one whose
-/// <see cref="Type"/> matches the run's connection type (the last registered, when several do, as DI resolves one service).
-/// Throw to fail the run: a <see cref="SyncFailedException"/>'s message is the run's error as it stands; any other
+/// (<c>services.AddSingleton&lt;ISyncConnector, PostgresConnector&gt;()</c> or scoped); the server's sync worker picks the one
+/// whose <see cref="Type"/> matches the run's connection type (the last registered, when several do, as DI resolves one
+/// service). Throw to fail the run: a <see cref="SyncFailedException"/>'s message is the run's error as it stands; any other
 /// exception's type and message become it. Either way the connection's secret values are removed.
 /// </summary>
 public interface ISyncConnector
@@ -39,11 +36,11 @@ public sealed record SyncOutcome(int? SchemasCount = null, int? TablesCount = nu
     public CatalogSnapshot? Catalog { get; init; }
 
     /// <summary>
-    /// External assets the source holds (a BI tool's dashboards), each already checked with
-    /// <see cref="AssetService.Validate"/>: the worker imports them (<see cref="AssetService.ImportAsync"/>, the upsert of
+    /// External assets the source holds (a BI tool's dashboards), each checked by <see cref="ExternalAssetImport.Validate"/>
+    /// as the import endpoint checks a client's: the worker imports them (the upsert of
     /// <c>POST /api/import_and_overwrite_external_asset</c>) in the transaction that marks the run succeeded. Null: none.
     /// </summary>
-    public IReadOnlyList<ExternalAsset>? ExternalAssets { get; init; }
+    public IReadOnlyList<ExternalAssetImport>? ExternalAssets { get; init; }
 
     /// <summary>The outcome of a connector that read <paramref name="catalog"/>: its counts, and the catalogue to store.</summary>
     public static SyncOutcome Of(CatalogSnapshot catalog)
@@ -66,13 +63,4 @@ public sealed class SyncFailedException : Exception
         : base(message, innerException)
     {
     }
-}
-
-/// <summary>
-/// Told when a run succeeds, inside the transaction that marks it succeeded, after the worker has stored the run's
-/// catalogue: a handler that throws fails the run and rolls the catalogue back with it.
-/// </summary>
-public interface ISyncSucceededHandler
-{
-    Task OnSucceededAsync(SyncRun run, SyncOutcome outcome, DateTime finishedAt, CancellationToken cancellationToken);
 }

@@ -1,6 +1,7 @@
 using System.Net;
-using Dot.Api.Connections;
-using Dot.Api.Sync;
+using System.Text.Json;
+using Dot.Api.Validation;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace Dot.Api.Connectors;
@@ -64,27 +65,27 @@ public static class ConnectorsExtensions
 /// </summary>
 internal sealed class DbtSettingsRule(IOptions<ConnectorOptions> options) : IConnectionSettingsRule
 {
-    public void Check(ConnectionDraft draft, Infrastructure.FieldErrors errors)
+    public void Check(string type, IReadOnlyDictionary<string, JsonElement> settings, FieldErrors errors)
     {
-        if (draft.Type != "dbt")
+        if (type != "dbt")
         {
             return;
         }
 
-        if (draft.Settings.ContainsKey("manifest_path") && !options.Value.AllowManifestPath)
+        if (settings.ContainsKey("manifest_path") && !options.Value.AllowManifestPath)
         {
             errors.Add("settings.manifest_path", DbtConnector.ManifestPathDisabled);
         }
 
-        var settings = new ConnectorSettings(draft.Type, draft.Settings);
-        if ((settings.Text("account_id") is not null || settings.Text("job_id") is not null) && settings.Text("cloud_url") is null)
+        var read = new ConnectorSettings(type, settings);
+        if ((read.Text("account_id") is not null || read.Text("job_id") is not null) && read.Text("cloud_url") is null)
         {
             errors.Add("settings.cloud_url", DbtConnector.CloudUrlRequired);
         }
 
         foreach (var name in (string[])["cloud_url", "manifest_url"])
         {
-            if (DbtConnector.RetiredHostProblem(name, settings.Text(name)) is { } retired)
+            if (DbtConnector.RetiredHostProblem(name, read.Text(name)) is { } retired)
             {
                 errors.Add($"settings.{name}", retired);
             }

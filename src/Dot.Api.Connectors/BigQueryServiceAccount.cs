@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using Dot.Api.Sync;
 using Google.Apis.Auth.OAuth2;
 using Google.Apis.Auth.OAuth2.Responses;
 using Google.Apis.Http;

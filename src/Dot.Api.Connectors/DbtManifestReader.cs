@@ -1,8 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Dot.Api.Catalog;
-using Dot.Api.Sync;
 
 namespace Dot.Api.Connectors;
 

@@ -1,4 +1,5 @@
-using Dot.Api.Sync;
+using Microsoft.Extensions.Logging;
+
 
 namespace Dot.Api.Connectors;
 

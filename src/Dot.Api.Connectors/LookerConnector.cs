@@ -1,10 +1,8 @@
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text.Json;
-using Dot.Api.Assets;
-using Dot.Api.Catalog;
-using Dot.Api.Infrastructure;
-using Dot.Api.Sync;
+using Dot.Api.Validation;
+using Microsoft.Extensions.Logging;
 
 namespace Dot.Api.Connectors;
 
@@ -152,11 +150,11 @@ internal sealed partial class LookerConnector(IHttpClientFactory httpClients, IL
     /// <summary>
     /// Dashboards (GET /dashboards/search) and Looks (GET /looks/search) not in the trash (deleted=false), paged, as external assets with the ids
     /// <c>looker/{connection}/dashboards/{id}</c> and <c>looker/{connection}/looks/{id}</c>, each checked as the import
-    /// endpoint checks a client's (<see cref="AssetService.Validate"/>).
+    /// endpoint checks a client's (<see cref="ExternalAssetImport.Validate"/>).
     /// </summary>
-    private static async Task<List<ExternalAsset>> ReadAssetsAsync(Api api, string connectionId, Uri webUrl, CancellationToken ct)
+    private static async Task<List<ExternalAssetImport>> ReadAssetsAsync(Api api, string connectionId, Uri webUrl, CancellationToken ct)
     {
-        var assets = new List<ExternalAsset>();
+        var assets = new List<ExternalAssetImport>();
         var web = webUrl.AbsoluteUri.TrimEnd('/');
         foreach (var (resource, subtype) in ((string, string)[])[("dashboards", "dashboard"), ("looks", "look")])
         {
@@ -180,16 +178,16 @@ internal sealed partial class LookerConnector(IHttpClientFactory httpClients, IL
                 var input = new ExternalAssetInput(
                     $"looker/{connectionId}/{resource}/{id}",
                     subtype,
-                    Clip(folder, ExternalAsset.MaxFolderLength),
-                    Clip(ConnectorHttp.String(item, "title") is { Length: > 0 } title ? title : $"{subtype} {id}", ExternalAsset.MaxNameLength),
-                    Clip(ConnectorHttp.String(item, "description"), ExternalAsset.MaxDescriptionLength),
+                    Clip(folder, ExternalAssetImport.MaxFolderLength),
+                    Clip(ConnectorHttp.String(item, "title") is { Length: > 0 } title ? title : $"{subtype} {id}", ExternalAssetImport.MaxNameLength),
+                    Clip(ConnectorHttp.String(item, "description"), ExternalAssetImport.MaxDescriptionLength),
                     $"{web}/{resource}/{Uri.EscapeDataString(id)}",
                     true,
                     views,
                     accessed,
                     null);
                 var errors = new FieldErrors();
-                var asset = AssetService.Validate(input, errors)
+                var asset = ExternalAssetImport.Validate(input, errors)
                     ?? throw new SyncFailedException($"the Looker {subtype} {Clip(id, 64)} cannot be imported as an external asset: {errors}");
                 assets.Add(asset);
             }

@@ -1,4 +1,4 @@
-namespace Dot.Api.Connections;
+namespace Dot.Api.Connectors;
 
 /// <summary>
 /// URL-valued settings must not carry credentials. A setting is URL-valued when its value reads <c>scheme://…</c> or
