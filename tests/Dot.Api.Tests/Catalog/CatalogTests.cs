@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Dot.Api.Access;
 using Dot.Api.Connectors;
+using Dot.Api.Connectors.Tests.Infrastructure;
 using Dot.Api.Data;
 using Dot.Api.Sync;
 using Dot.Api.Tests.Infrastructure;

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
-namespace Dot.Api.Tests.Infrastructure;
+namespace Dot.Api.Connectors.Tests.Infrastructure;
 
 /// <summary>
 /// A tiny Kestrel on a free loopback port that serves a manifest file at dbt Cloud's artifacts path, but only to a

@@ -1,8 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
-using Dot.Api.Connectors;
 
-namespace Dot.Api.Tests.Infrastructure;
+namespace Dot.Api.Connectors.Tests.Infrastructure;
 
 /// <summary>Resolves the names it is given to the addresses it is given (any other name does not resolve), counting lookups.</summary>
 internal sealed class FakeConnectorDns(Dictionary<string, IPAddress[]> names) : IConnectorDns

@@ -1,8 +1,7 @@
 using System.Text.Json;
-using Dot.Api.Connectors;
 using Npgsql;
 
-namespace Dot.Api.Tests;
+namespace Dot.Api.Connectors.Tests;
 
 /// <summary>How a postgres connection's settings and secrets become a connection string (no server needed).</summary>
 [Trait("Store", "any")]

@@ -2,15 +2,11 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
-using Dot.Api.Access;
-using Dot.Api.Connectors;
+using Dot.Api.Connectors.Tests.Infrastructure;
 using Dot.Api.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using Npgsql;
 
-namespace Dot.Api.Tests;
+namespace Dot.Api.Connectors.Tests;
 
 /// <summary>
 /// The redshift connector. No Amazon Redshift runs here: what Redshift shares with PostgreSQL (pg_namespace, pg_class,
@@ -29,79 +25,15 @@ namespace Dot.Api.Tests;
 /// <item><c>svv_mv_info</c> (r_SVV_MV_INFO.html, char(128) columns) and a materialized view as Redshift keeps it: a
 /// view over an internal table <c>mv_tbl__NAME__0</c>.</item>
 /// </list>
-/// These stand-ins test that the connector asks for the documented names and shapes and maps what comes back; they
-/// cannot show that a real Redshift answers the same way.
+/// These stand-ins (<see cref="SourceDatabases.RedshiftStandIn"/>) test that the connector asks for the documented names
+/// and shapes and maps what comes back; they cannot show that a real Redshift answers the same way. The connector is
+/// driven directly; through the server: tests/Dot.Api.Tests, Sync/DatabaseConnectorSyncTests.cs.
 /// </summary>
 [Trait("Store", "any")]
 [Collection(PostgresTests.Name)]
 public sealed class RedshiftConnectorTests(PostgresCluster cluster)
 {
-    private const string Source = """
-        CREATE SCHEMA sales;
-        COMMENT ON SCHEMA sales IS 'Orders and customers';
-        CREATE TABLE sales.customers (id bigint NOT NULL, email varchar(200) NOT NULL, name text, balance numeric(12,2));
-        COMMENT ON TABLE sales.customers IS 'One row per customer';
-        COMMENT ON COLUMN sales.customers.email IS 'Lower-case; unique';
-        CREATE VIEW sales.big_customers AS SELECT id, email FROM sales.customers WHERE id > 100;
-        COMMENT ON VIEW sales.big_customers IS 'Customers past the first hundred';
-        -- A late-binding view as pg_catalog shows it on Redshift: in pg_class, nothing in pg_attribute.
-        CREATE VIEW sales.customers_lbv AS SELECT FROM sales.customers;
-        COMMENT ON VIEW sales.customers_lbv IS 'Late-binding';
-        -- A materialized view as Redshift keeps it: a view over its internal table.
-        CREATE TABLE sales.mv_tbl__customer_counts__0 (customers bigint);
-        CREATE VIEW sales.customer_counts AS SELECT customers FROM sales.mv_tbl__customer_counts__0;
-        CREATE SCHEMA empty_one;
-        -- An external schema is in pg_namespace too; its tables are not in pg_class.
-        CREATE SCHEMA spectrum;
-        """;
-
-    /// <summary>Stand-ins for Redshift's own system objects, built from the documented shapes (see the class comment).</summary>
-    private const string RedshiftStandIn = """
-        CREATE SCHEMA redshift_standin;
-        CREATE FUNCTION redshift_standin.pg_get_late_binding_view_cols() RETURNS SETOF record LANGUAGE sql AS $$
-            VALUES ('sales'::name, 'customers_lbv'::name, 'id'::name, 'bigint'::varchar, 1),
-                   ('sales'::name, 'customers_lbv'::name, 'email'::name, 'character varying(200)'::varchar, 2)
-            $$;
-        CREATE VIEW redshift_standin.svv_external_schemas AS
-            SELECT * FROM (VALUES (100133::oid, 1::smallint, 'spectrum'::name, 100, 'spectrumdb'::text,
-                                   '{"IAM_ROLE":"arn:aws:iam::123456789012:role/mySpectrumRole"}'::text))
-                AS v(esoid, eskind, schemaname, esowner, databasename, esoptions);
-        CREATE VIEW redshift_standin.svv_external_tables AS
-            SELECT * FROM (VALUES
-                (current_database()::text, 'spectrum'::text, 'sales_events'::text, 'TABLE'::text, 's3://bucket/sales/'::text,
-                 'org.apache.hadoop.mapred.TextInputFormat'::text, 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'::text,
-                 'org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe'::text, '{"field.delim":"\t"}'::text, 0, '{}'::text),
-                (current_database()::text, 'spectrum', 'recent_events', 'VIEW', '', '', '', '', '', 0, '{}'),
-                ('another_db', 'spectrum', 'elsewhere', 'TABLE', 's3://bucket/other/', '', '', '', '', 0, '{}'))
-                AS v(redshift_database_name, schemaname, tablename, tabletype, location, input_format, output_format,
-                     serialization_lib, serde_parameters, compressed, parameters);
-        CREATE VIEW redshift_standin.svv_external_columns AS
-            SELECT * FROM (VALUES
-                (current_database()::text, 'spectrum'::text, 'sales_events'::text, 'eventid'::text, 'int'::text, 1, 0, 'false'::text),
-                (current_database()::text, 'spectrum', 'sales_events', 'pricepaid', 'decimal(8,2)', 2, 0, 'true'),
-                (current_database()::text, 'spectrum', 'sales_events', 'saledate', 'varchar(10)', 3, 1, ''),
-                (current_database()::text, 'spectrum', 'recent_events', 'eventid', 'int', 1, 0, ''),
-                ('another_db', 'spectrum', 'elsewhere', 'x', 'int', 1, 0, ''))
-                AS v(redshift_database_name, schemaname, tablename, columnname, external_type, columnnum, part_key, is_nullable);
-        CREATE VIEW redshift_standin.svv_mv_info AS
-            SELECT * FROM (VALUES (current_database()::char(128), 'sales'::char(128), 'dot_admin'::char(128), 'customer_counts'::char(128),
-                                   'f'::char(1), 1, 't'::char(1), 'f'::char(1)))
-                AS v(database_name, schema_name, user_name, name, is_stale, state, autorefresh, autorewrite);
-        """;
-
-    private async Task<string> CreateSourceDatabaseAsync(bool standIn = true)
-    {
-        cluster.Require();
-        var database = await cluster.CreateDatabaseAsync();
-        await cluster.ExecuteAsync(database, Source);
-        if (standIn)
-        {
-            await cluster.ExecuteAsync(database, RedshiftStandIn);
-            await cluster.ExecuteAsync(database, $"ALTER DATABASE {database} SET search_path = \"$user\", public, redshift_standin");
-        }
-
-        return database;
-    }
+    private Task<string> CreateSourceDatabaseAsync(bool standIn = true) => SourceDatabases.CreateRedshiftAsync(cluster, standIn);
 
     /// <summary>The cluster has no TLS: ssl_mode disable (Redshift's default is require).</summary>
     private object Settings(string database, int? commandTimeout = null) => new
@@ -118,12 +50,10 @@ public sealed class RedshiftConnectorTests(PostgresCluster cluster)
     public async Task RedshiftSyncReadsPgCatalogLateBindingViewsMaterializedViewsAndExternalTables()
     {
         var database = await CreateSourceDatabaseAsync();
-        await using var factory = new DotApiFactory();
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
-        await admin.CreateConnectionAsync("redshift", "warehouse", Settings(database), new { password = cluster.Password });
+        using var host = new ConnectorHost();
 
-        var run = await admin.SyncAsync("redshift", "warehouse");
-        var catalog = await admin.CatalogAsync("redshift", "warehouse");
+        var outcome = await host.SyncAsync("redshift", Settings(database), new { password = cluster.Password });
+        var catalog = ConnectorHost.Json(outcome.Catalog);
 
         // redshift_standin is an ordinary schema on PostgreSQL, so it is read like any other; on Redshift those objects
         // are in pg_catalog, which is not.
@@ -161,8 +91,8 @@ public sealed class RedshiftConnectorTests(PostgresCluster cluster)
         Assert.Equal(["eventid int False", "pricepaid decimal(8,2) True", "saledate varchar(10) "], Columns(tables["spectrum.sales_events"]));
         Assert.Equal("view", tables["spectrum.recent_events"].Str("kind"));
 
-        Assert.Equal(catalog.Tables().Count, run.GetProperty("tables_count").GetInt32());
-        Assert.DoesNotContain(cluster.Password, factory.Logs.AllText, StringComparison.Ordinal);
+        Assert.Equal(catalog.Tables().Count, outcome.TablesCount);
+        Assert.DoesNotContain(cluster.Password, host.Logs.AllText, StringComparison.Ordinal);
     }
 
     private static string[] Columns(JsonElement table) => table.GetProperty("columns").EnumerateArray()
@@ -174,14 +104,11 @@ public sealed class RedshiftConnectorTests(PostgresCluster cluster)
     public async Task RedshiftConnectorOnPlainPostgresFailsNamingTheMissingFunction()
     {
         var database = await CreateSourceDatabaseAsync(standIn: false);
-        await using var factory = new DotApiFactory();
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
-        await admin.CreateConnectionAsync("redshift", "warehouse", Settings(database), new { password = cluster.Password });
+        using var host = new ConnectorHost();
 
-        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("redshift", "warehouse"));
+        var error = await host.FailAsync("redshift", Settings(database), new { password = cluster.Password });
 
-        Assert.Equal("failed", run.Str("status"));
-        Assert.StartsWith($"Redshift at 127.0.0.1:{cluster.Port} answered 42883: function pg_get_late_binding_view_cols() does not exist", run.Str("error"),
+        Assert.StartsWith($"Redshift at 127.0.0.1:{cluster.Port} answered 42883: function pg_get_late_binding_view_cols() does not exist", error,
             StringComparison.Ordinal);
     }
 
@@ -190,33 +117,27 @@ public sealed class RedshiftConnectorTests(PostgresCluster cluster)
     {
         var database = await CreateSourceDatabaseAsync();
         const string wrong = "Not-The-Password-51c0de";
-        await using var factory = new DotApiFactory().WithTraceLogging();
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
-        await admin.CreateConnectionAsync("redshift", "warehouse", Settings(database), new { password = wrong });
+        using var host = new ConnectorHost();
 
-        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("redshift", "warehouse"));
+        var error = await host.FailAsync("redshift", Settings(database), new { password = wrong });
 
-        Assert.Equal("failed", run.Str("status"));
         Assert.Equal($"authentication failed for user \"{PostgresCluster.Superuser}\" at 127.0.0.1:{cluster.Port}: wrong password, or no such user",
-            run.Str("error"));
-        Assert.DoesNotContain(wrong, factory.Logs.AllText, StringComparison.Ordinal);
+            error);
+        host.AssertNoSecret(error, wrong);
     }
 
     [SkippableFact]
     public async Task RedshiftClosedPortFailsQuicklySayingRefused()
     {
         cluster.Require();
-        await using var factory = new DotApiFactory();
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+        using var host = new ConnectorHost();
         var port = ClosedPort();
-        await admin.CreateConnectionAsync("redshift", "nowhere", new { host = "127.0.0.1", port, database = "dev", user = "dot", connect_timeout_seconds = 3 },
-            new { password = "pw-0b5e55ed" });
 
         var clock = Stopwatch.StartNew();
-        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("redshift", "nowhere"), seconds: 15);
+        var error = await host.FailAsync("redshift", new { host = "127.0.0.1", port, database = "dev", user = "dot", connect_timeout_seconds = 3 },
+            new { password = "pw-0b5e55ed" });
 
-        Assert.Equal("failed", run.Str("status"));
-        Assert.Equal($"could not connect to 127.0.0.1:{port}: Connection refused", run.Str("error"));
+        Assert.Equal($"could not connect to 127.0.0.1:{port}: Connection refused", error);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
     }
 
@@ -225,16 +146,13 @@ public sealed class RedshiftConnectorTests(PostgresCluster cluster)
     public async Task RedshiftCommandTimeoutFailsTheRunWithinItsBound()
     {
         var database = await CreateSourceDatabaseAsync();
-        await using var factory = new DotApiFactory();
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
-        await admin.CreateConnectionAsync("redshift", "warehouse", Settings(database, commandTimeout: 1), new { password = cluster.Password });
+        using var host = new ConnectorHost();
         await using var blocker = await LockDescriptionsAsync(database);
 
         var clock = Stopwatch.StartNew();
-        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("redshift", "warehouse"), seconds: 20);
+        var error = await host.FailAsync("redshift", Settings(database, commandTimeout: 1), new { password = cluster.Password });
 
-        Assert.Equal("failed", run.Str("status"));
-        Assert.StartsWith($"timed out after 1 s reading the catalogue at 127.0.0.1:{cluster.Port} (command_timeout_seconds)", run.Str("error"),
+        Assert.StartsWith($"timed out after 1 s reading the catalogue at 127.0.0.1:{cluster.Port} (command_timeout_seconds)", error,
             StringComparison.Ordinal);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
     }
@@ -245,7 +163,8 @@ public sealed class RedshiftConnectorTests(PostgresCluster cluster)
     {
         var database = await CreateSourceDatabaseAsync();
         await using var blocker = await LockDescriptionsAsync(database);
-        var connector = new RedshiftConnector(Network(), NullLogger<RedshiftConnector>.Instance);
+        using var host = new ConnectorHost();
+        var connector = host.Connector("redshift");
         var job = Job(JsonSerializer.SerializeToElement(Settings(database)), cluster.Password);
         using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
 
@@ -279,15 +198,12 @@ public sealed class RedshiftConnectorTests(PostgresCluster cluster)
     public async Task RedshiftMetadataAddressIsRefusedBeforeConnecting()
     {
         var dns = new FakeConnectorDns(new(StringComparer.Ordinal) { ["cluster.internal"] = [IPAddress.Parse("169.254.169.254")] });
-        await using var factory = new DotApiFactory().WithServices(s => s.AddSingleton<IConnectorDns>(dns));
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
-        await admin.CreateConnectionAsync("redshift", "metadata", new { host = "cluster.internal", database = "dev", user = "dot" }, new { password = "pw-123456" });
+        using var host = new ConnectorHost(dns: dns);
 
-        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("redshift", "metadata"), seconds: 20);
+        var error = await host.FailAsync("redshift", new { host = "cluster.internal", database = "dev", user = "dot" }, new { password = "pw-123456" });
 
-        Assert.Equal("failed", run.Str("status"));
         Assert.Equal("refused to connect to cluster.internal:5439: cluster.internal (169.254.169.254) is a cloud metadata address: connectors never connect there",
-            run.Str("error"));
+            error);
     }
 
     private async Task<NpgsqlConnection> LockDescriptionsAsync(string database)
@@ -299,9 +215,7 @@ public sealed class RedshiftConnectorTests(PostgresCluster cluster)
         return blocker;
     }
 
-    internal static ConnectorNetwork Network() => new(Options.Create(new ConnectorOptions()), new SystemConnectorDns());
-
-    internal static SyncJob Job(JsonElement settings, string? password, string? connectionString = null, string type = "redshift")
+    private static SyncJob Job(JsonElement settings, string? password, string? connectionString = null)
     {
         var secrets = new Dictionary<string, string>(StringComparer.Ordinal);
         if (password is not null)
@@ -314,8 +228,7 @@ public sealed class RedshiftConnectorTests(PostgresCluster cluster)
             secrets["connection_string"] = connectionString;
         }
 
-        return new SyncJob(Guid.CreateVersion7(), type, "warehouse", "Warehouse",
-            JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(settings.GetRawText())!, new ConnectionSecretValues(secrets));
+        return ConnectorHost.Job("redshift", settings, secrets, id: "warehouse");
     }
 
     internal static int ClosedPort()

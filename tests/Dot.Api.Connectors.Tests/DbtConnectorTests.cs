@@ -1,25 +1,27 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
-using Dot.Api.Access;
-using Dot.Api.Connections;
-using Dot.Api.Connectors;
+using Dot.Api.Connectors.Tests.Infrastructure;
 using Dot.Api.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
+using Dot.Api.Validation;
 
-namespace Dot.Api.Tests;
+namespace Dot.Api.Connectors.Tests;
 
 /// <summary>
 /// The dbt connector on real manifests (Fixtures/dbt: dbt 1.5.1 schema v9 and dbt 1.9.8 schema v12), from a file and
-/// over http, compared with what the test reads from the same file on its own; broken manifests; the streaming reader.
+/// over http, compared with what the test reads from the same file on its own; broken manifests; the streaming reader;
+/// the settings rule the server runs at creation. Driven directly; through the server: tests/Dot.Api.Tests,
+/// Sync/ConnectorSyncTests.cs.
 /// </summary>
 [Trait("Store", "any")]
 public sealed class DbtConnectorTests : IDisposable
 {
     private const string JaffleShop = "jaffle_shop-v9.manifest.json";
     private const string Analytics = "analytics-v12.manifest.json";
+
+    /// <summary>What a server with <c>Dot:Connectors:AllowManifestPath</c> on has.</summary>
+    private static readonly Dictionary<string, string?> AllowManifestPath = new() { ["Dot:Connectors:AllowManifestPath"] = "true" };
 
     private readonly string _directory = Directory.CreateTempSubdirectory("dot-dbt-tests-").FullName;
 
@@ -36,6 +38,19 @@ public sealed class DbtConnectorTests : IDisposable
         }
     }
 
+    /// <summary>The errors the server's settings rules give a dbt connection at creation, by field.</summary>
+    private static Dictionary<string, string[]> RuleErrors(ConnectorHost host, object settings)
+    {
+        var errors = new FieldErrors();
+        var values = ConnectorHost.Job("dbt", settings).Settings;
+        foreach (var rule in host.SettingsRules)
+        {
+            rule.Check("dbt", values, errors);
+        }
+
+        return errors.ToDictionary();
+    }
+
     [Theory]
     [InlineData(JaffleShop, "v9")]
     [InlineData(Analytics, "v12")]
@@ -43,29 +58,24 @@ public sealed class DbtConnectorTests : IDisposable
     {
         var path = ManifestFacts.FixturePath(file);
         var expected = ManifestFacts.Relations(path);
-        await using var factory = new DotApiFactory().WithSetting("Dot:Connectors:AllowManifestPath", "true");
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
-        await admin.CreateConnectionAsync("dbt", "project", new { manifest_path = path });
+        using var host = new ConnectorHost(AllowManifestPath);
 
-        var run = await admin.SyncAsync("dbt", "project");
-        var catalog = await admin.CatalogAsync("dbt", "project");
+        var outcome = await host.SyncAsync("dbt", new { manifest_path = path });
 
-        AssertSameRelations(expected, catalog);
-        Assert.Equal(expected.Keys.Select(k => k[..k.LastIndexOf('.')]).Distinct().Count(), run.GetProperty("schemas_count").GetInt32());
-        Assert.Equal(expected.Count, run.GetProperty("tables_count").GetInt32());
-        Assert.Equal(expected.Values.Sum(r => r.Columns.Count), run.GetProperty("columns_count").GetInt32());
-        Assert.Contains(factory.Logs.Entries, e => e.Contains($"manifest {version}", StringComparison.Ordinal));
+        AssertSameRelations(expected, ConnectorHost.Json(outcome.Catalog));
+        Assert.Equal(expected.Keys.Select(k => k[..k.LastIndexOf('.')]).Distinct().Count(), outcome.SchemasCount);
+        Assert.Equal(expected.Count, outcome.TablesCount);
+        Assert.Equal(expected.Values.Sum(r => r.Columns.Count), outcome.ColumnsCount);
+        Assert.Contains(host.Logs.Entries, e => e.Contains($"manifest {version}", StringComparison.Ordinal));
     }
 
     [Fact]
     public async Task AnalyticsManifestKeepsDescriptionsTypesAndSameNamedRelationsOfBothDatabases()
     {
-        await using var factory = new DotApiFactory().WithSetting("Dot:Connectors:AllowManifestPath", "true");
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
-        await admin.CreateConnectionAsync("dbt", "analytics", new { manifest_path = ManifestFacts.FixturePath(Analytics) });
+        using var host = new ConnectorHost(AllowManifestPath);
 
-        await admin.SyncAsync("dbt", "analytics");
-        var tables = (await admin.CatalogAsync("dbt", "analytics")).Tables(withDatabase: true);
+        var outcome = await host.SyncAsync("dbt", new { manifest_path = ManifestFacts.FixturePath(Analytics) });
+        var tables = ConnectorHost.Json(outcome.Catalog).Tables(withDatabase: true);
 
         // The source raw.rms.products and the model analytics.rms.products (alias) are two relations.
         Assert.Equal("source", tables["raw.rms.products"].Str("kind"));
@@ -89,25 +99,20 @@ public sealed class DbtConnectorTests : IDisposable
         const string token = "dbtc_Secret-Service-Token-4f1e2d";
         var path = ManifestFacts.FixturePath(Analytics);
         await using var server = await new ManifestServer(path, $"Bearer {token}").StartAsync();
-        await using var factory = new DotApiFactory().WithTraceLogging();
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
-        await admin.CreateConnectionAsync("dbt", "cloud", new { manifest_url = server.ManifestUrl.ToString() }, new { manifest_token = token });
-        await admin.CreateConnectionAsync("dbt", "no-token", new { manifest_url = server.ManifestUrl.ToString() });
-        await admin.CreateConnectionAsync("dbt", "wrong-token", new { manifest_url = server.ManifestUrl.ToString() },
-            new { authorization = "Token not-the-right-one-77" });
+        using var host = new ConnectorHost();
+        var settings = new { manifest_url = server.ManifestUrl.ToString() };
 
-        await admin.SyncAsync("dbt", "cloud");
-        var refused = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("dbt", "no-token"));
-        var wrong = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("dbt", "wrong-token"));
+        var outcome = await host.SyncAsync("dbt", settings, new { manifest_token = token });
+        var refused = await host.FailAsync("dbt", settings);
+        var wrong = await host.FailAsync("dbt", settings, new { authorization = "Token not-the-right-one-77" });
 
-        AssertSameRelations(ManifestFacts.Relations(path), await admin.CatalogAsync("dbt", "cloud"));
+        AssertSameRelations(ManifestFacts.Relations(path), ConnectorHost.Json(outcome.Catalog));
         Assert.Equal($"Bearer {token}", server.AuthorizationHeaders.First());
-        Assert.Equal("failed", refused.Str("status"));
-        Assert.Equal($"{server.ManifestUrl} answered 401: give the connection a manifest_token (or authorization) secret", refused.Str("error"));
-        Assert.Equal($"{server.ManifestUrl} answered 401: check the manifest_token (or api_token, or authorization) secret", wrong.Str("error"));
+        Assert.Equal($"{server.ManifestUrl} answered 401: give the connection a manifest_token (or authorization) secret", refused);
+        Assert.Equal($"{server.ManifestUrl} answered 401: check the manifest_token (or api_token, or authorization) secret", wrong);
         Assert.Contains("Token not-the-right-one-77", server.AuthorizationHeaders);
-        Assert.DoesNotContain(token, factory.Logs.AllText, StringComparison.Ordinal);
-        Assert.DoesNotContain("not-the-right-one-77", factory.Logs.AllText, StringComparison.Ordinal);
+        Assert.DoesNotContain(token, host.Logs.AllText, StringComparison.Ordinal);
+        Assert.DoesNotContain("not-the-right-one-77", host.Logs.AllText, StringComparison.Ordinal);
     }
 
     /// <summary>The settings of docs/sync.md's example (account_id, job_id, secret api_token) name the job's latest manifest in dbt Cloud.</summary>
@@ -117,39 +122,50 @@ public sealed class DbtConnectorTests : IDisposable
         const string token = "dbtc_Cloud-Api-Token-9a8b7c";
         var path = ManifestFacts.FixturePath(JaffleShop);
         await using var server = await new ManifestServer(path, $"Bearer {token}").StartAsync();
-        await using var factory = new DotApiFactory().WithTraceLogging();
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
-        await admin.CreateConnectionAsync("dbt", "cloud-prod",
-            new { account_id = 1, job_id = "123", cloud_url = server.BaseAddress.ToString() }, new { api_token = token });
+        using var host = new ConnectorHost();
 
-        await admin.SyncAsync("dbt", "cloud-prod");
+        var outcome = await host.SyncAsync("dbt", new { account_id = 1, job_id = "123", cloud_url = server.BaseAddress.ToString() }, new { api_token = token });
 
-        AssertSameRelations(ManifestFacts.Relations(path), await admin.CatalogAsync("dbt", "cloud-prod"));
-        Assert.DoesNotContain(token, factory.Logs.AllText, StringComparison.Ordinal);
+        AssertSameRelations(ManifestFacts.Relations(path), ConnectorHost.Json(outcome.Catalog));
+        Assert.DoesNotContain(token, host.Logs.AllText, StringComparison.Ordinal);
     }
 
     /// <summary>
     /// dbt retired the shared region URLs (https://cloud.getdbt.com, https://emea.dbt.com, https://au.dbt.com) for
-    /// account-specific ones: account_id and job_id need cloud_url, and a retired host is refused at creation, naming
-    /// the setting and what to use instead.
+    /// account-specific ones: account_id and job_id need cloud_url, and a retired host is refused at creation (by the
+    /// dbt settings rule, which the server runs on every connection it stores), naming the setting and what to use
+    /// instead. That the server answers its errors as a 422: tests/Dot.Api.Tests, ConnectionsTests.
     /// </summary>
     [Theory]
     [InlineData("""{"account_id": 1234, "job_id": "567"}""", "settings.cloud_url", "need the setting cloud_url")]
     [InlineData("""{"account_id": 1234, "job_id": "567", "cloud_url": "https://cloud.getdbt.com"}""", "settings.cloud_url", "names cloud.getdbt.com")]
     [InlineData("""{"account_id": 1234, "job_id": "567", "cloud_url": "EMEA.dbt.com/"}""", "settings.cloud_url", "names emea.dbt.com")]
     [InlineData("""{"manifest_url": "https://au.dbt.com/api/v2/accounts/1/jobs/2/artifacts/manifest.json"}""", "settings.manifest_url", "names au.dbt.com")]
-    public async Task RetiredDbtCloudUrlsAreRefusedAtCreationSayingWhatToUse(string settings, string field, string reason)
+    public void RetiredDbtCloudUrlsAreRefusedAtCreationSayingWhatToUse(string settings, string field, string reason)
     {
-        await using var factory = new DotApiFactory();
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+        using var host = new ConnectorHost();
 
-        var response = await admin.PostAsJsonAsync("/api/connections",
-            new { type = "dbt", id = "cloud-prod", settings = JsonDocument.Parse(settings).RootElement, secrets = new { api_token = "dbtc_x" } });
+        var errors = RuleErrors(host, JsonDocument.Parse(settings).RootElement);
 
-        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
-        var message = (await response.JsonAsync()).GetProperty("errors").GetProperty(field)[0].GetString()!;
+        var message = Assert.Single(errors[field]);
         Assert.Contains(reason, message, StringComparison.Ordinal);
         Assert.Contains("https://ACCOUNT_PREFIX.us1.dbt.com", message, StringComparison.Ordinal);
+    }
+
+    /// <summary>The rule concerns dbt connections only, and a dbt Cloud connection on its access URL passes it.</summary>
+    [Fact]
+    public void CurrentDbtCloudSettingsAndOtherTypesPassTheRule()
+    {
+        using var host = new ConnectorHost();
+        var errors = new FieldErrors();
+
+        foreach (var rule in host.SettingsRules)
+        {
+            rule.Check("postgres", ConnectorHost.Job("postgres", new { manifest_path = "/x", cloud_url = "https://cloud.getdbt.com" }).Settings, errors);
+        }
+
+        Assert.True(errors.IsEmpty);
+        Assert.Empty(RuleErrors(host, new { account_id = 1234, job_id = "567", cloud_url = "https://ab123.us1.dbt.com" }));
     }
 
     /// <summary>A connection stored before the rule (relying on the old default, or naming a retired host) fails its run saying what to use.</summary>
@@ -158,20 +174,14 @@ public sealed class DbtConnectorTests : IDisposable
     [InlineData("https://cloud.getdbt.com/", "the dbt setting cloud_url names cloud.getdbt.com, a dbt Cloud region URL that dbt retired on 1 November 2026: use your account's access URL, https://ACCOUNT_PREFIX.us1.dbt.com")]
     public async Task StoredConnectionOnTheRetiredDefaultFailsItsRunSayingWhatToUse(string? cloudUrl, string error)
     {
-        await using var factory = new DotApiFactory();
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+        using var host = new ConnectorHost();
         var settings = new Dictionary<string, object> { ["account_id"] = 1234, ["job_id"] = "567" };
         if (cloudUrl is not null)
         {
             settings["cloud_url"] = cloudUrl;
         }
 
-        await StoreConnectionAsync(factory, "legacy-cloud", settings);
-
-        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("dbt", "legacy-cloud"));
-
-        Assert.Equal("failed", run.Str("status"));
-        Assert.StartsWith(error, run.Str("error"), StringComparison.Ordinal);
+        Assert.StartsWith(error, await host.FailAsync("dbt", settings), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -181,66 +191,53 @@ public sealed class DbtConnectorTests : IDisposable
         var closed = new Uri($"http://127.0.0.1:{server.BaseAddress.Port}/");
         await server.DisposeAsync();
         await using var other = await new ManifestServer(ManifestFacts.FixturePath(JaffleShop), null).StartAsync();
-        await using var factory = new DotApiFactory();
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
-        await admin.CreateConnectionAsync("dbt", "gone", new { manifest_url = new Uri(closed, "manifest.json").ToString() });
-        await admin.CreateConnectionAsync("dbt", "missing", new { manifest_url = new Uri(other.BaseAddress, "nothing/manifest.json").ToString() });
+        using var host = new ConnectorHost();
 
-        var gone = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("dbt", "gone"), seconds: 20);
-        var missing = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("dbt", "missing"));
+        var gone = await host.FailAsync("dbt", new { manifest_url = new Uri(closed, "manifest.json").ToString() });
+        var missing = await host.FailAsync("dbt", new { manifest_url = new Uri(other.BaseAddress, "nothing/manifest.json").ToString() });
 
-        Assert.StartsWith($"could not reach {closed}manifest.json: ", gone.Str("error"), StringComparison.Ordinal);
-        Assert.Equal($"{other.BaseAddress}nothing/manifest.json answered 404", missing.Str("error"));
+        Assert.StartsWith($"could not reach {closed}manifest.json: ", gone, StringComparison.Ordinal);
+        Assert.Equal($"{other.BaseAddress}nothing/manifest.json answered 404", missing);
     }
 
     /// <summary>
-    /// A connection stored before URL credentials were refused (written here straight through the service, past the
-    /// API's validation): its password and signature reach no log line, no answer and not the run's error.
+    /// A connection stored before URL credentials were refused: its password and signature reach no log line and not
+    /// the run's error, and nothing is sent. That the server's answers mask them: tests/Dot.Api.Tests, ConnectionsTests.
     /// </summary>
     [Fact]
-    public async Task StoredUrlWithAPasswordNeverReachesTheLogsTheAnswersOrTheRunError()
+    public async Task StoredUrlWithAPasswordNeverReachesTheLogsOrTheRunError()
     {
         const string password = "Url-Password-3b9d1f";
         const string signature = "Url-Signature-8c2e4a";
         await using var server = await new ManifestServer(ManifestFacts.FixturePath(JaffleShop), null).StartAsync();
-        await using var factory = new DotApiFactory().WithTraceLogging();
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+        using var host = new ConnectorHost();
         var url = $"http://dot-user:{password}@127.0.0.1:{server.BaseAddress.Port}{ManifestServer.ArtifactPath}?sig={signature}";
-        await StoreConnectionAsync(factory, "legacy", new() { ["manifest_url"] = url });
 
-        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("dbt", "legacy"));
-        var one = await (await admin.GetAsync("/api/connections/dbt/legacy")).Content.ReadAsStringAsync();
-        var list = await (await admin.GetAsync("/api/connections")).Content.ReadAsStringAsync();
+        var error = await host.FailAsync("dbt", new { manifest_url = url });
 
-        Assert.Equal("failed", run.Str("status"));
-        Assert.StartsWith("the dbt setting manifest_url holds a user name, a password or a query string", run.Str("error"), StringComparison.Ordinal);
-        Assert.Contains("[REDACTED]", one, StringComparison.Ordinal);
-        foreach (var text in new[] { run.GetRawText(), one, list, factory.Logs.AllText })
-        {
-            Assert.DoesNotContain(password, text, StringComparison.Ordinal);
-            Assert.DoesNotContain(signature, text, StringComparison.Ordinal);
-        }
-
+        Assert.StartsWith("the dbt setting manifest_url holds a user name, a password or a query string", error, StringComparison.Ordinal);
+        host.AssertNoSecret(error, password, signature);
         Assert.Empty(server.AuthorizationHeaders); // nothing was sent
     }
 
-    /// <summary>A secret's value that also stands in the URL (a token in the path) is scrubbed from the connector's log lines and the run's error.</summary>
+    /// <summary>
+    /// A secret's value that also stands in the URL (a token in the path) is scrubbed from the connector's log lines by
+    /// the connector, and from the run's error by the scrubbing every error gets (<see cref="ConnectionSecretValues.Scrub"/>).
+    /// </summary>
     [Fact]
     public async Task SecretValueInTheManifestUrlIsScrubbedFromTheLogsAndTheRunError()
     {
         const string token = "Path-Token-5e6f7a8b";
         await using var server = await new ManifestServer(ManifestFacts.FixturePath(JaffleShop), null).StartAsync();
-        await using var factory = new DotApiFactory().WithTraceLogging();
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
-        await admin.CreateConnectionAsync("dbt", "pathy", new { manifest_url = new Uri(server.BaseAddress, $"t/{token}/manifest.json").ToString() },
+        using var host = new ConnectorHost();
+        var job = ConnectorHost.Job("dbt", new { manifest_url = new Uri(server.BaseAddress, $"t/{token}/manifest.json").ToString() },
             new { manifest_token = token });
 
-        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("dbt", "pathy"));
+        var error = job.Secrets.Scrub(await host.FailAsync(job)); // as the worker stores it
 
-        Assert.Equal("failed", run.Str("status"));
-        Assert.StartsWith($"{server.BaseAddress}t/[REDACTED]/manifest.json answered 404", run.Str("error"), StringComparison.Ordinal);
-        Assert.Contains(factory.Logs.Entries, e => e.Contains("t/[REDACTED]/manifest.json", StringComparison.Ordinal));
-        Assert.DoesNotContain(token, factory.Logs.AllText, StringComparison.Ordinal);
+        Assert.StartsWith($"{server.BaseAddress}t/[REDACTED]/manifest.json answered 404", error, StringComparison.Ordinal);
+        Assert.Contains(host.Logs.Entries, e => e.Contains("t/[REDACTED]/manifest.json", StringComparison.Ordinal));
+        Assert.DoesNotContain(token, host.Logs.AllText, StringComparison.Ordinal);
     }
 
     /// <summary>A signed URL (its signature in the query) is a secret: given as the secret manifest_url, it is fetched and never shown.</summary>
@@ -250,48 +247,34 @@ public sealed class DbtConnectorTests : IDisposable
         const string signature = "Sig-Secret-1a2b3c4d";
         var path = ManifestFacts.FixturePath(JaffleShop);
         await using var server = await new ManifestServer(path, null).StartAsync();
-        await using var factory = new DotApiFactory().WithTraceLogging();
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
-        await admin.CreateConnectionAsync("dbt", "signed", null, new { manifest_url = $"{server.ManifestUrl}?X-Amz-Signature={signature}" });
+        using var host = new ConnectorHost();
 
-        await admin.SyncAsync("dbt", "signed");
+        var outcome = await host.SyncAsync("dbt", null, new { manifest_url = $"{server.ManifestUrl}?X-Amz-Signature={signature}" });
 
-        AssertSameRelations(ManifestFacts.Relations(path), await admin.CatalogAsync("dbt", "signed"));
-        Assert.DoesNotContain(signature, factory.Logs.AllText, StringComparison.Ordinal);
-        Assert.DoesNotContain(signature, await (await admin.GetAsync("/api/connections/dbt/signed")).Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        AssertSameRelations(ManifestFacts.Relations(path), ConnectorHost.Json(outcome.Catalog));
+        Assert.DoesNotContain(signature, host.Logs.AllText, StringComparison.Ordinal);
     }
 
-    /// <summary>Stores a dbt connection through the service, as one created before today's validation would be.</summary>
-    private static async Task StoreConnectionAsync(DotApiFactory factory, string id, Dictionary<string, object> settings)
-    {
-        await using var scope = factory.Services.CreateAsyncScope();
-        var connections = scope.ServiceProvider.GetRequiredService<ConnectionService>();
-        var draft = new ConnectionDraft("dbt", id, id, settings.ToDictionary(s => s.Key, s => JsonSerializer.SerializeToElement(s.Value)),
-            new Dictionary<string, string>());
-        Assert.NotNull(await connections.CreateAsync(draft, null, CancellationToken.None));
-    }
-
+    /// <summary>
+    /// The settings rule refuses manifest_path unless the server allows it, naming the setting that does; allowed, the
+    /// file is read. That the server runs the rule at creation (a 422): tests/Dot.Api.Tests, ConnectionsTests.
+    /// </summary>
     [Fact]
     public async Task ManifestPathIsRefusedAtCreationUnlessTheServerAllowsIt()
     {
         var path = ManifestFacts.FixturePath(JaffleShop);
-        await using (var factory = new DotApiFactory())
+        using (var host = new ConnectorHost())
         {
-            var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+            var message = Assert.Single(RuleErrors(host, new { manifest_path = path })["settings.manifest_path"]);
 
-            var refused = await admin.PostAsJsonAsync("/api/connections", new { type = "dbt", id = "local", settings = new { manifest_path = path } });
-
-            await ConnectionsTests.AssertInvalidAsync(refused, "settings.manifest_path");
-            var message = (await refused.JsonAsync()).GetProperty("errors").GetProperty("settings.manifest_path")[0].GetString();
             Assert.Contains("Dot:Connectors:AllowManifestPath", message, StringComparison.Ordinal);
         }
 
-        await using (var factory = new DotApiFactory().WithSetting("Dot:Connectors:AllowManifestPath", "true"))
+        using (var host = new ConnectorHost(AllowManifestPath))
         {
-            var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
-            await admin.CreateConnectionAsync("dbt", "local", new { manifest_path = path });
+            Assert.Empty(RuleErrors(host, new { manifest_path = path }));
 
-            await admin.SyncAsync("dbt", "local");
+            await host.SyncAsync("dbt", new { manifest_path = path });
         }
     }
 
@@ -299,30 +282,23 @@ public sealed class DbtConnectorTests : IDisposable
     [Fact]
     public async Task StoredManifestPathConnectionFailsItsRunByDefault()
     {
-        await using var factory = new DotApiFactory();
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
-        await StoreConnectionAsync(factory, "local", new() { ["manifest_path"] = ManifestFacts.FixturePath(JaffleShop) });
+        using var host = new ConnectorHost();
 
-        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("dbt", "local"));
+        var error = await host.FailAsync("dbt", new { manifest_path = ManifestFacts.FixturePath(JaffleShop) });
 
-        Assert.Equal("failed", run.Str("status"));
-        Assert.Contains("Dot:Connectors:AllowManifestPath", run.Str("error"), StringComparison.Ordinal);
-        Assert.Equal(JsonValueKind.Null, (await admin.CatalogAsync("dbt", "local")).GetProperty("sync_id").ValueKind);
+        Assert.Contains("Dot:Connectors:AllowManifestPath", error, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task RedirectIsNotFollowed()
     {
         await using var server = await new ManifestServer(ManifestFacts.FixturePath(JaffleShop), null).StartAsync();
-        await using var factory = new DotApiFactory();
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
-        await admin.CreateConnectionAsync("dbt", "moved", new { manifest_url = new Uri(server.BaseAddress, ManifestServer.RedirectPath).ToString() });
+        using var host = new ConnectorHost();
 
-        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("dbt", "moved"));
+        var error = await host.FailAsync("dbt", new { manifest_url = new Uri(server.BaseAddress, ManifestServer.RedirectPath).ToString() });
 
-        Assert.Equal("failed", run.Str("status"));
         Assert.Equal($"{new Uri(server.BaseAddress, ManifestServer.RedirectPath)} redirects (answered 302): this server does not follow redirects; "
-            + "configure the final URL in the connection", run.Str("error"));
+            + "configure the final URL in the connection", error);
         Assert.Equal([ManifestServer.RedirectPath], server.Paths);
     }
 
@@ -330,17 +306,13 @@ public sealed class DbtConnectorTests : IDisposable
     public async Task ErrorAnswerIsReportedByItsStatusCodeWithoutItsReasonPhraseOrBody()
     {
         await using var server = await new ManifestServer(ManifestFacts.FixturePath(JaffleShop), null).StartAsync();
-        await using var factory = new DotApiFactory().WithTraceLogging();
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+        using var host = new ConnectorHost();
         var url = new Uri(server.BaseAddress, ManifestServer.ErrorPath);
-        await admin.CreateConnectionAsync("dbt", "broken", new { manifest_url = url.ToString() });
 
-        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("dbt", "broken"));
+        var error = await host.FailAsync("dbt", new { manifest_url = url.ToString() });
 
-        Assert.Equal("failed", run.Str("status"));
-        Assert.Equal($"{url} answered 500", run.Str("error"));
-        Assert.DoesNotContain(ManifestServer.ErrorMarker, run.GetRawText(), StringComparison.Ordinal);
-        Assert.DoesNotContain(ManifestServer.ErrorMarker, factory.Logs.AllText, StringComparison.Ordinal);
+        Assert.Equal($"{url} answered 500", error);
+        host.AssertNoSecret(error, ManifestServer.ErrorMarker);
     }
 
     /// <summary>A port that answers something other than HTTP (an SSH banner, a Redis error): the run's error does not show it.</summary>
@@ -359,44 +331,36 @@ public sealed class DbtConnectorTests : IDisposable
             await stream.FlushAsync();
             await Task.Delay(500);
         });
-        await using var factory = new DotApiFactory().WithTraceLogging();
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
-        await admin.CreateConnectionAsync("dbt", "probe", new { manifest_url = $"http://127.0.0.1:{port}/manifest.json" });
+        using var host = new ConnectorHost();
 
-        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("dbt", "probe"));
+        var error = await host.FailAsync("dbt", new { manifest_url = $"http://127.0.0.1:{port}/manifest.json" });
         await serving;
 
-        Assert.Equal("failed", run.Str("status"));
-        Assert.StartsWith($"could not reach http://127.0.0.1:{port}/manifest.json: ", run.Str("error"), StringComparison.Ordinal);
-        Assert.DoesNotContain("Banner-Marker", run.GetRawText(), StringComparison.Ordinal);
-        Assert.DoesNotContain("Banner-Marker", factory.Logs.AllText, StringComparison.Ordinal);
+        Assert.StartsWith($"could not reach http://127.0.0.1:{port}/manifest.json: ", error, StringComparison.Ordinal);
+        host.AssertNoSecret(error, "Banner-Marker");
     }
 
     [Fact]
     public async Task AllowedHostsElsewhereRefusesLoopbackAndALoopbackRangeAllowsIt()
     {
         await using var server = await new ManifestServer(ManifestFacts.FixturePath(JaffleShop), null).StartAsync();
-        await using (var factory = new DotApiFactory().WithSetting("Dot:Connectors:AllowedHosts:0", "*.getdbt.com"))
+        var settings = new { manifest_url = server.ManifestUrl.ToString() };
+        using (var host = new ConnectorHost(new Dictionary<string, string?> { ["Dot:Connectors:AllowedHosts:0"] = "*.getdbt.com" }))
         {
-            var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
-            await admin.CreateConnectionAsync("dbt", "local", new { manifest_url = server.ManifestUrl.ToString() });
+            var error = await host.FailAsync("dbt", settings);
 
-            var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("dbt", "local"));
-
-            Assert.Equal("failed", run.Str("status"));
             Assert.Equal($"refused to connect to {server.ManifestUrl}: 127.0.0.1 is not in Dot:Connectors:AllowedHosts: "
-                + "connectors on this server reach only the hosts listed there", run.Str("error"));
+                + "connectors on this server reach only the hosts listed there", error);
             Assert.Empty(server.Paths);
         }
 
-        await using (var factory = new DotApiFactory()
-            .WithSetting("Dot:Connectors:AllowedHosts:0", "*.getdbt.com")
-            .WithSetting("Dot:Connectors:AllowedHosts:1", "127.0.0.0/8"))
+        using (var host = new ConnectorHost(new Dictionary<string, string?>
         {
-            var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
-            await admin.CreateConnectionAsync("dbt", "local", new { manifest_url = server.ManifestUrl.ToString() });
-
-            await admin.SyncAsync("dbt", "local");
+            ["Dot:Connectors:AllowedHosts:0"] = "*.getdbt.com",
+            ["Dot:Connectors:AllowedHosts:1"] = "127.0.0.0/8",
+        }))
+        {
+            await host.SyncAsync("dbt", settings);
         }
     }
 
@@ -423,17 +387,14 @@ public sealed class DbtConnectorTests : IDisposable
             ["metadata6.google.internal"] = [IPAddress.Parse("fd20:ce::254")],
             ["rebound.example.test"] = [IPAddress.Parse("::ffff:169.254.169.254")],
         });
-        await using var factory = new DotApiFactory().WithServices(s => s.AddSingleton<IConnectorDns>(dns));
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
-        await admin.CreateConnectionAsync("dbt", "metadata", new { manifest_url = url });
+        using var host = new ConnectorHost(dns: dns);
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("dbt", "metadata"), seconds: 20);
+        var error = await host.FailAsync("dbt", new { manifest_url = url });
         clock.Stop();
 
-        Assert.Equal("failed", run.Str("status"));
-        Assert.StartsWith("refused to connect to ", run.Str("error"), StringComparison.Ordinal);
-        Assert.Contains(reason, run.Str("error"), StringComparison.Ordinal);
+        Assert.StartsWith("refused to connect to ", error, StringComparison.Ordinal);
+        Assert.Contains(reason, error, StringComparison.Ordinal);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"took {clock.Elapsed}");
     }
 
@@ -448,14 +409,11 @@ public sealed class DbtConnectorTests : IDisposable
     {
         var path = Path.Combine(_directory, "probe.json");
         await File.WriteAllTextAsync(path, content);
-        await using var factory = new DotApiFactory().WithSetting("Dot:Connectors:AllowManifestPath", "true").WithTraceLogging();
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
-        await admin.CreateConnectionAsync("dbt", "probe", new { manifest_path = path });
+        using var host = new ConnectorHost(AllowManifestPath);
 
-        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("dbt", "probe"));
+        var (_, error) = await host.RunAsync("dbt", new { manifest_path = path });
 
-        Assert.DoesNotContain("Content-Marker", run.GetRawText(), StringComparison.Ordinal);
-        Assert.DoesNotContain("Content-Marker", factory.Logs.AllText, StringComparison.Ordinal);
+        host.AssertNoSecret(error ?? "", "Content-Marker");
     }
 
     public static TheoryData<string, string> BrokenManifests => new()
@@ -472,6 +430,7 @@ public sealed class DbtConnectorTests : IDisposable
         { "html", "the manifest is not valid JSON near line 1, byte 1 of that line" },
         { "empty", "the manifest is empty (0 bytes)" },
     };
+
 
     [Theory]
     [MemberData(nameof(BrokenManifests))]
@@ -495,15 +454,11 @@ public sealed class DbtConnectorTests : IDisposable
         };
         var path = Path.Combine(_directory, $"{kind}.json");
         await File.WriteAllBytesAsync(path, content);
-        await using var factory = new DotApiFactory().WithSetting("Dot:Connectors:AllowManifestPath", "true");
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
-        await admin.CreateConnectionAsync("dbt", "broken", new { manifest_path = path });
+        using var host = new ConnectorHost(AllowManifestPath);
 
-        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("dbt", "broken"));
+        var error = await host.FailAsync("dbt", new { manifest_path = path });
 
-        Assert.Equal("failed", run.Str("status"));
-        Assert.StartsWith($"{path}: {reason}", run.Str("error"), StringComparison.Ordinal);
-        Assert.Equal(JsonValueKind.Null, (await admin.CatalogAsync("dbt", "broken")).GetProperty("sync_id").ValueKind);
+        Assert.StartsWith($"{path}: {reason}", error, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -524,14 +479,9 @@ public sealed class DbtConnectorTests : IDisposable
             "job-only" => new { job_id = "123", cloud_url = "https://ab123.us1.dbt.com" },
             _ => new { },
         };
-        await using var factory = new DotApiFactory().WithSetting("Dot:Connectors:AllowManifestPath", "true");
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
-        await admin.CreateConnectionAsync("dbt", "project", settings);
+        using var host = new ConnectorHost(AllowManifestPath);
 
-        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("dbt", "project"));
-
-        Assert.Equal("failed", run.Str("status"));
-        Assert.Equal(error.Replace("{dir}", _directory, StringComparison.Ordinal), run.Str("error"));
+        Assert.Equal(error.Replace("{dir}", _directory, StringComparison.Ordinal), await host.FailAsync("dbt", settings));
     }
 
     /// <summary>

@@ -7,7 +7,7 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
-namespace Dot.Api.Tests.Infrastructure;
+namespace Dot.Api.Connectors.Tests.Infrastructure;
 
 /// <summary>
 /// Google's OAuth token endpoint and BigQuery's REST API v2 on one loopback Kestrel, as their references document them
@@ -56,6 +56,25 @@ public sealed class BigQueryFake(RSA serviceAccountPublicKey, string clientEmail
     public int TokensIssued => _tokens.Count;
 
     public static string FixturePath(string file) => Path.Combine(AppContext.BaseDirectory, "Fixtures", "bigquery", file);
+
+    /// <summary>
+    /// A service account's JSON key file as Google's console gives it, for this fake's account and project, holding
+    /// <paramref name="key"/> (the fake's own key, or another to be refused) and naming this fake as its token endpoint.
+    /// </summary>
+    public string ServiceAccountKey(RSA key, string? tokenUri = null, string type = "service_account") => JsonSerializer.Serialize(new Dictionary<string, string>
+    {
+        ["type"] = type,
+        ["project_id"] = project,
+        ["private_key_id"] = "5f1c2a3b4d5e6f708192a3b4c5d6e7f801234567",
+        ["private_key"] = key.ExportPkcs8PrivateKeyPem(),
+        ["client_email"] = clientEmail,
+        ["client_id"] = "104729384756102938475",
+        ["auth_uri"] = "https://accounts.google.com/o/oauth2/auth",
+        ["token_uri"] = tokenUri ?? TokenUri.ToString(),
+        ["auth_provider_x509_cert_url"] = "https://www.googleapis.com/oauth2/v1/certs",
+        ["client_x509_cert_url"] = $"https://www.googleapis.com/robot/v1/metadata/x509/{Uri.EscapeDataString(clientEmail)}",
+        ["universe_domain"] = "googleapis.com",
+    });
 
     private static JsonObject Fixture(string file) => JsonNode.Parse(File.ReadAllText(FixturePath(file)))!.AsObject();
 

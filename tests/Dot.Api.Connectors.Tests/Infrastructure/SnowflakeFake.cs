@@ -7,7 +7,7 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
-namespace Dot.Api.Tests.Infrastructure;
+namespace Dot.Api.Connectors.Tests.Infrastructure;
 
 /// <summary>
 /// Snowflake's SQL API on a loopback Kestrel, as its reference documents it (Fixtures/snowflake/README.md):

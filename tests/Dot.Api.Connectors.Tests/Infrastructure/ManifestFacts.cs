@@ -1,6 +1,7 @@
 using System.Text.Json;
+using Dot.Api.Tests.Infrastructure;
 
-namespace Dot.Api.Tests.Infrastructure;
+namespace Dot.Api.Connectors.Tests.Infrastructure;
 
 /// <summary>
 /// What a manifest holds, computed by the test on its own, with a plain <see cref="JsonDocument"/> over the whole

@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
-namespace Dot.Api.Tests.Infrastructure;
+namespace Dot.Api.Connectors.Tests.Infrastructure;
 
 /// <summary>
 /// A Looker instance on a free loopback port, speaking the Looker API 4.0 as documented (see Fixtures/looker/README.md):

@@ -2,20 +2,16 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
-using Dot.Api.Access;
-using Dot.Api.Connectors;
-using Dot.Api.Tests.Infrastructure;
+using Dot.Api.Connectors.Tests.Infrastructure;
 using Microsoft.Data.SqlClient;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
 
-namespace Dot.Api.Tests;
+namespace Dot.Api.Connectors.Tests;
 
 /// <summary>
 /// The mssql connector up to the connection: no SQL Server runs here (nor can one be installed from the registries this
 /// machine reaches), so the catalogue queries were never run against a server. Tested: the settings and the
-/// connection string SqlClient gets, the type formatting on the cases sys.columns documents, and through the API the
-/// failures before a login: a closed port, a port that accepts and never answers (with encrypt mandatory and strict),
+/// connection string SqlClient gets, the type formatting on the cases sys.columns documents, and, driving the connector,
+/// the failures before a login: a closed port, a port that accepts and never answers (with encrypt mandatory and strict),
 /// a metadata address, cancellation; none shows the password.
 /// </summary>
 [Trait("Store", "any")]
@@ -24,7 +20,7 @@ public sealed class MssqlConnectorTests
     private const string Password = "Sql-Secret-7d41e9";
 
     private static SyncJob Job(object settings, string? password = Password)
-        => RedshiftConnectorTests.Job(JsonSerializer.SerializeToElement(settings), password, type: "mssql");
+        => ConnectorHost.Job("mssql", settings, password is null ? null : new { password });
 
     [Fact]
     public void SettingsMakeAConnectionStringForTheCheckedAddressThatChecksTheCertificateAgainstTheName()
@@ -151,19 +147,16 @@ public sealed class MssqlConnectorTests
     [Fact]
     public async Task ClosedPortFailsAtOnceSayingRefusedAndShowsNoPassword()
     {
-        await using var factory = new DotApiFactory().WithTraceLogging();
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+        using var host = new ConnectorHost();
         var port = RedshiftConnectorTests.ClosedPort();
-        await admin.CreateConnectionAsync("mssql", "nowhere", new { host = "127.0.0.1", port, database = "Sales", user = "dot", connect_timeout_seconds = 3 },
-            new { password = Password });
 
         var clock = Stopwatch.StartNew();
-        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("mssql", "nowhere"), seconds: 15);
+        var error = await host.FailAsync("mssql", new { host = "127.0.0.1", port, database = "Sales", user = "dot", connect_timeout_seconds = 3 },
+            new { password = Password });
 
-        Assert.Equal("failed", run.Str("status"));
-        Assert.Equal($"could not connect to 127.0.0.1:{port}: Connection refused", run.Str("error"));
+        Assert.Equal($"could not connect to 127.0.0.1:{port}: Connection refused", error);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
-        Assert.DoesNotContain(Password, factory.Logs.AllText, StringComparison.Ordinal);
+        host.AssertNoSecret(error, Password);
     }
 
     /// <summary>
@@ -174,18 +167,15 @@ public sealed class MssqlConnectorTests
     public async Task UnansweredConnectFailsAfterTheConnectTimeout()
     {
         using var full = new FullBacklogListener();
-        await using var factory = new DotApiFactory().WithTraceLogging();
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
-        await admin.CreateConnectionAsync("mssql", "silent", new { host = "127.0.0.1", port = full.Port, user = "dot", connect_timeout_seconds = 1 },
-            new { password = Password });
+        using var host = new ConnectorHost();
 
         var clock = Stopwatch.StartNew();
-        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("mssql", "silent"), seconds: 20);
+        var error = await host.FailAsync("mssql", new { host = "127.0.0.1", port = full.Port, user = "dot", connect_timeout_seconds = 1 },
+            new { password = Password });
 
-        Assert.Equal("failed", run.Str("status"));
-        Assert.Equal($"could not connect to 127.0.0.1:{full.Port}: no answer within 1 s (connect_timeout_seconds)", run.Str("error"));
+        Assert.Equal($"could not connect to 127.0.0.1:{full.Port}: no answer within 1 s (connect_timeout_seconds)", error);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
-        Assert.DoesNotContain(Password, factory.Logs.AllText, StringComparison.Ordinal);
+        host.AssertNoSecret(error, Password);
     }
 
     /// <summary>
@@ -200,28 +190,26 @@ public sealed class MssqlConnectorTests
     public async Task SilentServerFailsAfterTheConnectTimeoutOrForInvariantGlobalization(string encrypt)
     {
         using var silent = new SilentListener();
-        await using var factory = new DotApiFactory().WithTraceLogging();
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
-        await admin.CreateConnectionAsync("mssql", "silent",
+        using var host = new ConnectorHost();
+
+        var clock = Stopwatch.StartNew();
+        var error = await host.FailAsync("mssql",
             new { host = "127.0.0.1", port = silent.Port, database = "Sales", user = "dot", encrypt, connect_timeout_seconds = 1 },
             new { password = Password });
 
-        var clock = Stopwatch.StartNew();
-        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("mssql", "silent"), seconds: 20);
-
-        Assert.Equal("failed", run.Str("status"));
         Assert.Equal(MssqlConnector.InvariantGlobalization
             ? MssqlConnector.InvariantGlobalizationRefused
-            : $"could not connect to 127.0.0.1:{silent.Port}: no answer within 1 s (connect_timeout_seconds)", run.Str("error"));
+            : $"could not connect to 127.0.0.1:{silent.Port}: no answer within 1 s (connect_timeout_seconds)", error);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
-        Assert.DoesNotContain(Password, factory.Logs.AllText, StringComparison.Ordinal);
+        host.AssertNoSecret(error, Password);
     }
 
     [Fact]
     public async Task RunCancelledWhileConnectingStopsPromptly()
     {
         using var full = new FullBacklogListener();
-        var connector = new MssqlConnector(RedshiftConnectorTests.Network(), NullLogger<MssqlConnector>.Instance);
+        using var host = new ConnectorHost();
+        var connector = host.Connector("mssql");
         var job = Job(new { host = "127.0.0.1", port = full.Port, user = "dot", connect_timeout_seconds = 60 });
         using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
 
@@ -237,27 +225,20 @@ public sealed class MssqlConnectorTests
     public async Task MetadataAddressIsRefusedBeforeConnecting(string host, string error)
     {
         var dns = new FakeConnectorDns(new(StringComparer.Ordinal) { ["sql.internal"] = [IPAddress.Parse("169.254.169.254")] });
-        await using var factory = new DotApiFactory().WithServices(s => s.AddSingleton<IConnectorDns>(dns));
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
-        await admin.CreateConnectionAsync("mssql", "metadata", new { host, user = "dot" }, new { password = Password });
+        using var connectors = new ConnectorHost(dns: dns);
 
-        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("mssql", "metadata"), seconds: 20);
-
-        Assert.Equal("failed", run.Str("status"));
-        Assert.Equal(error, run.Str("error"));
+        Assert.Equal(error, await connectors.FailAsync("mssql", new { host, user = "dot" }, new { password = Password }));
     }
 
     [Fact]
     public async Task HostOutsideAllowedHostsIsRefused()
     {
-        await using var factory = new DotApiFactory().WithSetting("Dot:Connectors:AllowedHosts:0", "sql.example.com");
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
-        await admin.CreateConnectionAsync("mssql", "local", new { host = "127.0.0.1", user = "dot" }, new { password = Password });
+        using var host = new ConnectorHost(new Dictionary<string, string?> { ["Dot:Connectors:AllowedHosts:0"] = "sql.example.com" });
 
-        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("mssql", "local"), seconds: 20);
+        var error = await host.FailAsync("mssql", new { host = "127.0.0.1", user = "dot" }, new { password = Password });
 
         Assert.Equal("refused to connect to 127.0.0.1:1433: 127.0.0.1 is not in Dot:Connectors:AllowedHosts: "
-            + "connectors on this server reach only the hosts listed there", run.Str("error"));
+            + "connectors on this server reach only the hosts listed there", error);
     }
 
     /// <summary>

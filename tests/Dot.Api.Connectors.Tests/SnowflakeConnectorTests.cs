@@ -1,15 +1,14 @@
 using System.Security.Cryptography;
 using System.Text.Json;
-using Dot.Api.Access;
-using Dot.Api.Connectors;
+using Dot.Api.Connectors.Tests.Infrastructure;
 using Dot.Api.Tests.Infrastructure;
 
-namespace Dot.Api.Tests;
+namespace Dot.Api.Connectors.Tests;
 
 /// <summary>
-/// The snowflake connector against <see cref="SnowflakeFake"/> (the SQL API's wire format, JWTs verified with RSA), through
-/// the real pipeline: a connection created with an admin token, a sync triggered and awaited, the catalogue read back
-/// and compared with the fixtures. Tested against the fake only, not a real Snowflake account.
+/// The snowflake connector against <see cref="SnowflakeFake"/> (the SQL API's wire format, JWTs verified with RSA), driven
+/// directly: a job with the connection's settings and key, the catalogue it returns compared with the fixtures. Tested
+/// against the fake only, not a real Snowflake account. Through the server: tests/Dot.Api.Tests, Sync/ConnectorSyncTests.cs.
 /// </summary>
 [Trait("Store", "any")]
 public sealed class SnowflakeConnectorTests : IDisposable
@@ -95,20 +94,18 @@ public sealed class SnowflakeConnectorTests : IDisposable
     [Fact]
     public async Task EveryDatabaseIsReadWithAnEncryptedKeyThroughPollingAndPartitions()
     {
-        await using var factory = new DotApiFactory().WithTraceLogging();
-        await using var fake = await new SnowflakeFake(_key, Account, User, factory.Time) { AsyncStatements = { "INFORMATION_SCHEMA.COLUMNS" } }.StartAsync();
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+        using var host = new ConnectorHost();
+        await using var fake = await new SnowflakeFake(_key, Account, User, host.Time) { AsyncStatements = { "INFORMATION_SCHEMA.COLUMNS" } }.StartAsync();
         var pem = EncryptedPem;
-        await admin.CreateConnectionAsync("snowflake", "warehouse", Settings(fake), new { private_key = pem, private_key_passphrase = Passphrase });
 
-        var run = await admin.SyncAsync("snowflake", "warehouse");
-        var catalog = await admin.CatalogAsync("snowflake", "warehouse");
+        var outcome = await host.SyncAsync("snowflake", Settings(fake), new { private_key = pem, private_key_passphrase = Passphrase });
+        var catalog = ConnectorHost.Json(outcome.Catalog);
 
         AssertDatabase(catalog, "ANALYTICS");
         AssertDatabase(catalog, "Raw Data");
         Assert.DoesNotContain(catalog.GetProperty("schemas").EnumerateArray(), s => s.Str("database") == "SNOWFLAKE");
-        Assert.Equal(3, run.GetProperty("schemas_count").GetInt32()); // ANALYTICS.PUBLIC, ANALYTICS.SALES, "Raw Data"."Landing Zone"
-        Assert.Equal(6, run.GetProperty("tables_count").GetInt32());
+        Assert.Equal(3, outcome.SchemasCount); // ANALYTICS.PUBLIC, ANALYTICS.SALES, "Raw Data"."Landing Zone"
+        Assert.Equal(6, outcome.TablesCount);
         var tables = catalog.Tables(withDatabase: true);
         var orders = tables["ANALYTICS.SALES.ORDERS"].GetProperty("columns").EnumerateArray().ToDictionary(c => c.Str("name")!, c => c.Str("data_type"));
         Assert.Equal("NUMBER(38,0)", orders["ID"]);
@@ -127,22 +124,20 @@ public sealed class SnowflakeConnectorTests : IDisposable
         Assert.Contains(fake.Requests, r => r.StartsWith("GET /api/v2/statements/", StringComparison.Ordinal) && r.EndsWith("?partition=1", StringComparison.Ordinal));
         Assert.Contains(fake.Requests, r => r.StartsWith("GET /api/v2/statements/", StringComparison.Ordinal) && !r.Contains('?', StringComparison.Ordinal));
         Assert.Empty(fake.Refusals);
-        factory.AssertNoSecret(run, Passphrase, KeyLine(pem));
-        Assert.Contains(factory.Logs.Entries, e => e.Contains(SnowflakeFake.Fingerprint(_key), StringComparison.Ordinal));
+        Assert.DoesNotContain(Passphrase, host.Logs.AllText, StringComparison.Ordinal);
+        Assert.DoesNotContain(KeyLine(pem), host.Logs.AllText, StringComparison.Ordinal);
+        Assert.Contains(host.Logs.Entries, e => e.Contains(SnowflakeFake.Fingerprint(_key), StringComparison.Ordinal));
     }
 
     [Fact]
     public async Task DatabasesSettingReadsOnlyThoseWithAnUnencryptedKey()
     {
-        await using var factory = new DotApiFactory();
-        await using var fake = await new SnowflakeFake(_key, Account, User, factory.Time).StartAsync();
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
-        await admin.CreateConnectionAsync("snowflake", "analytics", Settings(fake, new { databases = "analytics" }),
-            new { private_key = _key.ExportPkcs8PrivateKeyPem() });
+        using var host = new ConnectorHost();
+        await using var fake = await new SnowflakeFake(_key, Account, User, host.Time).StartAsync();
 
-        await admin.SyncAsync("snowflake", "analytics");
+        var outcome = await host.SyncAsync("snowflake", Settings(fake, new { databases = "analytics" }), new { private_key = _key.ExportPkcs8PrivateKeyPem() });
 
-        AssertDatabase(await admin.CatalogAsync("snowflake", "analytics"), "ANALYTICS");
+        AssertDatabase(ConnectorHost.Json(outcome.Catalog), "ANALYTICS");
         Assert.DoesNotContain(fake.Statements, s => s.Statement == "SHOW DATABASES");
         Assert.DoesNotContain(fake.Statements, s => s.Statement.Contains("Raw Data", StringComparison.Ordinal));
     }
@@ -152,33 +147,27 @@ public sealed class SnowflakeConnectorTests : IDisposable
     {
         using var other = RSA.Create(2048);
         var pem = other.ExportPkcs8PrivateKeyPem();
-        await using var factory = new DotApiFactory().WithTraceLogging();
-        await using var fake = await new SnowflakeFake(_key, Account, User, factory.Time).StartAsync();
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
-        await admin.CreateConnectionAsync("snowflake", "wrong", Settings(fake), new { private_key = pem });
+        using var host = new ConnectorHost();
+        await using var fake = await new SnowflakeFake(_key, Account, User, host.Time).StartAsync();
 
-        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("snowflake", "wrong"));
+        var error = await host.FailAsync("snowflake", Settings(fake), new { private_key = pem });
 
-        Assert.Equal("failed", run.Str("status"));
         Assert.StartsWith($"Snowflake at {fake.BaseAddress} answered 401 reading the list of databases (SHOW DATABASES) (390144: JWT token is invalid.",
-            run.Str("error"), StringComparison.Ordinal);
-        Assert.Contains("check the secret private_key", run.Str("error"), StringComparison.Ordinal);
+            error, StringComparison.Ordinal);
+        Assert.Contains("check the secret private_key", error, StringComparison.Ordinal);
         Assert.Equal(["bad signature"], fake.Refusals);
-        factory.AssertNoSecret(run, KeyLine(pem));
+        host.AssertNoSecret(error, KeyLine(pem));
     }
 
     [Fact]
     public async Task WrongUserOrAccountIsRefusedByTheClaims()
     {
-        await using var factory = new DotApiFactory();
-        await using var fake = await new SnowflakeFake(_key, Account, User, factory.Time).StartAsync();
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
-        await admin.CreateConnectionAsync("snowflake", "other-user", Settings(fake, new { user = "someone_else" }), new { private_key = _key.ExportPkcs8PrivateKeyPem() });
+        using var host = new ConnectorHost();
+        await using var fake = await new SnowflakeFake(_key, Account, User, host.Time).StartAsync();
 
-        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("snowflake", "other-user"));
+        var error = await host.FailAsync("snowflake", Settings(fake, new { user = "someone_else" }), new { private_key = _key.ExportPkcs8PrivateKeyPem() });
 
-        Assert.Equal("failed", run.Str("status"));
-        Assert.Contains("answered 401", run.Str("error"), StringComparison.Ordinal);
+        Assert.Contains("answered 401", error, StringComparison.Ordinal);
         Assert.Equal(["wrong iss"], fake.Refusals);
     }
 
@@ -188,9 +177,8 @@ public sealed class SnowflakeConnectorTests : IDisposable
     [InlineData("not a key", "the snowflake secret private_key is not a PEM RSA private key (-----BEGIN PRIVATE KEY----- PKCS#8, as rsa_key.p8 from openssl genrsa | openssl pkcs8).")]
     public async Task UnreadableKeyFailsNamingTheSecretBeforeAnythingIsSent(string kind, string error)
     {
-        await using var factory = new DotApiFactory().WithTraceLogging();
-        await using var fake = await new SnowflakeFake(_key, Account, User, factory.Time).StartAsync();
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+        using var host = new ConnectorHost();
+        await using var fake = await new SnowflakeFake(_key, Account, User, host.Time).StartAsync();
         var pem = EncryptedPem;
         object secrets = kind switch
         {
@@ -198,92 +186,85 @@ public sealed class SnowflakeConnectorTests : IDisposable
             "no passphrase" => new { private_key = pem },
             _ => new { private_key = "-----BEGIN PRIVATE KEY-----\nTm90LWEta2V5LTk5\n-----END PRIVATE KEY-----" },
         };
-        await admin.CreateConnectionAsync("snowflake", "bad-key", Settings(fake), secrets);
 
-        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("snowflake", "bad-key"));
+        var failure = await host.FailAsync("snowflake", Settings(fake), secrets);
 
-        Assert.Equal(("failed", error), (run.Str("status"), run.Str("error")));
+        Assert.Equal(error, failure);
         Assert.Empty(fake.Requests);
-        factory.AssertNoSecret(run, KeyLine(pem), "Not-The-Passphrase-41", "Tm90LWEta2V5LTk5");
+        host.AssertNoSecret(failure, KeyLine(pem), "Not-The-Passphrase-41", "Tm90LWEta2V5LTk5");
     }
 
     [Fact]
     public async Task MissingDatabaseFailsWithSnowflakesMessage()
     {
-        await using var factory = new DotApiFactory();
-        await using var fake = await new SnowflakeFake(_key, Account, User, factory.Time).StartAsync();
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
-        await admin.CreateConnectionAsync("snowflake", "missing", Settings(fake, new { databases = "analytics, \"nope\"" }),
+        using var host = new ConnectorHost();
+        await using var fake = await new SnowflakeFake(_key, Account, User, host.Time).StartAsync();
+
+        var error = await host.FailAsync("snowflake", Settings(fake, new { databases = "analytics, \"nope\"" }),
             new { private_key = _key.ExportPkcs8PrivateKeyPem() });
 
-        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("snowflake", "missing"));
-
-        Assert.Equal("failed", run.Str("status"));
         Assert.Equal($"Snowflake at {fake.BaseAddress} could not read nope.INFORMATION_SCHEMA.SCHEMATA (002003, SQL state 02000: SQL compilation error: "
-            + "Database 'nope' does not exist or not authorized.)", run.Str("error"));
+            + "Database 'nope' does not exist or not authorized.)", error);
     }
 
     [Fact]
     public async Task UnreachableAccountUrlFailsSayingSo()
     {
-        await using var factory = new DotApiFactory();
-        await using var fake = await new SnowflakeFake(_key, Account, User, factory.Time).StartAsync();
+        using var host = new ConnectorHost();
+        await using var fake = await new SnowflakeFake(_key, Account, User, host.Time).StartAsync();
         var closed = fake.BaseAddress;
         await fake.DisposeAsync();
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
-        await admin.CreateConnectionAsync("snowflake", "gone", new { account = Account, account_url = closed.ToString(), user = User },
+
+        var error = await host.FailAsync("snowflake", new { account = Account, account_url = closed.ToString(), user = User },
             new { private_key = _key.ExportPkcs8PrivateKeyPem() });
 
-        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("snowflake", "gone"), seconds: 20);
-
-        Assert.Equal("failed", run.Str("status"));
-        Assert.StartsWith($"could not reach {closed}: ", run.Str("error"), StringComparison.Ordinal);
+        Assert.StartsWith($"could not reach {closed}: ", error, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task RedirectIsNotFollowed()
     {
-        await using var factory = new DotApiFactory();
-        await using var fake = await new SnowflakeFake(_key, Account, User, factory.Time) { RedirectTo = "/elsewhere" }.StartAsync();
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
-        await admin.CreateConnectionAsync("snowflake", "moved", Settings(fake), new { private_key = _key.ExportPkcs8PrivateKeyPem() });
+        using var host = new ConnectorHost();
+        await using var fake = await new SnowflakeFake(_key, Account, User, host.Time) { RedirectTo = "/elsewhere" }.StartAsync();
 
-        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("snowflake", "moved"));
+        var error = await host.FailAsync("snowflake", Settings(fake), new { private_key = _key.ExportPkcs8PrivateKeyPem() });
 
-        Assert.Equal($"{fake.BaseAddress} redirects (answered 307): this server does not follow redirects; configure the final URL in the connection", run.Str("error"));
+        Assert.Equal($"{fake.BaseAddress} redirects (answered 307): this server does not follow redirects; configure the final URL in the connection", error);
         Assert.Single(fake.Requests);
     }
 
     [Fact]
     public async Task SlowAnswerFailsAfterTimeoutSeconds()
     {
-        await using var factory = new DotApiFactory().WithTraceLogging();
-        await using var fake = await new SnowflakeFake(_key, Account, User, factory.Time) { Delay = TimeSpan.FromSeconds(30) }.StartAsync();
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+        using var host = new ConnectorHost();
+        await using var fake = await new SnowflakeFake(_key, Account, User, host.Time) { Delay = TimeSpan.FromSeconds(30) }.StartAsync();
         var pem = EncryptedPem;
-        await admin.CreateConnectionAsync("snowflake", "slow", Settings(fake, new { timeout_seconds = 1 }), new { private_key = pem, private_key_passphrase = Passphrase });
 
-        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("snowflake", "slow"), seconds: 20);
+        var error = await host.FailAsync("snowflake", Settings(fake, new { timeout_seconds = 1 }), new { private_key = pem, private_key_passphrase = Passphrase });
 
-        Assert.Equal(("failed", $"timed out after 1 s reading the catalogue from Snowflake at {fake.BaseAddress} (timeout_seconds)"), (run.Str("status"), run.Str("error")));
-        factory.AssertNoSecret(run, Passphrase, KeyLine(pem));
+        Assert.Equal($"timed out after 1 s reading the catalogue from Snowflake at {fake.BaseAddress} (timeout_seconds)", error);
+        host.AssertNoSecret(error, Passphrase, KeyLine(pem));
     }
 
-    /// <summary>The worker's own limit on a run (Dot:Sync:RunTimeoutMinutes, on the server's clock) cancels a request under way.</summary>
+    /// <summary>
+    /// A run cancelled while a request is under way (the worker's run timeout, or the server stopping) ends at once, as
+    /// cancelled. That the worker's timeout cancels it: tests/Dot.Api.Tests, ConnectorSyncTests.
+    /// </summary>
     [Fact]
-    public async Task RunCancelledByTheWorkerStopsTheRequestUnderWay()
+    public async Task RunCancelledWhileARequestIsUnderWayStopsPromptly()
     {
-        await using var factory = new DotApiFactory();
-        await using var fake = await new SnowflakeFake(_key, Account, User, factory.Time) { Delay = TimeSpan.FromMinutes(5) }.StartAsync();
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
-        await admin.CreateConnectionAsync("snowflake", "stuck", Settings(fake), new { private_key = _key.ExportPkcs8PrivateKeyPem() });
-        var syncId = await admin.TriggerSyncAsync("snowflake", "stuck");
+        using var host = new ConnectorHost();
+        await using var fake = await new SnowflakeFake(_key, Account, User, host.Time) { Delay = TimeSpan.FromMinutes(5) }.StartAsync();
+        var job = ConnectorHost.Job("snowflake", Settings(fake), new { private_key = _key.ExportPkcs8PrivateKeyPem() });
+        using var cancel = new CancellationTokenSource();
+        var run = host.Connector("snowflake").RunAsync(job, cancel.Token);
         await Eventually.TrueAsync(() => !fake.Requests.IsEmpty, TimeSpan.FromSeconds(20), "the connector never reached the fake");
 
-        factory.Time.Advance(TimeSpan.FromMinutes(61));
-        var run = await admin.WaitForRunAsync(syncId, seconds: 20);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await cancel.CancelAsync();
 
-        Assert.Equal(("failed", "the snowflake connector did not finish within 60 minutes"), (run.Str("status"), run.Str("error")));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
     }
 
     [Theory]

@@ -1,60 +1,24 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 using System.Text.Json;
-using Dot.Api.Access;
-using Dot.Api.Connectors;
+using Dot.Api.Connectors.Tests.Infrastructure;
 using Dot.Api.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
-namespace Dot.Api.Tests;
+namespace Dot.Api.Connectors.Tests;
 
 /// <summary>
 /// The postgres connector against a real PostgreSQL server (<see cref="PostgresCluster"/>): a schema with tables, a
-/// view, a materialized view, a partitioned table, comments and a column of every common type is synced through the
-/// API with a real admin token, and the catalogue compared with what the server itself says.
+/// view, a materialized view, a partitioned table, comments and a column of every common type
+/// (<see cref="SourceDatabases.Postgres"/>) is read by the connector, driven directly, and the catalogue compared with
+/// what the server itself says. Through the server (a webhook's URL token, the catalogue replaced):
+/// tests/Dot.Api.Tests, Sync/DatabaseConnectorSyncTests.cs.
 /// </summary>
 [Trait("Store", "any")]
 [Collection(PostgresTests.Name)]
 public sealed class PostgresConnectorTests(PostgresCluster cluster)
 {
-    private const string Setup = """
-        CREATE SCHEMA sales;
-        COMMENT ON SCHEMA sales IS 'Orders and customers';
-        CREATE TABLE sales.customers (id bigint PRIMARY KEY, email varchar(200) NOT NULL, name text);
-        COMMENT ON TABLE sales.customers IS 'One row per customer';
-        COMMENT ON COLUMN sales.customers.email IS 'Lower-case; unique';
-        CREATE TABLE sales.every_type (
-            c_int integer NOT NULL,
-            c_dropped integer,
-            c_bigint bigint,
-            c_numeric numeric(12,2),
-            c_text text,
-            c_varchar varchar(40),
-            c_boolean boolean,
-            c_date date,
-            c_timestamp timestamp,
-            c_timestamptz timestamptz,
-            c_uuid uuid NOT NULL,
-            c_jsonb jsonb,
-            c_int_array integer[],
-            c_text_array text[],
-            c_bytea bytea);
-        ALTER TABLE sales.every_type DROP COLUMN c_dropped;
-        COMMENT ON COLUMN sales.every_type.c_jsonb IS 'Free-form attributes';
-        CREATE VIEW sales.big_customers AS SELECT id, email FROM sales.customers WHERE id > 100;
-        COMMENT ON VIEW sales.big_customers IS 'Customers past the first hundred';
-        CREATE MATERIALIZED VIEW sales.customer_counts AS SELECT count(*) AS customers FROM sales.customers;
-        COMMENT ON MATERIALIZED VIEW sales.customer_counts IS 'Refreshed nightly';
-        CREATE TABLE sales.events (id integer, at date NOT NULL) PARTITION BY RANGE (at);
-        CREATE TABLE sales.events_2026 PARTITION OF sales.events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
-        CREATE SCHEMA empty_one;
-        CREATE SCHEMA "Mixed Case";
-        CREATE TABLE "Mixed Case"."Quoted Table" ("Weird Column" integer);
-        """;
-
     private static readonly Dictionary<string, string> EveryTypeColumns = new(StringComparer.Ordinal)
     {
         ["c_int"] = "integer",
@@ -73,13 +37,7 @@ public sealed class PostgresConnectorTests(PostgresCluster cluster)
         ["c_bytea"] = "bytea",
     };
 
-    private async Task<string> CreateSourceDatabaseAsync()
-    {
-        cluster.Require();
-        var database = await cluster.CreateDatabaseAsync();
-        await cluster.ExecuteAsync(database, Setup);
-        return database;
-    }
+    private Task<string> CreateSourceDatabaseAsync() => SourceDatabases.CreatePostgresAsync(cluster);
 
     private Dictionary<string, object> Settings(string database, object? extra = null)
     {
@@ -103,9 +61,7 @@ public sealed class PostgresConnectorTests(PostgresCluster cluster)
     public async Task PostgresSyncReadsSchemasTablesViewsColumnsTypesAndComments()
     {
         var database = await CreateSourceDatabaseAsync();
-        await using var factory = new DotApiFactory();
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
-        await admin.CreateConnectionAsync("postgres", "warehouse", Settings(database), new { password = cluster.Password });
+        using var host = new ConnectorHost();
 
         // A session with a temporary table open during the sync: its pg_temp_N schema must not show.
         await using var session = new NpgsqlConnection(cluster.ConnectionString(database));
@@ -115,18 +71,8 @@ public sealed class PostgresConnectorTests(PostgresCluster cluster)
             await temp.ExecuteNonQueryAsync();
         }
 
-        var syncId = await admin.TriggerSyncAsync("postgres", "warehouse");
-        var run = await admin.WaitForRunAsync(syncId);
-        var catalog = await admin.CatalogAsync("postgres", "warehouse");
-
-        Assert.True(run.Str("status") == "succeeded", run.GetProperty("error").ToString());
-        Assert.Equal(JsonValueKind.Null, run.GetProperty("error").ValueKind);
-        Assert.NotEqual(JsonValueKind.Null, run.GetProperty("started_at").ValueKind);
-        Assert.NotEqual(JsonValueKind.Null, run.GetProperty("finished_at").ValueKind);
-        Assert.Equal("postgres", catalog.Str("connection_type"));
-        Assert.Equal("warehouse", catalog.Str("connection_id"));
-        Assert.Equal(syncId, catalog.GetProperty("sync_id").GetGuid());
-        Assert.Equal(run.Str("finished_at"), catalog.Str("synced_at"));
+        var outcome = await host.SyncAsync("postgres", Settings(database), new { password = cluster.Password });
+        var catalog = ConnectorHost.Json(outcome.Catalog);
 
         // Schemas: the user's, none of PostgreSQL's own, including an empty one, with their comments.
         var schemas = catalog.GetProperty("schemas").EnumerateArray().ToList();
@@ -173,10 +119,10 @@ public sealed class PostgresConnectorTests(PostgresCluster cluster)
             .ToList();
         Assert.Equal(expected, actual);
 
-        Assert.Equal(4, run.GetProperty("schemas_count").GetInt32());
-        Assert.Equal(6, run.GetProperty("tables_count").GetInt32());
-        Assert.Equal(tables.Values.Sum(t => t.GetProperty("columns").GetArrayLength()), run.GetProperty("columns_count").GetInt32());
-        Assert.DoesNotContain(cluster.Password, factory.Logs.AllText, StringComparison.Ordinal);
+        Assert.Equal(4, outcome.SchemasCount);
+        Assert.Equal(6, outcome.TablesCount);
+        Assert.Equal(tables.Values.Sum(t => t.GetProperty("columns").GetArrayLength()), outcome.ColumnsCount);
+        Assert.DoesNotContain(cluster.Password, host.Logs.AllText, StringComparison.Ordinal);
     }
 
     /// <summary>information_schema.columns of the user's tables and views, minus partitions (the catalogue lists their parent).</summary>
@@ -206,52 +152,14 @@ public sealed class PostgresConnectorTests(PostgresCluster cluster)
     }
 
     [SkippableFact]
-    public async Task PostgresSyncByAWebhookUrlTokenReplacesTheCatalogue()
-    {
-        var database = await CreateSourceDatabaseAsync();
-        await using var factory = new DotApiFactory().WithTraceLogging();
-        var (user, token, admin) = await factory.CreateCallerAsync("sync_user@contoso.com", Role.Admin);
-        await admin.CreateConnectionAsync("postgres", "warehouse", Settings(database), new { password = cluster.Password });
-        var webhook = factory.CreateClient(); // no header: the token is in the URL, as dbt Cloud sends it
-        var query = $"?user_id={Uri.EscapeDataString(user.Email)}&api_token={token}";
-        var body = """{"eventType": "job.run.completed", "data": {"jobId": "123", "runStatus": "Success"}}""";
-
-        var first = await admin.WaitForRunAsync(await webhook.TriggerSyncAsync("postgres", "warehouse", query,
-            new StringContent(body, Encoding.UTF8, "application/json")));
-        Assert.True(first.Str("status") == "succeeded", first.GetProperty("error").ToString());
-        Assert.Contains("sales.customers", (await admin.CatalogAsync("postgres", "warehouse")).Tables().Keys);
-
-        await cluster.ExecuteAsync(database, """
-            DROP TABLE sales.customers CASCADE;
-            CREATE TABLE sales.orders (id bigint, amount numeric(10,2));
-            COMMENT ON TABLE sales.orders IS 'New this week';
-            """);
-        var secondId = await webhook.TriggerSyncAsync("postgres", "warehouse", query, new StringContent(body, Encoding.UTF8, "application/json"));
-        var second = await admin.WaitForRunAsync(secondId);
-        var catalog = await admin.CatalogAsync("postgres", "warehouse");
-
-        Assert.True(second.Str("status") == "succeeded", second.GetProperty("error").ToString());
-        Assert.Equal(secondId, catalog.GetProperty("sync_id").GetGuid());
-        var tables = catalog.Tables();
-        Assert.DoesNotContain("sales.customers", tables.Keys);
-        Assert.DoesNotContain("sales.big_customers", tables.Keys);
-        Assert.Equal("New this week", tables["sales.orders"].Str("description"));
-        Assert.Equal("numeric(10,2)", tables["sales.orders"].GetProperty("columns")[1].Str("data_type"));
-        Assert.DoesNotContain(token, factory.Logs.AllText, StringComparison.Ordinal);
-        Assert.DoesNotContain(cluster.Password, factory.Logs.AllText, StringComparison.Ordinal);
-    }
-
-    [SkippableFact]
     public async Task PostgresConnectionStringSecretIsEnough()
     {
         var database = await CreateSourceDatabaseAsync();
-        await using var factory = new DotApiFactory();
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
-        await admin.CreateConnectionAsync("postgres", "by-string", null, new { connection_string = cluster.ConnectionString(database) });
+        using var host = new ConnectorHost();
 
-        await admin.SyncAsync("postgres", "by-string");
+        var outcome = await host.SyncAsync("postgres", null, new { connection_string = cluster.ConnectionString(database) });
 
-        Assert.Contains("sales.every_type", (await admin.CatalogAsync("postgres", "by-string")).Tables().Keys);
+        Assert.Contains("sales.every_type", ConnectorHost.Json(outcome.Catalog).Tables().Keys);
     }
 
     [SkippableFact]
@@ -259,26 +167,23 @@ public sealed class PostgresConnectorTests(PostgresCluster cluster)
     {
         var database = await CreateSourceDatabaseAsync();
         const string wrong = "Not-The-Password-7f3a9c";
-        await using var factory = new DotApiFactory().WithTraceLogging();
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
-        await admin.CreateConnectionAsync("postgres", "warehouse", Settings(database), new { password = wrong });
-        await admin.CreateConnectionAsync("postgres", "by-string", null,
-            new { connection_string = cluster.ConnectionString(database, password: wrong) });
-
-        foreach (var id in new[] { "warehouse", "by-string" })
+        using var host = new ConnectorHost();
+        var jobs = new (object? Settings, object Secrets)[]
         {
-            var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("postgres", id));
+            (Settings(database), new { password = wrong }),
+            (null, new { connection_string = cluster.ConnectionString(database, password: wrong) }),
+        };
 
-            Assert.Equal("failed", run.Str("status"));
-            var error = run.Str("error")!;
+        foreach (var (settings, secrets) in jobs)
+        {
+            var error = await host.FailAsync("postgres", settings, secrets);
+
             Assert.StartsWith($"authentication failed for user \"{PostgresCluster.Superuser}\" at 127.0.0.1:{cluster.Port}", error, StringComparison.Ordinal);
             Assert.DoesNotContain(wrong, error, StringComparison.Ordinal);
             Assert.DoesNotContain("Password", error, StringComparison.Ordinal);
         }
 
-        Assert.DoesNotContain(wrong, factory.Logs.AllText, StringComparison.Ordinal);
-        var catalog = await admin.CatalogAsync("postgres", "warehouse");
-        Assert.Equal(JsonValueKind.Null, catalog.GetProperty("sync_id").ValueKind);
+        Assert.DoesNotContain(wrong, host.Logs.AllText, StringComparison.Ordinal);
     }
 
     [SkippableFact]
@@ -292,17 +197,14 @@ public sealed class PostgresConnectorTests(PostgresCluster cluster)
             closedPort = ((IPEndPoint)listener.LocalEndpoint).Port;
         }
 
-        await using var factory = new DotApiFactory();
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
-        await admin.CreateConnectionAsync("postgres", "nowhere",
-            new { host = "127.0.0.1", port = closedPort, database = "x", user = "dot", connect_timeout_seconds = 3 }, new { password = "pw-123456" });
+        using var host = new ConnectorHost();
 
         var clock = Stopwatch.StartNew();
-        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("postgres", "nowhere"), seconds: 15);
+        var error = await host.FailAsync("postgres",
+            new { host = "127.0.0.1", port = closedPort, database = "x", user = "dot", connect_timeout_seconds = 3 }, new { password = "pw-123456" });
 
-        Assert.Equal("failed", run.Str("status"));
-        Assert.StartsWith($"could not connect to 127.0.0.1:{closedPort}: ", run.Str("error"), StringComparison.Ordinal);
-        Assert.Contains("refused", run.Str("error"), StringComparison.OrdinalIgnoreCase);
+        Assert.StartsWith($"could not connect to 127.0.0.1:{closedPort}: ", error, StringComparison.Ordinal);
+        Assert.Contains("refused", error, StringComparison.OrdinalIgnoreCase);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
     }
 
@@ -314,32 +216,25 @@ public sealed class PostgresConnectorTests(PostgresCluster cluster)
     public async Task PostgresLinkLocalOrMetadataHostIsRefusedBeforeConnecting(string host, string error)
     {
         var dns = new FakeConnectorDns(new(StringComparer.Ordinal) { ["metadata.google.internal"] = [IPAddress.Parse("169.254.169.254")] });
-        await using var factory = new DotApiFactory().WithServices(s => s.AddSingleton<IConnectorDns>(dns));
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
-        await admin.CreateConnectionAsync("postgres", "metadata", new { host, database = "x", user = "dot" }, new { password = "pw-123456" });
+        using var connectors = new ConnectorHost(dns: dns);
 
         var clock = Stopwatch.StartNew();
-        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("postgres", "metadata"), seconds: 20);
+        var failure = await connectors.FailAsync("postgres", new { host, database = "x", user = "dot" }, new { password = "pw-123456" });
         clock.Stop();
 
-        Assert.Equal("failed", run.Str("status"));
-        Assert.Equal(error, run.Str("error"));
+        Assert.Equal(error, failure);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"took {clock.Elapsed}");
     }
 
     [Fact]
     public async Task PostgresHostOutsideAllowedHostsIsRefused()
     {
-        await using var factory = new DotApiFactory().WithSetting("Dot:Connectors:AllowedHosts:0", "warehouse.example.com");
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
-        await admin.CreateConnectionAsync("postgres", "local", new { host = "127.0.0.1", port = 5432, database = "x", user = "dot" },
-            new { password = "pw-123456" });
+        using var host = new ConnectorHost(new Dictionary<string, string?> { ["Dot:Connectors:AllowedHosts:0"] = "warehouse.example.com" });
 
-        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("postgres", "local"), seconds: 20);
+        var error = await host.FailAsync("postgres", new { host = "127.0.0.1", port = 5432, database = "x", user = "dot" }, new { password = "pw-123456" });
 
-        Assert.Equal("failed", run.Str("status"));
         Assert.Equal("refused to connect to 127.0.0.1:5432: 127.0.0.1 is not in Dot:Connectors:AllowedHosts: "
-            + "connectors on this server reach only the hosts listed there", run.Str("error"));
+            + "connectors on this server reach only the hosts listed there", error);
     }
 
     /// <summary>
@@ -354,17 +249,13 @@ public sealed class PostgresConnectorTests(PostgresCluster cluster)
         {
             ["warehouse.test"] = [IPAddress.Parse("169.254.169.254"), IPAddress.Parse(PostgresCluster.Host)],
         });
-        await using var factory = new DotApiFactory()
-            .WithSetting("Dot:Connectors:AllowedHosts:0", "warehouse.test")
-            .WithServices(s => s.AddSingleton<IConnectorDns>(dns));
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+        using var host = new ConnectorHost(new Dictionary<string, string?> { ["Dot:Connectors:AllowedHosts:0"] = "warehouse.test" }, dns);
         var settings = Settings(database);
         settings["host"] = "warehouse.test";
-        await admin.CreateConnectionAsync("postgres", "warehouse", settings, new { password = cluster.Password });
 
-        await admin.SyncAsync("postgres", "warehouse");
+        var outcome = await host.SyncAsync("postgres", settings, new { password = cluster.Password });
 
-        Assert.Contains("sales.customers", (await admin.CatalogAsync("postgres", "warehouse")).Tables().Keys);
+        Assert.Contains("sales.customers", ConnectorHost.Json(outcome.Catalog).Tables().Keys);
         Assert.Equal(1, dns.Lookups);
     }
 
@@ -372,14 +263,11 @@ public sealed class PostgresConnectorTests(PostgresCluster cluster)
     public async Task PostgresUnknownDatabaseFailsSayingSo()
     {
         cluster.Require();
-        await using var factory = new DotApiFactory();
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
-        await admin.CreateConnectionAsync("postgres", "warehouse", Settings("no_such_db"), new { password = cluster.Password });
+        using var host = new ConnectorHost();
 
-        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("postgres", "warehouse"));
+        var error = await host.FailAsync("postgres", Settings("no_such_db"), new { password = cluster.Password });
 
-        Assert.Equal("failed", run.Str("status"));
-        Assert.Equal($"database \"no_such_db\" does not exist at 127.0.0.1:{cluster.Port}", run.Str("error"));
+        Assert.Equal($"database \"no_such_db\" does not exist at 127.0.0.1:{cluster.Port}", error);
     }
 
     /// <summary>
@@ -390,10 +278,7 @@ public sealed class PostgresConnectorTests(PostgresCluster cluster)
     public async Task PostgresStatementTimeoutFailsTheRunWithinItsBound()
     {
         var database = await CreateSourceDatabaseAsync();
-        await using var factory = new DotApiFactory();
-        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
-        await admin.CreateConnectionAsync("postgres", "warehouse", Settings(database, new { command_timeout_seconds = 2 }),
-            new { password = cluster.Password });
+        using var host = new ConnectorHost();
         await using var blocker = new NpgsqlConnection(cluster.ConnectionString(database));
         await blocker.OpenAsync();
         await using var transaction = await blocker.BeginTransactionAsync();
@@ -403,11 +288,10 @@ public sealed class PostgresConnectorTests(PostgresCluster cluster)
         }
 
         var clock = Stopwatch.StartNew();
-        var run = await admin.WaitForRunAsync(await admin.TriggerSyncAsync("postgres", "warehouse"), seconds: 20);
+        var error = await host.FailAsync("postgres", Settings(database, new { command_timeout_seconds = 2 }), new { password = cluster.Password });
         await transaction.RollbackAsync();
 
-        Assert.Equal("failed", run.Str("status"));
-        Assert.StartsWith($"timed out after 2 s reading the catalogue at 127.0.0.1:{cluster.Port}", run.Str("error"), StringComparison.Ordinal);
+        Assert.StartsWith($"timed out after 2 s reading the catalogue at 127.0.0.1:{cluster.Port}", error, StringComparison.Ordinal);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(12), $"took {clock.Elapsed}");
     }
 }
