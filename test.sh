@@ -15,9 +15,10 @@ if compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || [ "${CI:-}" = tru
   echo "== tests on PostgreSQL"
   # Only what depends on the store runs again. Left out, having run in the first pass already: tests that are
   # PostgreSQL whatever the store (several server processes on one database, haproxy), [Trait("Store", "postgres-always")];
-  # and tests whose behaviour does not depend on the store, [Trait("Store", "any")]: pure unit tests, the connectors'
-  # tests (the connector against its target, a fake or a real database; the store's part is the HTTP suite's), and
-  # tests that run on both stores whatever DOT_TEST_STORE says.
+  # tests whose behaviour does not depend on the store, [Trait("Store", "any")]: pure unit tests and tests that run on
+  # both stores whatever DOT_TEST_STORE says; and tests/Dot.Api.Connectors.Tests, not in the filter (each connector
+  # driven directly against its target, a fake or a real database; its sync through the server, the store's part, is
+  # in tests/Dot.Api.Tests, Sync/ConnectorSyncTests.cs, and runs again).
   DOT_TEST_STORE=postgres dotnet test tests/postgres.slnf --no-build --logger "trx;LogFilePrefix=postgres" --results-directory "$results" \
     --filter "Store!=postgres-always&Store!=any" "$@" || status=1
 else

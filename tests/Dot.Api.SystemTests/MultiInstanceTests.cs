@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
+using Dot.Api.Connectors.Tests.Infrastructure;
 using Dot.Api.Data.Postgres;
 using Dot.Api.Tests.Infrastructure;
 using Dot.Api.Tokens;

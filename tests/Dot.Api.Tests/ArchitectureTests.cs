@@ -46,6 +46,27 @@ public sealed class ArchitectureTests
         Assert.DoesNotContain(mustNotUse, graph[from]);
     }
 
+    /// <summary>
+    /// The connectors' library (src/Dot.Api.Connectors) stands below the server: it does not reference Dot.Api (nor ASP.NET
+    /// Core), and the server reaches the connectors' heavy packages (SqlClient, Google's auth) only through it. Read from
+    /// each compiled assembly's references; the connectors' own references to those packages show the reading works.
+    /// </summary>
+    [Fact]
+    public void ConnectorsLibraryIsBelowTheServerAndHoldsTheConnectorPackages()
+    {
+        var connectors = typeof(Connectors.ISyncConnector).Assembly.GetReferencedAssemblies().Select(a => a.Name!).ToList();
+        var server = typeof(Program).Assembly.GetReferencedAssemblies().Select(a => a.Name!).ToList();
+
+        Assert.DoesNotContain("Dot.Api", connectors);
+        Assert.DoesNotContain(connectors, name => name.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal));
+        Assert.Contains("Microsoft.Data.SqlClient", connectors);
+        Assert.Contains("Google.Apis.Auth", connectors);
+
+        Assert.Contains("Dot.Api.Connectors", server);
+        Assert.DoesNotContain("Microsoft.Data.SqlClient", server);
+        Assert.DoesNotContain(server, name => name.StartsWith("Google.Apis", StringComparison.Ordinal));
+    }
+
     /// <summary>Every [LoggerMessage] has an event id no other message of its category uses (a category is the class that logs).</summary>
     [Fact]
     public void LoggerEventIdsAreUniquePerCategory()

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Reflection;
 using Dot.Api.Audit;
+using Dot.Api.Connectors;
 using Dot.Api.Infrastructure;
 using Dot.Api.Sessions;
 using Dot.Api.Tests.Infrastructure;
@@ -33,6 +34,7 @@ public sealed class OptionsValidationTests
     [InlineData("Dot:Auth:MaxTrackedAddresses", "9", "Dot:Auth:MaxTrackedAddresses must be at least 10; it is 9.")]
     [InlineData("Dot:Auth:CacheSeconds", "30", "Dot:Auth:CacheSeconds is no longer read: the setting is Dot:Tokens:CacheSeconds.")]
     [InlineData("Dot:Auth:CacheSize", "10", "Dot:Auth:CacheSize is no longer read: the setting is Dot:Tokens:CacheSize.")]
+    [InlineData("Dot:Connectors:AllowedHosts:0", "https://cloud.getdbt.com/", "Dot:Connectors:AllowedHosts:0 must be a host name, a pattern such as *.getdbt.com, an IP address or a CIDR range.")]
     public async Task ABadSettingStopsTheStartNamingTheKey(string key, string value, string sentence)
     {
         await using var factory = new DotApiFactory().WithSetting(key, value);
@@ -54,8 +56,8 @@ public sealed class OptionsValidationTests
     }
 
     /// <summary>
-    /// Every settings class (a <c>Section</c> constant) has a validator, and is checked when the server starts rather
-    /// than when first read. The second half reads the framework's list of start-up checks (its StartupValidatorOptions,
+    /// Every settings class (a <c>Section</c> constant, in the server or in the connectors' library) has a validator, and
+    /// is checked when the server starts rather than when first read. The second half reads the framework's list of start-up checks (its StartupValidatorOptions,
     /// not a public type): if that ever moves, this test fails, it does not pass silently.
     /// </summary>
     [Fact]
@@ -63,10 +65,11 @@ public sealed class OptionsValidationTests
     {
         await using var factory = new DotApiFactory();
         using var client = factory.CreateClient();
-        var settings = typeof(Program).Assembly.GetTypes()
+        var settings = typeof(Program).Assembly.GetTypes().Concat(typeof(ConnectorOptions).Assembly.GetTypes())
             .Where(t => t.GetField("Section", BindingFlags.Public | BindingFlags.Static) is { IsLiteral: true })
             .ToList();
         Assert.Contains(typeof(TokenOptions), settings);
+        Assert.Contains(typeof(ConnectorOptions), settings);
 
         var startup = Type.GetType("Microsoft.Extensions.Options.StartupValidatorOptions, Microsoft.Extensions.Options", throwOnError: true)!;
         var options = factory.Services.GetRequiredService(typeof(IOptions<>).MakeGenericType(startup));

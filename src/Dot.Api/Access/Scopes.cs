@@ -1,3 +1,4 @@
+
 namespace Dot.Api.Access;
 
 /// <summary>
@@ -34,7 +35,7 @@ public static class Scopes
     /// Reads a requested list: null, empty-free <c>["*"]</c> → null (unscoped); else the canonical list, with
     /// <see cref="Profile"/> added. An unknown scope is an error naming it.
     /// </summary>
-    public static IReadOnlyList<string>? Parse(IReadOnlyList<string?>? requested, string field, Infrastructure.FieldErrors errors,
+    public static IReadOnlyList<string>? Parse(IReadOnlyList<string?>? requested, string field, Validation.FieldErrors errors,
         Func<string, bool> isConnectionType)
     {
         if (requested is null)

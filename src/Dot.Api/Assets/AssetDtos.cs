@@ -1,20 +1,9 @@
+using Dot.Api.Connectors;
+
 namespace Dot.Api.Assets;
 
 /// <summary>The body of <c>POST /api/import_and_overwrite_external_asset</c>.</summary>
 public sealed record ImportExternalAssetRequest(ExternalAssetInput? ExternalAsset);
-
-/// <summary>An asset as a client sends it. Every field it leaves out is reset on overwrite.</summary>
-public sealed record ExternalAssetInput(
-    string? Id,
-    string? Subtype,
-    string? Folder,
-    string? Name,
-    string? Description,
-    string? Url,
-    bool? Active,
-    long? ViewCount,
-    DateTime? LastAccessedAt,
-    string? DotDescription);
 
 public sealed record ExternalAssetDto(
     string Id,

@@ -1,5 +1,5 @@
+using Dot.Api.Connectors;
 using Dot.Api.Data;
-using Dot.Api.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 
 namespace Dot.Api.Assets;
@@ -7,74 +7,12 @@ namespace Dot.Api.Assets;
 /// <summary>Importing (insert or overwrite), listing and deleting external assets.</summary>
 public sealed class AssetService(DotDbContext db, TimeProvider time)
 {
-    private const string Prefix = "external_asset.";
-
-    /// <summary>
-    /// Checks an asset as the client sent it and builds the row that replaces any stored one.
-    /// Field errors are keyed as sent: <c>external_asset.url</c>.
-    /// </summary>
-    public static ExternalAsset? Validate(ExternalAssetInput? input, FieldErrors errors)
-    {
-        if (input is null)
-        {
-            errors.Add("external_asset", "external_asset is required.");
-            return null;
-        }
-
-        if (string.IsNullOrWhiteSpace(input.Id))
-        {
-            errors.Add(Prefix + "id", "id is required.");
-        }
-        else if (input.Id.Length > ExternalAsset.MaxIdLength || input.Id.Any(char.IsControl))
-        {
-            errors.Add(Prefix + "id", $"id must be 1 to {ExternalAsset.MaxIdLength} characters, without control characters.");
-        }
-
-        if (string.IsNullOrWhiteSpace(input.Name))
-        {
-            errors.Add(Prefix + "name", "name is required.");
-        }
-
-        CheckLength(input.Name, "name", ExternalAsset.MaxNameLength, errors);
-        CheckLength(input.Subtype, "subtype", ExternalAsset.MaxSubtypeLength, errors);
-        CheckLength(input.Folder, "folder", ExternalAsset.MaxFolderLength, errors);
-        CheckLength(input.Description, "description", ExternalAsset.MaxDescriptionLength, errors);
-        CheckLength(input.DotDescription, "dot_description", ExternalAsset.MaxDescriptionLength, errors);
-        if (input.Url is not null && (input.Url.Length > ExternalAsset.MaxUrlLength || !IsHttpUrl(input.Url)))
-        {
-            errors.Add(Prefix + "url", $"url must be an absolute http or https URL of at most {ExternalAsset.MaxUrlLength} characters.");
-        }
-
-        if (input.ViewCount is < 0)
-        {
-            errors.Add(Prefix + "view_count", "view_count must not be negative.");
-        }
-
-        if (!errors.IsEmpty)
-        {
-            return null;
-        }
-
-        return new ExternalAsset
-        {
-            Id = input.Id!,
-            Subtype = input.Subtype,
-            Folder = input.Folder,
-            Name = input.Name!,
-            Description = input.Description,
-            Url = input.Url,
-            Active = input.Active ?? true,
-            ViewCount = input.ViewCount ?? 0,
-            LastAccessedAt = input.LastAccessedAt is { } at ? ToUtc(at) : null,
-            DotDescription = input.DotDescription,
-        };
-    }
-
     /// <summary>
     /// Inserts the asset, or overwrites every field of the stored one with the same id, in one
-    /// statement: the database decides, so concurrent imports of one id never collide.
+    /// statement: the database decides, so concurrent imports of one id never collide. The asset was checked by
+    /// <see cref="ExternalAssetImport.Validate"/> (the endpoint's, or a connector's).
     /// </summary>
-    public async Task<(ExternalAsset Asset, bool Created)> ImportAsync(ExternalAsset a, CancellationToken cancellationToken)
+    public async Task<(ExternalAsset Asset, bool Created)> ImportAsync(ExternalAssetImport a, CancellationToken cancellationToken)
     {
         // Raw SQL: no value converter on the way, so the times are made what the store keeps here (StoredTime).
         var now = StoredTime.Truncate(time.GetUtcNow().UtcDateTime);
@@ -136,20 +74,4 @@ public sealed class AssetService(DotDbContext db, TimeProvider time)
     /// <summary>Whether there was an asset with that id to delete.</summary>
     public async Task<bool> DeleteAsync(string id, CancellationToken cancellationToken)
         => await db.ExternalAssets.Where(a => a.Id == id).ExecuteDeleteAsync(cancellationToken) > 0;
-
-    private static void CheckLength(string? value, string field, int max, FieldErrors errors)
-    {
-        if (value is { Length: var length } && length > max)
-        {
-            errors.Add(Prefix + field, $"{field} must be at most {max} characters.");
-        }
-    }
-
-    private static bool IsHttpUrl(string url)
-        => Uri.TryCreate(url, UriKind.Absolute, out var uri)
-            && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
-            && !string.IsNullOrEmpty(uri.Host);
-
-    private static DateTime ToUtc(DateTime value)
-        => value.Kind == DateTimeKind.Local ? value.ToUniversalTime() : DateTime.SpecifyKind(value, DateTimeKind.Utc);
 }

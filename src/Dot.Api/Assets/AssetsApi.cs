@@ -1,6 +1,8 @@
 using Dot.Api.Access;
 using Dot.Api.Authentication;
+using Dot.Api.Connectors;
 using Dot.Api.Infrastructure;
+using Dot.Api.Validation;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Dot.Api.Assets;
@@ -44,7 +46,7 @@ internal static class AssetsApi
         ImportExternalAssetRequest request, AssetService assets, CancellationToken ct)
     {
         var errors = new FieldErrors();
-        var asset = AssetService.Validate(request.ExternalAsset, errors);
+        var asset = ExternalAssetImport.Validate(request.ExternalAsset, errors);
         if (asset is null)
         {
             return errors.ToProblem();

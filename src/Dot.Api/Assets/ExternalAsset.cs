@@ -1,18 +1,13 @@
+
 namespace Dot.Api.Assets;
 
 /// <summary>
 /// An asset that lives outside Dot (a dashboard, a report, a notebook) imported so that Dot can
-/// point to it. Its <see cref="Id"/> is the client's own identifier, not one Dot makes up.
+/// point to it. Its <see cref="Id"/> is the client's own identifier, not one Dot makes up. The import's fields and
+/// their limits are <see cref="Connectors.ExternalAssetImport"/>'s.
 /// </summary>
 public sealed class ExternalAsset
 {
-    public const int MaxIdLength = 200;
-    public const int MaxSubtypeLength = 100;
-    public const int MaxFolderLength = 500;
-    public const int MaxNameLength = 500;
-    public const int MaxDescriptionLength = 10_000;
-    public const int MaxUrlLength = 2048;
-
     public required string Id { get; set; }
 
     public string? Subtype { get; set; }

@@ -1,6 +1,7 @@
 using Dot.Api.Access;
 using Dot.Api.Data;
 using Dot.Api.Infrastructure;
+using Dot.Api.Validation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;

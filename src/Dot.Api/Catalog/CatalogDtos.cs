@@ -1,3 +1,5 @@
+using Dot.Api.Connectors;
+
 namespace Dot.Api.Catalog;
 
 /// <summary>

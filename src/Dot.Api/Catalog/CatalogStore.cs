@@ -1,3 +1,4 @@
+using Dot.Api.Connectors;
 using Dot.Api.Data;
 using Microsoft.EntityFrameworkCore;
 

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Dot.Api.Infrastructure;
+using Dot.Api.Validation;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Dot.Api.Cli;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Dot.Api.Connectors;
 
 namespace Dot.Api.Connections;
 

@@ -1,7 +1,9 @@
 using System.Text.Json;
 using Dot.Api.Audit;
+using Dot.Api.Connectors;
 using Dot.Api.Data;
 using Dot.Api.Infrastructure;
+using Dot.Api.Validation;
 using Microsoft.EntityFrameworkCore;
 
 namespace Dot.Api.Connections;
@@ -38,7 +40,7 @@ public sealed class ConnectionService(
 
         foreach (var rule in settingsRules)
         {
-            rule.Check(draft, errors);
+            rule.Check(draft.Type, draft.Settings, errors);
         }
 
         return errors.IsEmpty ? draft : null;

@@ -1,16 +1,8 @@
 using System.Text.Json;
-using Dot.Api.Infrastructure;
+using Dot.Api.Connectors;
+using Dot.Api.Validation;
 
 namespace Dot.Api.Connections;
-
-/// <summary>
-/// A rule a connection type adds to creation (the dbt connector's on <c>manifest_path</c>, say): adds errors keyed by
-/// the field as the client sent it (<c>settings.manifest_path</c>).
-/// </summary>
-public interface IConnectionSettingsRule
-{
-    void Check(ConnectionDraft draft, FieldErrors errors);
-}
 
 /// <summary>
 /// The checks every connection passes before it is stored, whatever its type and whoever sends it (the API's

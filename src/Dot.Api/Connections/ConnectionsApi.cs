@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Dot.Api.Access;
 using Dot.Api.Infrastructure;
+using Dot.Api.Validation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using System.Text.Json;
 

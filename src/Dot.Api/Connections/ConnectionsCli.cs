@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Dot.Api.Cli;
-using Dot.Api.Infrastructure;
+using Dot.Api.Validation;
 
 namespace Dot.Api.Connections;
 

@@ -1,4 +1,5 @@
 using Dot.Api.Assets;
+using Dot.Api.Connectors;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
@@ -11,13 +12,13 @@ internal sealed class ExternalAssetConfiguration : IEntityTypeConfiguration<Exte
         // AssetService.ImportAsync names this table and its columns in its INSERT … ON CONFLICT statement.
         builder.ToTable("external_assets");
         builder.HasKey(a => a.Id);
-        builder.Property(a => a.Id).HasMaxLength(ExternalAsset.MaxIdLength);
-        builder.Property(a => a.Subtype).HasMaxLength(ExternalAsset.MaxSubtypeLength);
-        builder.Property(a => a.Folder).HasMaxLength(ExternalAsset.MaxFolderLength);
-        builder.Property(a => a.Name).HasMaxLength(ExternalAsset.MaxNameLength).IsRequired();
-        builder.Property(a => a.Description).HasMaxLength(ExternalAsset.MaxDescriptionLength);
-        builder.Property(a => a.Url).HasMaxLength(ExternalAsset.MaxUrlLength);
-        builder.Property(a => a.DotDescription).HasMaxLength(ExternalAsset.MaxDescriptionLength);
+        builder.Property(a => a.Id).HasMaxLength(ExternalAssetImport.MaxIdLength);
+        builder.Property(a => a.Subtype).HasMaxLength(ExternalAssetImport.MaxSubtypeLength);
+        builder.Property(a => a.Folder).HasMaxLength(ExternalAssetImport.MaxFolderLength);
+        builder.Property(a => a.Name).HasMaxLength(ExternalAssetImport.MaxNameLength).IsRequired();
+        builder.Property(a => a.Description).HasMaxLength(ExternalAssetImport.MaxDescriptionLength);
+        builder.Property(a => a.Url).HasMaxLength(ExternalAssetImport.MaxUrlLength);
+        builder.Property(a => a.DotDescription).HasMaxLength(ExternalAssetImport.MaxDescriptionLength);
         builder.Property(a => a.Revision).IsRequired();
         builder.HasIndex(a => new { a.Subtype, a.Folder });
     }

@@ -7,7 +7,7 @@ namespace Dot.Api.Data;
 
 /// <summary>
 /// <c>catalog_schemas</c>: a schema of a connection's catalogue, unique by (database, name) within it (the
-/// <see cref="Catalog.CatalogBuilder"/> also dedupes a null database, which a unique index would let through).
+/// <see cref="Connectors.CatalogBuilder"/> also dedupes a null database, which a unique index would let through).
 /// </summary>
 internal sealed class StoredSchemaConfiguration : IEntityTypeConfiguration<StoredSchema>
 {

@@ -1,5 +1,6 @@
 using Dot.Api.Catalog;
 using Dot.Api.Connections;
+using Dot.Api.Connectors;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 

@@ -1,7 +1,7 @@
 using System.Security.Claims;
 using Dot.Api.Access;
 using Dot.Api.Data;
-using Dot.Api.Infrastructure;
+using Dot.Api.Validation;
 using Microsoft.EntityFrameworkCore;
 
 namespace Dot.Api.History;

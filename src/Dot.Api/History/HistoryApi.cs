@@ -2,6 +2,7 @@ using System.Globalization;
 using Dot.Api.Access;
 using Dot.Api.Authentication;
 using Dot.Api.Infrastructure;
+using Dot.Api.Validation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 

@@ -1,6 +1,7 @@
 using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
+using Dot.Api.Validation;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Dot.Api.Infrastructure;

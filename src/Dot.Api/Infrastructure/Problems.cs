@@ -1,3 +1,4 @@
+using Dot.Api.Validation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Mvc;
@@ -17,6 +18,9 @@ public static class Problems
 
     public static InvalidProblem Validation(string field, string message)
         => Validation(new Dictionary<string, string[]> { [field] = [message] });
+
+    /// <summary>422 with the collected field errors (<see cref="FieldErrors"/>), keyed as the client sent them.</summary>
+    public static InvalidProblem ToProblem(this FieldErrors errors) => Validation(errors.ToDictionary());
 
     public static NotFoundProblem NotFound(string detail)
         => new(TypedResults.Problem(detail, statusCode: StatusCodes.Status404NotFound, title: "Not found"));
@@ -55,31 +59,6 @@ public static class Problems
         var problems = context.RequestServices.GetRequiredService<IProblemDetailsService>();
         return problems.WriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem }).AsTask();
     }
-}
-
-/// <summary>Collects field errors; empty means valid.</summary>
-public sealed class FieldErrors
-{
-    private readonly Dictionary<string, List<string>> _errors = new(StringComparer.Ordinal);
-
-    public bool IsEmpty => _errors.Count == 0;
-
-    public FieldErrors Add(string field, string message)
-    {
-        if (!_errors.TryGetValue(field, out var list))
-        {
-            _errors[field] = list = [];
-        }
-
-        list.Add(message);
-        return this;
-    }
-
-    /// <summary>The messages on one line, for the command line.</summary>
-    public override string ToString() => string.Join(" ", _errors.Values.SelectMany(v => v));
-
-    public InvalidProblem ToProblem()
-        => Problems.Validation(_errors.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal));
 }
 
 /// <summary>

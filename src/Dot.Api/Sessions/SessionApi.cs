@@ -6,6 +6,7 @@ using Dot.Api.Audit;
 using Dot.Api.Authentication;
 using Dot.Api.Infrastructure;
 using Dot.Api.Users;
+using Dot.Api.Validation;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;

@@ -1,5 +1,6 @@
 using Dot.Api.Assets;
 using Dot.Api.Connections;
+using Dot.Api.Connectors;
 using Dot.Api.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;

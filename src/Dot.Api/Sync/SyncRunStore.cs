@@ -1,4 +1,5 @@
 using Dot.Api.Catalog;
+using Dot.Api.Connectors;
 using Dot.Api.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;

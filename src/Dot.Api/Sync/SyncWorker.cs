@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Dot.Api.Connections;
+using Dot.Api.Connectors;
 using Dot.Api.Logging;
 using Microsoft.Extensions.Options;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using Dot.Api.Infrastructure;
+using Dot.Api.Validation;
 
 namespace Dot.Api.Tokens;
 

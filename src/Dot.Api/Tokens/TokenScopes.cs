@@ -1,6 +1,6 @@
 using Dot.Api.Access;
 using Dot.Api.Connections;
-using Dot.Api.Infrastructure;
+using Dot.Api.Validation;
 
 namespace Dot.Api.Tokens;
 

@@ -4,6 +4,7 @@ using Dot.Api.Audit;
 using Dot.Api.Data;
 using Dot.Api.Infrastructure;
 using Dot.Api.Users;
+using Dot.Api.Validation;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 

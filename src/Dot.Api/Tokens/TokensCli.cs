@@ -2,8 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using Dot.Api.Access;
 using Dot.Api.Cli;
-using Dot.Api.Infrastructure;
 using Dot.Api.Users;
+using Dot.Api.Validation;
 
 namespace Dot.Api.Tokens;
 

@@ -3,7 +3,7 @@ using System.Text;
 using Dot.Api.Access;
 using Dot.Api.Audit;
 using Dot.Api.Data;
-using Dot.Api.Infrastructure;
+using Dot.Api.Validation;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 

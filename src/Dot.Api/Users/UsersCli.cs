@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Dot.Api.Access;
 using Dot.Api.Cli;
-using Dot.Api.Infrastructure;
+using Dot.Api.Validation;
 
 namespace Dot.Api.Users;
 

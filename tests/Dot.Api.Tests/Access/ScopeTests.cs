@@ -5,6 +5,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Dot.Api.Access;
+using Dot.Api.Connectors.Tests.Infrastructure;
 using Dot.Api.Infrastructure;
 using Dot.Api.Tests.Infrastructure;
 using Microsoft.AspNetCore.Routing;

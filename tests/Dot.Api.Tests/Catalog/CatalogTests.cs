@@ -1,7 +1,8 @@
 using System.Net;
 using System.Text.Json;
 using Dot.Api.Access;
-using Dot.Api.Catalog;
+using Dot.Api.Connectors;
+using Dot.Api.Connectors.Tests.Infrastructure;
 using Dot.Api.Data;
 using Dot.Api.Sync;
 using Dot.Api.Tests.Infrastructure;

@@ -4,6 +4,7 @@ using System.Text;
 using Dot.Api.Access;
 using Dot.Api.Cli;
 using Dot.Api.Connections;
+using Dot.Api.Connectors.Tests.Infrastructure;
 using Dot.Api.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -223,6 +224,60 @@ public sealed class ConnectionsTests
         });
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+    }
+
+    /// <summary>A connector's secret given as a setting, or its URL with a credential in the query, is refused, naming the setting only.</summary>
+    [Theory]
+    [InlineData("databricks", "client_secret", "dose-Setting-Marker")]
+    [InlineData("databricks", "token", "dapi-Setting-Marker")]
+    [InlineData("databricks", "host", "https://dbc-1.cloud.databricks.com/?o=Setting-Marker")]
+    [InlineData("looker", "client_secret", "Setting-Marker-7d")]
+    public async Task ConnectorSecretIsRefusedAsASetting(string type, string name, string value)
+    {
+        await using var factory = new DotApiFactory();
+        var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+        var settings = new Dictionary<string, string> { [name] = value };
+        if (type == "looker")
+        {
+            settings["base_url"] = "https://company.looker.com";
+            settings["client_id"] = "Kq7dJ3mXyZp2Vb9Rt4Lw";
+        }
+
+        var response = await admin.PostAsJsonAsync("/api/connections", new { type, id = "x", settings });
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Contains($"settings.{name}", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("Setting-Marker", body, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The connectors' settings rules run at creation (here the dbt connector's, on manifest_path, which
+    /// Dot:Connectors:AllowManifestPath turns on): a 422 on the field, naming the setting; allowed, the connection is
+    /// created and syncs. The rule's other cases: tests/Dot.Api.Connectors.Tests, DbtConnectorTests.
+    /// </summary>
+    [Fact]
+    public async Task ManifestPathIsRefusedAtCreationUnlessTheServerAllowsIt()
+    {
+        var path = ManifestFacts.FixturePath("jaffle_shop-v9.manifest.json");
+        await using (var factory = new DotApiFactory())
+        {
+            var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+
+            var refused = await admin.PostAsJsonAsync("/api/connections", new { type = "dbt", id = "local", settings = new { manifest_path = path } });
+
+            await AssertInvalidAsync(refused, "settings.manifest_path");
+            var message = (await refused.JsonAsync()).GetProperty("errors").GetProperty("settings.manifest_path")[0].GetString();
+            Assert.Contains("Dot:Connectors:AllowManifestPath", message, StringComparison.Ordinal);
+        }
+
+        await using (var factory = new DotApiFactory().WithSetting("Dot:Connectors:AllowManifestPath", "true"))
+        {
+            var (_, _, admin) = await factory.CreateCallerAsync("admin@example.com", Role.Admin);
+            await admin.CreateConnectionAsync("dbt", "local", new { manifest_path = path });
+
+            await admin.SyncAsync("dbt", "local");
+        }
     }
 
     [Fact]

@@ -6,6 +6,7 @@ using Dot.Api.Data.Sqlite;
 using Dot.Api.Infrastructure;
 using Dot.Api.Tokens;
 using Dot.Api.Users;
+using Dot.Api.Validation;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Testing;

@@ -56,16 +56,6 @@ public static class SyncCalls
         return await response.JsonAsync();
     }
 
-    /// <summary>The catalogue's tables as "schema.table" → table element.</summary>
-    public static Dictionary<string, JsonElement> Tables(this JsonElement catalog, bool withDatabase = false)
-        => catalog.GetProperty("schemas").EnumerateArray()
-            .SelectMany(s => s.GetProperty("tables").EnumerateArray().Select(t => (Schema: s, Table: t)))
-            .ToDictionary(
-                x => (withDatabase ? x.Schema.GetProperty("database").GetString() + "." : "")
-                    + x.Schema.GetProperty("name").GetString() + "." + x.Table.GetProperty("name").GetString(),
-                x => x.Table,
-                StringComparer.Ordinal);
-
     /// <summary>None of <paramref name="secrets"/> shows in the run or anywhere in the server's log.</summary>
     public static void AssertNoSecret(this DotApiFactory factory, JsonElement run, params string[] secrets)
     {
@@ -75,6 +65,4 @@ public static class SyncCalls
             Assert.DoesNotContain(secret, factory.Logs.AllText, StringComparison.Ordinal);
         }
     }
-
-    public static string? Str(this JsonElement element, string property) => element.GetProperty(property).GetString();
 }
