@@ -7,17 +7,20 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 namespace Dot.Api.Tests;
 
 /// <summary>
-/// The house's dependency rules, read from the compiled assembly (ArchUnitNET over <c>typeof(Program).Assembly</c>):
+/// The house's dependency rules, read from the compiled assembly (ArchUnitNET over <see cref="Core"/>, src/Dot.Api):
 /// which feature namespaces each type of Dot.Api.X uses, however the source spells the reference (a using, a name in
 /// full, a name relative to Dot.Api, a generic argument, a lambda's closure, an attribute). What the IL loses — a
 /// <c>const</c> is copied into its user, <c>nameof</c> leaves a string — the compiler's binding of the same sources adds
 /// (Roslyn's semantic model: every name a type's code binds to a symbol of another feature). A namespace counts as its
 /// feature: Dot.Api.Data.Postgres is Data. Data is left out — the DbContext knows every entity by nature; Program.cs
-/// composes everything and has no namespace. Documentation comments are not references.
+/// composes everything and is in the host (src/Dot.Api.Host). Documentation comments are not references.
 /// </summary>
 [Trait("Store", "any")] // reads the assembly and the source: nothing of the store
 public sealed class ArchitectureTests
 {
+    /// <summary>src/Dot.Api, the features (assembly Dot.Api.Core; the host's assembly Dot.Api holds only Program).</summary>
+    private static readonly System.Reflection.Assembly Core = typeof(Dot.Api.Data.DotDbContext).Assembly;
+
     [Fact]
     public void FeatureNamespacesHaveNoCycle()
     {
@@ -50,7 +53,7 @@ public sealed class ArchitectureTests
     [Fact]
     public void LoggerEventIdsAreUniquePerCategory()
     {
-        var messages = typeof(Program).Assembly.GetTypes()
+        var messages = Core.GetTypes()
             .SelectMany(t => t.GetMethods(System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.Public
                 | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.DeclaredOnly))
             .Select(m => (Method: m, Attribute: m.GetCustomAttributes(typeof(Microsoft.Extensions.Logging.LoggerMessageAttribute), false)
@@ -101,7 +104,7 @@ public sealed class ArchitectureTests
     /// <summary>Every Dot.Api.X type's dependencies as ArchUnitNET reads them from the IL.</summary>
     private static Dictionary<string, HashSet<string>> ReadCompiledGraph()
     {
-        var architecture = new ArchLoader().LoadAssemblies(typeof(Program).Assembly).Build();
+        var architecture = new ArchLoader().LoadAssemblies(Core).Build();
         var graph = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
         foreach (var type in architecture.Types)
         {
@@ -142,7 +145,7 @@ public sealed class ArchitectureTests
         var trees = files.Select(f => CSharpSyntaxTree.ParseText(File.ReadAllText(f), options, f)).ToList();
         var references = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
             .Concat(Directory.EnumerateFiles(AppContext.BaseDirectory, "*.dll"))
-            .Where(p => Path.GetFileNameWithoutExtension(p) is not ("Dot.Api" or "Dot.Api.Tests"))
+            .Where(p => Path.GetFileNameWithoutExtension(p) is not ("Dot.Api" or "Dot.Api.Core" or "Dot.Api.Tests"))
             .DistinctBy(Path.GetFileName, StringComparer.OrdinalIgnoreCase)
             .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))
             .ToList();

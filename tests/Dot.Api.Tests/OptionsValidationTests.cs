@@ -61,7 +61,7 @@ public sealed class OptionsValidationTests
     {
         await using var factory = new DotApiFactory();
         using var client = factory.CreateClient();
-        var settings = typeof(Program).Assembly.GetTypes()
+        var settings = typeof(TokenOptions).Assembly.GetTypes()
             .Where(t => t.GetField("Section", BindingFlags.Public | BindingFlags.Static) is { IsLiteral: true })
             .ToList();
         Assert.Contains(typeof(TokenOptions), settings);
