@@ -115,7 +115,7 @@ host gen-tokens --count 1000 --kind malformed >malformed.txt
 case "$(uname -m)" in x86_64) RID=linux-x64 ;; aarch64) RID=linux-arm64 ;; *) RID="" ;; esac
 [ -n "$RID" ] || die "no runtime identifier for $(uname -m): cannot publish ReadyToRun"
 log "== publishing the server (Release, $RID, ReadyToRun) for the start and CLI timings"
-dotnet publish "$REPO/src/Dot.Api" -c Release -r "$RID" --self-contained false -o "$RUN_DIR/publish" -nologo -v q -clp:ErrorsOnly >&2
+dotnet publish "$REPO/src/Dot.Api.Host" -c Release -r "$RID" --self-contained false -o "$RUN_DIR/publish" -nologo -v q -clp:ErrorsOnly >&2
 PUB_DLL=$RUN_DIR/publish/Dot.Api.dll
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 time_command() {  # prints the milliseconds "$@" took; it must succeed

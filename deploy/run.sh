@@ -3,7 +3,7 @@
 # multi-instance set-up. Prints the URL once everything answers; Ctrl-C (or SIGTERM, or an error) stops everything
 # it started and deletes its temporary directory.
 #
-#   deploy/run.sh                      a throw-away PostgreSQL cluster (initdb) and a build of src/Dot.Api
+#   deploy/run.sh                      a throw-away PostgreSQL cluster (initdb) and a build of src/Dot.Api.Host
 #   DOT_CONNECTION_STRING='Host=…;Database=…;Username=…;Password=…' deploy/run.sh     an existing database
 #
 # Settings (environment):
@@ -11,7 +11,7 @@
 #   DOT_PG_PORT             port of that throw-away cluster (default 54329)
 #   DOT_BIND, DOT_PORT      where HAProxy listens (default 127.0.0.1:8080)
 #   DOT_INSTANCE_PORTS      the two instances' ports (default "5081 5082"); they listen on 127.0.0.1 only
-#   DOT_API_DLL             a built Dot.Api.dll; unset: dotnet build src/Dot.Api and use that
+#   DOT_API_DLL             a built Dot.Api.dll; unset: dotnet build src/Dot.Api.Host and use that
 # Any other variable (Dot__Auth__MaxFailuresPerMinute=…, Dot__Tokens__UsageFlushSeconds=…) reaches both instances.
 # The CLI works against the same database: run.sh prints the command for the first admin.
 set -euo pipefail
@@ -72,8 +72,8 @@ fi
 # --- the server ---------------------------------------------------------------------------------------------------
 dll=${DOT_API_DLL:-}
 if [ -z "$dll" ]; then
-  echo "run.sh: building src/Dot.Api"
-  dotnet build "$repo/src/Dot.Api/Dot.Api.csproj" -nologo -v quiet -o "$work/app" >/dev/null
+  echo "run.sh: building src/Dot.Api.Host"
+  dotnet build "$repo/src/Dot.Api.Host/Dot.Api.Host.csproj" -nologo -v quiet -o "$work/app" >/dev/null
   dll="$work/app/Dot.Api.dll"
 fi
 [ -f "$dll" ] || { echo "run.sh: $dll not found" >&2; exit 1; }

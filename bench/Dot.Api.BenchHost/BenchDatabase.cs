@@ -1,4 +1,4 @@
-using Dot.Api.Data;
+using Dot.Api.Data.Sqlite;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 
@@ -9,14 +9,14 @@ internal static class BenchDatabase
 {
     /// <summary><c>--connection</c>, else <c>ConnectionStrings__Dot</c> as the server reads it, else the default.</summary>
     public static string ConnectionString(string? given)
-        => given ?? Environment.GetEnvironmentVariable("ConnectionStrings__Dot") ?? DataExtensions.DefaultConnectionString;
+        => given ?? Environment.GetEnvironmentVariable("ConnectionStrings__Dot") ?? SqliteStore.DefaultConnectionString;
 
     /// <summary>Whether the store is PostgreSQL, as the server reads <c>Dot:Database:Provider</c> from the environment.</summary>
     public static bool IsPostgres => string.Equals(Environment.GetEnvironmentVariable("Dot__Database__Provider")?.Trim(), "postgres", StringComparison.OrdinalIgnoreCase);
 
     public static async Task<SqliteConnection> OpenForSeedingAsync(string connectionString)
     {
-        await using (var db = new Dot.Api.Data.Sqlite.SqliteDotDbContext(new DbContextOptionsBuilder<Dot.Api.Data.Sqlite.SqliteDotDbContext>().UseSqlite(connectionString).Options))
+        await using (var db = new SqliteDotDbContext(new DbContextOptionsBuilder<SqliteDotDbContext>().UseSqlite(connectionString).Options))
         {
             await db.Database.MigrateAsync();
         }

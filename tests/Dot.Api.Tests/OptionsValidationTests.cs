@@ -65,7 +65,7 @@ public sealed class OptionsValidationTests
     {
         await using var factory = new DotApiFactory();
         using var client = factory.CreateClient();
-        var settings = typeof(Program).Assembly.GetTypes().Concat(typeof(ConnectorOptions).Assembly.GetTypes())
+        var settings = typeof(TokenOptions).Assembly.GetTypes().Concat(typeof(ConnectorOptions).Assembly.GetTypes())
             .Where(t => t.GetField("Section", BindingFlags.Public | BindingFlags.Static) is { IsLiteral: true })
             .ToList();
         Assert.Contains(typeof(TokenOptions), settings);

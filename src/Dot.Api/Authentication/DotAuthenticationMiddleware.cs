@@ -150,19 +150,16 @@ internal sealed class DotAuthenticationMiddleware(RequestDelegate next, FailureT
 
 public static class ThrottleExtensions
 {
-    public static IServiceCollection AddAuthenticationThrottle(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddAuthenticationThrottle(this IServiceCollection services)
     {
         services.AddOptions<ThrottleOptions>().BindConfiguration(ThrottleOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ThrottleOptions>, ThrottleOptionsValidator>();
         services.AddSingleton<FailureThrottle>();
-        if (DataExtensions.Provider(configuration) == DatabaseProvider.Postgres)
-        {
-            // One budget for every instance on the database: counts go out and come in on a notification channel.
-            services.AddSingleton<FailureSharing>();
-            services.AddHostedService(sp => sp.GetRequiredService<FailureSharing>());
-            services.AddSingleton<INotificationHandler>(sp => sp.GetRequiredService<FailureSharing>());
-        }
-
+        // One budget for every instance on the database, where the store lets instances notify each other: counts go
+        // out and come in on a notification channel (FailureSharing does nothing on a store that does not).
+        services.AddSingleton<FailureSharing>();
+        services.AddHostedService(sp => sp.GetRequiredService<FailureSharing>());
+        services.AddSingleton<INotificationHandler>(sp => sp.GetRequiredService<FailureSharing>());
         return services;
     }
 

@@ -1,12 +1,13 @@
+using System.Data.Common;
 using System.Globalization;
 using System.Text;
 using Dot.Api.Data;
-using Npgsql;
 
 namespace Dot.Api.Authentication;
 
 /// <summary>
-/// On PostgreSQL, one failure budget for the whole deployment (API.md §7). Every <see cref="Interval"/> this instance
+/// Where instances share the store (PostgreSQL; <see cref="IStoreProvider.NotifiesOtherInstances"/>), one failure
+/// budget for the whole deployment (API.md §7); elsewhere it does nothing. Every <see cref="Interval"/> this instance
 /// sends the failures it refused since the last time, summed per client, on <see cref="NotificationChannels.AuthFailures"/>
 /// (<c>instance key:count key:count …</c>, split so that each sealed payload stays below PostgreSQL's 8000-byte limit,
 /// and sealed by <see cref="NoticeSeal"/>: no other session of the database can add to a window); every instance adds the other
@@ -21,18 +22,21 @@ internal sealed partial class FailureSharing : BackgroundService, INotificationH
     public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(100);
 
     private readonly FailureThrottle _throttle;
-    private readonly NpgsqlDataSource _dataSource;
+    private readonly IStoreProvider _store;
     private readonly NoticeSeal _seal;
     private readonly ILogger<FailureSharing> _logger;
     private bool _failing;
 
-    public FailureSharing(FailureThrottle throttle, NpgsqlDataSource dataSource, NoticeSeal seal, ILogger<FailureSharing> logger)
+    public FailureSharing(FailureThrottle throttle, IStoreProvider store, NoticeSeal seal, ILogger<FailureSharing> logger)
     {
         _throttle = throttle;
-        _dataSource = dataSource;
+        _store = store;
         _seal = seal;
         _logger = logger;
-        throttle.ShareFailures();
+        if (store.NotifiesOtherInstances)
+        {
+            throttle.ShareFailures();
+        }
     }
 
     /// <summary>This process among the instances: its own notifications come back to it and are skipped.</summary>
@@ -51,6 +55,11 @@ internal sealed partial class FailureSharing : BackgroundService, INotificationH
     /// </summary>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (!_store.NotifiesOtherInstances)
+        {
+            return;
+        }
+
         using var timer = new PeriodicTimer(Interval);
         try
         {
@@ -77,10 +86,7 @@ internal sealed partial class FailureSharing : BackgroundService, INotificationH
             foreach (var body in Payloads(InstanceId, taken))
             {
                 var payload = _seal.Seal(NotificationChannels.AuthFailures, body);
-                await using var command = _dataSource.CreateCommand("SELECT pg_notify($1, $2)");
-                command.Parameters.Add(new NpgsqlParameter { Value = NotificationChannels.AuthFailures });
-                command.Parameters.Add(new NpgsqlParameter { Value = payload });
-                await command.ExecuteNonQueryAsync(cancellationToken);
+                await _store.NotifyAsync(NotificationChannels.AuthFailures, payload, cancellationToken);
             }
 
             if (_failing)
@@ -89,7 +95,7 @@ internal sealed partial class FailureSharing : BackgroundService, INotificationH
                 Log.Sending(_logger);
             }
         }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException or System.Security.Cryptography.CryptographicException)
+        catch (Exception ex) when (ex is DbException or TimeoutException or InvalidOperationException or System.Security.Cryptography.CryptographicException)
         {
             if (!_failing)
             {

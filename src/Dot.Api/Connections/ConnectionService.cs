@@ -68,7 +68,7 @@ public sealed class ConnectionService(
         {
             await db.SaveChangesAsync(cancellationToken);
         }
-        catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex))
+        catch (DbUpdateException ex) when (db.IsUniqueViolation(ex))
         {
             db.Entry(connection).State = EntityState.Detached;
             db.Entry(created).State = EntityState.Detached;

@@ -56,7 +56,7 @@ public readonly record struct ChangeNotice(string Payload)
 /// <summary>
 /// The one path by which a change of a token or a user is published, on both stores and for every kind of change
 /// (revoke, rotation, role, disabled flag, password, deletion): <see cref="PublishAsync"/> in the transaction that
-/// makes the change. On PostgreSQL the notice is sent in that transaction, so every instance receives it on commit and
+/// makes the change. Where other instances share the store (PostgreSQL) the notice is sent in that transaction, so every instance receives it on commit and
 /// only then; on this instance the handlers of <see cref="NotificationChannels.Changes"/> apply it right after the
 /// commit (<see cref="ChangesOnCommit"/>), never before: a request that reads the store between the write and the
 /// commit cannot put the old state back in a cache after the eviction (API.md §7).
@@ -75,11 +75,12 @@ public static class ChangeNotifications
         }
 
         db.PendingChanges.Add(notice);
-        if (db.Database.IsNpgsql())
+        var store = db.GetService<IStoreProvider>();
+        if (store.NotifiesOtherInstances)
         {
             // Sealed (NoticeSeal): another session of the database can NOTIFY, but cannot forge or replay a notice.
             var payload = db.GetService<NoticeSeal>().Seal(NotificationChannels.Changes, notice.Payload);
-            await db.Database.ExecuteSqlAsync($"SELECT pg_notify({NotificationChannels.Changes}, {payload})", cancellationToken);
+            await store.NotifyInTransactionAsync(db, NotificationChannels.Changes, payload, cancellationToken);
         }
     }
 

@@ -1,63 +1,45 @@
 using System.Globalization;
-using Dot.Api.Data.Postgres;
-using Dot.Api.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
-using Npgsql;
 
 namespace Dot.Api.Data;
-
-/// <summary>The store a server uses: <c>Dot:Database:Provider</c> = <c>sqlite</c> (default) or <c>postgres</c>.</summary>
-public enum DatabaseProvider
-{
-    Sqlite,
-    Postgres,
-}
 
 public static class DataExtensions
 {
     public const string ConnectionStringName = "Dot";
-    public const string DefaultConnectionString = "Data Source=dot.db";
     public const string ProviderKey = "Dot:Database:Provider";
 
-    public static string ConnectionString(IConfiguration configuration)
-        => configuration.GetConnectionString(ConnectionStringName) ?? DefaultConnectionString;
+    /// <summary>The store when <see cref="ProviderKey"/> is not set.</summary>
+    public const string DefaultProvider = "sqlite";
 
-    /// <summary>The configured provider; a value other than the two is refused at start with what to write instead.</summary>
-    public static DatabaseProvider Provider(IConfiguration configuration) => configuration[ProviderKey]?.Trim().ToLowerInvariant() switch
+    /// <summary>
+    /// Registers the store that <see cref="ProviderKey"/> names (<see cref="DefaultProvider"/> when unset), one of
+    /// <paramref name="stores"/> (the provider projects' <see cref="StoreRegistration"/>s, which the host passes in);
+    /// a value that names none of them is refused at start with what to write instead.
+    /// </summary>
+    public static IServiceCollection AddDotData(this IServiceCollection services, IConfiguration configuration, params StoreRegistration[] stores)
     {
-        null or "" or "sqlite" => DatabaseProvider.Sqlite,
-        "postgres" or "postgresql" or "npgsql" => DatabaseProvider.Postgres,
-        var other => throw new InvalidOperationException($"{ProviderKey} is '{other}': use 'sqlite' (the default) or 'postgres'."),
-    };
-
-    public static IServiceCollection AddDotData(this IServiceCollection services, IConfiguration configuration)
-    {
-        var provider = Provider(configuration);
-        var connectionString = ConnectionString(configuration);
-        services.AddSingleton(new DotStore(provider, connectionString));
+        var name = configuration[ProviderKey]?.Trim() is { Length: > 0 } given ? given : DefaultProvider;
+        var store = stores.FirstOrDefault(s => s.IsNamed(name)) ?? throw new InvalidOperationException(
+            $"{ProviderKey} is '{name}': use {string.Join(" or ", stores.Select(s => s.Name == DefaultProvider ? $"'{s.Name}' (the default)" : $"'{s.Name}'"))}.");
         services.AddSingleton<ChangesOnCommit>();
-        if (provider == DatabaseProvider.Postgres)
-        {
-            if (connectionString == DefaultConnectionString)
-            {
-                throw new InvalidOperationException(
-                    $"{ProviderKey} is 'postgres' but ConnectionStrings:Dot is not set: give an Npgsql connection string (Host=…;Database=…;Username=…;Password=…).");
-            }
-
-            // One data source for the process: EF Core, the token lookup and the change listener share its pool.
-            services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
-            services.AddDbContext<DotDbContext, PostgresDotDbContext>((sp, o) => Common(sp, o.UseNpgsql(
-                sp.GetRequiredService<NpgsqlDataSource>(),
-                npgsql => npgsql.EnableRetryOnFailure(maxRetryCount: 3, maxRetryDelay: TimeSpan.FromSeconds(1), errorCodesToAdd: null))));
-        }
-        else
-        {
-            services.AddDbContext<DotDbContext, SqliteDotDbContext>((sp, o) => Common(sp, o.UseSqlite(connectionString)));
-        }
-
+        store.Register(services, configuration.GetConnectionString(ConnectionStringName));
         return services;
     }
+
+    /// <summary>
+    /// Registers <typeparamref name="TContext"/> (a provider's context type, with its migrations and compiled model)
+    /// as the <see cref="DotDbContext"/> the features ask for: <paramref name="useStore"/> selects the provider
+    /// (<c>UseSqlite</c>, <c>UseNpgsql</c>); what every store's context shares is added here.
+    /// </summary>
+    public static IServiceCollection AddDotDbContext<TContext>(this IServiceCollection services,
+        Action<IServiceProvider, DbContextOptionsBuilder> useStore)
+        where TContext : DotDbContext
+        => services.AddDbContext<DotDbContext, TContext>((sp, o) =>
+        {
+            useStore(sp, o);
+            Common(sp, o);
+        });
 
     /// <summary>
     /// What both stores' contexts share. Migrating does not diff the model against the migrations' snapshot
@@ -71,9 +53,9 @@ public static class DataExtensions
             .AddInterceptors(services.GetRequiredService<ChangesOnCommit>());
 
     /// <summary>
-    /// Applies the provider's checked-in migrations (SQLite is then put in WAL mode: readers never wait for the writer).
-    /// On PostgreSQL several instances may start at once on an empty database: a session advisory lock lets one
-    /// migrate while the others wait, then find nothing left to apply.
+    /// Applies the provider's checked-in migrations under the store's migration lock (<see cref="IStoreProvider.MigrateAsync"/>;
+    /// on PostgreSQL several instances may start at once on an empty database), then lets the store set itself up
+    /// (<see cref="IStoreProvider.PrepareAsync"/>: SQLite is put in WAL mode, readers never wait for the writer).
     /// A database whose history already holds every migration is left as it is: one query of the history table, not
     /// EF Core's migration lock and history setup (100–155 ms of every start and CLI command; docs/benchmark.md).
     /// </summary>
@@ -81,23 +63,13 @@ public static class DataExtensions
     {
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<DotDbContext>();
-        var postgres = db.Database.IsNpgsql();
-        if (await HasPendingMigrationsAsync(db, cancellationToken))
+        var store = scope.ServiceProvider.GetRequiredService<IStoreProvider>();
+        if (await HasPendingMigrationsAsync(db, store, cancellationToken))
         {
-            if (postgres)
-            {
-                await MigratePostgresAsync(scope.ServiceProvider.GetRequiredService<NpgsqlDataSource>(), db, cancellationToken);
-            }
-            else
-            {
-                await db.Database.MigrateAsync(cancellationToken);
-            }
+            await store.MigrateAsync(db, cancellationToken);
         }
 
-        if (!postgres)
-        {
-            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
-        }
+        await store.PrepareAsync(db, cancellationToken);
     }
 
     /// <summary>
@@ -108,9 +80,10 @@ public static class DataExtensions
     /// of that table first (about 130 ms of a CLI command; docs/benchmark.md), and run by the store's execution
     /// strategy, as <c>MigrateAsync</c> is: on PostgreSQL a transient failure is retried.
     /// </summary>
-    private static async Task<bool> HasPendingMigrationsAsync(DotDbContext db, CancellationToken cancellationToken)
+    private static async Task<bool> HasPendingMigrationsAsync(DotDbContext db, IStoreProvider store, CancellationToken cancellationToken)
     {
-        var applied = await db.Database.CreateExecutionStrategy().ExecuteAsync(db, ReadHistoryAsync, cancellationToken);
+        var applied = await db.Database.CreateExecutionStrategy().ExecuteAsync(db,
+            (context, ct) => ReadHistoryAsync(context, store, ct), cancellationToken);
         return applied is null || db.Database.GetMigrations().Any(id => !applied.Contains(id));
     }
 
@@ -118,7 +91,7 @@ public static class DataExtensions
     private const string HistoryTable = "__EFMigrationsHistory";
 
     /// <summary>The migration ids the database's history holds; null when it has no history table (a new database).</summary>
-    private static async Task<HashSet<string>?> ReadHistoryAsync(DotDbContext db, CancellationToken cancellationToken)
+    private static async Task<HashSet<string>?> ReadHistoryAsync(DotDbContext db, IStoreProvider store, CancellationToken cancellationToken)
     {
         await db.Database.OpenConnectionAsync(cancellationToken);
         try
@@ -126,10 +99,7 @@ public static class DataExtensions
             var connection = db.Database.GetDbConnection();
             await using (var exists = connection.CreateCommand())
             {
-                // Unqualified, as EF Core names it: PostgreSQL resolves it through the search path.
-                exists.CommandText = db.Database.IsNpgsql()
-                    ? $"SELECT to_regclass('\"{HistoryTable}\"') IS NOT NULL"
-                    : $"SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '{HistoryTable}')";
+                exists.CommandText = store.TableExistsSql(HistoryTable);
                 if (!Convert.ToBoolean(await exists.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture))
                 {
                     return null;
@@ -152,32 +122,4 @@ public static class DataExtensions
             await db.Database.CloseConnectionAsync();
         }
     }
-
-    /// <summary>Any 64-bit number, the same in every instance: the advisory lock that makes migrating one instance's job.</summary>
-    private const long MigrationLockKey = 0x446f_7441_7069_4d67; // "DotApiMg"
-
-    private static async Task MigratePostgresAsync(NpgsqlDataSource dataSource, DotDbContext db, CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using (var take = new NpgsqlCommand($"SELECT pg_advisory_lock({MigrationLockKey})", connection))
-        {
-            await take.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        try
-        {
-            await db.Database.MigrateAsync(cancellationToken);
-        }
-        finally
-        {
-            await using var release = new NpgsqlCommand($"SELECT pg_advisory_unlock({MigrationLockKey})", connection);
-            await release.ExecuteNonQueryAsync(CancellationToken.None);
-        }
-    }
-}
-
-/// <summary>Which store this process uses, for the few places that speak to it below EF Core.</summary>
-public sealed record DotStore(DatabaseProvider Provider, string ConnectionString)
-{
-    public bool IsPostgres => Provider == DatabaseProvider.Postgres;
 }

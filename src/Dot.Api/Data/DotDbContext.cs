@@ -14,9 +14,10 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Dot.Api.Data;
 
 /// <summary>
-/// The one model of the store. Each provider has a context type of its own (<see cref="Sqlite.SqliteDotDbContext"/>,
-/// <see cref="Postgres.PostgresDotDbContext"/>) only so that each has its own checked-in migrations, generated from
-/// this model (EF Core's "migrations with multiple providers", one context type per provider). Services ask for
+/// The one model of the store. Each provider has a context type of its own (<c>SqliteDotDbContext</c> in
+/// src/Dot.Api.Data.Sqlite, <c>PostgresDotDbContext</c> in src/Dot.Api.Data.Postgres) so that each has its own
+/// checked-in migrations and compiled model, generated from this model (EF Core's "migrations with multiple
+/// providers", one context type and one migrations assembly per provider). Services ask for
 /// <see cref="DotDbContext"/>; <see cref="DataExtensions.AddDotData"/> registers the chosen provider's.
 /// </summary>
 public abstract class DotDbContext(DbContextOptions options) : DbContext(options), IDataProtectionKeyContext
@@ -75,8 +76,9 @@ public abstract class DotDbContext(DbContextOptions options) : DbContext(options
     /// The collation under which text keys are ordered and compared (list order, keyset cursors): binary, by code
     /// unit, whatever collation the database was created with. PostgreSQL's "C" and SQLite's BINARY give the same
     /// order for the text the server keeps. Use it through <c>EF.Functions.Collate(column, db.OrdinalCollation)</c>.
+    /// Each provider's context type names its own.
     /// </summary>
-    public string OrdinalCollation => Database.IsNpgsql() ? "C" : "BINARY";
+    public abstract string OrdinalCollation { get; }
 
     public override int SaveChanges(bool acceptAllChangesOnSuccess)
     {

@@ -2,7 +2,6 @@ using System.Data;
 using System.Reflection;
 using Dot.Api.Data;
 using Microsoft.AspNetCore.Http.Metadata;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 
 namespace Dot.Api.History;
@@ -44,7 +43,7 @@ internal sealed record MessageRow(Guid ChatId, Guid MessageId, string Role, stri
 /// (the flush waits for a slow client, so nothing piles up). Every query reads one snapshot, so a
 /// message recorded during the export cannot make a count disagree with the messages written.
 /// </summary>
-public sealed partial class HistoryExporter(DotDbContext db, ILogger<HistoryExporter> logger)
+public sealed partial class HistoryExporter(DotDbContext db, IStoreProvider store, ILogger<HistoryExporter> logger)
 {
     internal const int ChatsPerBatch = 256;
     private const int FlushEveryBytes = 32 * 1024;
@@ -167,22 +166,11 @@ public sealed partial class HistoryExporter(DotDbContext db, ILogger<HistoryExpo
         => db.ChatLabels.AsNoTracking().Where(l => chatIds.Contains(l.ChatId));
 
     /// <summary>
-    /// A read-only transaction around the whole export. On SQLite it is DEFERRED: a reader that takes no
-    /// write lock, so imports and chats carry on while a long export streams (EF's own BeginTransaction
-    /// would be BEGIN IMMEDIATE and hold the write lock for the whole export).
+    /// A read-only transaction around the whole export, one snapshot that holds back no writer, so imports and chats
+    /// carry on while a long export streams (<see cref="IStoreProvider.BeginSnapshotAsync"/>: on SQLite a DEFERRED
+    /// transaction, where EF's own BeginTransaction would be BEGIN IMMEDIATE and hold the write lock throughout).
     /// </summary>
-    private async Task<IAsyncDisposable> BeginSnapshotAsync(CancellationToken cancellationToken)
-    {
-        if (db.Database.GetDbConnection() is SqliteConnection sqlite)
-        {
-            await db.Database.OpenConnectionAsync(cancellationToken);
-            var transaction = sqlite.BeginTransaction(deferred: true);
-            await db.Database.UseTransactionAsync(transaction, cancellationToken);
-            return transaction;
-        }
-
-        return await db.Database.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
-    }
+    private Task<IAsyncDisposable> BeginSnapshotAsync(CancellationToken cancellationToken) => store.BeginSnapshotAsync(db, cancellationToken);
 
     private static partial class Log
     {

@@ -1,10 +1,9 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Dot.Api.Data;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore.Storage;
-using Npgsql;
 
 namespace Dot.Api.Infrastructure;
 
@@ -14,7 +13,7 @@ namespace Dot.Api.Infrastructure;
 /// unreachable, out of connections, or SQLite busy past its timeout) 503 with <c>Retry-After</c>, and anything
 /// unexpected a bare 500 with a trace id — no stack trace, SQL or request text reaches the client.
 /// </summary>
-internal sealed partial class ErrorHandler(IProblemDetailsService problems, ILogger<ErrorHandler> logger) : IExceptionHandler
+internal sealed partial class ErrorHandler(IProblemDetailsService problems, IStoreProvider store, ILogger<ErrorHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
@@ -27,7 +26,7 @@ internal sealed partial class ErrorHandler(IProblemDetailsService problems, ILog
         {
             return true; // the client went away; nobody to answer
         }
-        else if (DatabaseUnavailable.Is(exception))
+        else if (DatabaseUnavailable.Is(exception, store))
         {
             // Not the request's fault nor a bug: the same request succeeds once the database is back.
             Log.DatabaseUnavailable(logger, exception.GetType().FullName ?? "Exception", exception);
@@ -176,10 +175,11 @@ internal sealed partial class ErrorHandler(IProblemDetailsService problems, ILog
 }
 
 /// <summary>
-/// Whether an exception means the database is away for now rather than that the request or the code is wrong: a
-/// transient Npgsql failure (connection refused or broken, a timeout, the server shutting down or starting up, too
-/// many connections), EF Core's retries used up on one, or SQLite still busy after its timeout. Such a request is
-/// answered 503 with <c>Retry-After</c>, never 500.
+/// Whether an exception means the database is away for now rather than that the request or the code is wrong: EF
+/// Core's retries used up, or what the store's provider says of an exception of the chain
+/// (<see cref="IStoreProvider.IsUnavailable"/>: a transient PostgreSQL failure — connection refused or broken, a
+/// timeout, the server shutting down or starting up, too many connections — or SQLite still busy after its timeout).
+/// Such a request is answered 503 with <c>Retry-After</c>, never 500.
 /// </summary>
 public static class DatabaseUnavailable
 {
@@ -188,36 +188,23 @@ public static class DatabaseUnavailable
     /// <summary>What <c>Retry-After</c> says: a restart of the database usually takes a few seconds.</summary>
     public const string RetryAfterSeconds = "5";
 
-    private const int SqliteBusy = 5;
-    private const int SqliteLocked = 6;
-
-    public static bool Is(Exception exception)
+    public static bool Is(Exception exception, IStoreProvider store)
     {
         for (var e = exception; e is not null; e = e.InnerException)
         {
-            switch (e)
+            if (e is RetryLimitExceededException)
             {
-                case RetryLimitExceededException:
-                    return true;
-                case PostgresException postgres when postgres.IsTransient || IsUnavailableState(postgres.SqlState):
-                    return true;
-                case PostgresException:
-                    return false; // the database answered, with a verdict on the statement
-                case NpgsqlException npgsql when npgsql.IsTransient:
-                    return true;
-                case SqliteException sqlite when sqlite.SqliteErrorCode is SqliteBusy or SqliteLocked:
-                    return true;
+                return true;
+            }
+
+            if (store.IsUnavailable(e) is { } verdict)
+            {
+                return verdict;
             }
         }
 
         return false;
     }
-
-    /// <summary>Connection exceptions (08), insufficient resources (53), operator intervention (57P: shutdown, starting up).</summary>
-    private static bool IsUnavailableState(string sqlState)
-        => sqlState.StartsWith("08", StringComparison.Ordinal)
-            || sqlState.StartsWith("53", StringComparison.Ordinal)
-            || sqlState.StartsWith("57P", StringComparison.Ordinal);
 }
 
 public static class ErrorHandlingExtensions

@@ -1,10 +1,6 @@
-using System.Collections.Concurrent;
+using System.Data.Common;
 using Dot.Api.Access;
 using Dot.Api.Data;
-using System.Data.Common;
-using Microsoft.Data.Sqlite;
-using Npgsql;
-using NpgsqlTypes;
 
 namespace Dot.Api.Tokens;
 
@@ -27,37 +23,25 @@ public sealed record VerifiedToken(
 
 /// <summary>
 /// Finds a token by its hash for the cache's miss path: one prepared statement, no DI scope and no DbContext per
-/// lookup, on either store. On SQLite it runs on one of a few connections kept open; on PostgreSQL on the process's
-/// <see cref="NpgsqlDataSource"/> pool, prepared once per physical connection (Npgsql keeps a prepared statement
-/// across a pooled connection's close and open). The columns are those of the EF model
-/// (<see cref="Data.ApiTokenConfiguration"/>, <see cref="Data.UserConfiguration"/>); the tests that authenticate
-/// through HTTP cover both stores, so a model change that breaks this fails them.
+/// lookup, on either store (<see cref="IStoreProvider.PrepareKeyedRead{T}"/>: on SQLite on one of a few connections
+/// kept open, on PostgreSQL on the process's pool, prepared once per physical connection). The columns are those of
+/// the EF model (<see cref="Data.ApiTokenConfiguration"/>, <see cref="Data.UserConfiguration"/>); the tests that
+/// authenticate through HTTP cover both stores, so a model change that breaks this fails them.
 /// </summary>
-public sealed class TokenLookup : IDisposable
+public sealed class TokenLookup(IStoreProvider store) : IDisposable
 {
-    private const string SqliteSql = """
+    private const string Sql = $"""
         SELECT t."Id", t."Name", t."ExpiresAt", t."RevokedAt", t."GraceEndsAt",
                u."Id", u."Email", u."Name", u."Role", u."Disabled",
                t."Scopes", t."AllowedIps", u."Kind", t."Hint"
         FROM "api_tokens" AS t
         INNER JOIN "users" AS u ON u."Id" = t."UserId"
-        WHERE t."Hash" = $hash
+        WHERE t."Hash" = {IStoreProvider.KeyParameter}
         LIMIT 1
         """;
 
-    private static readonly string PostgresSql = SqliteSql.Replace("$hash", "$1", StringComparison.Ordinal);
-
-    private static readonly int MaxIdle = Math.Max(4, Environment.ProcessorCount * 2);
-    private readonly string _connectionString;
-    private readonly NpgsqlDataSource? _postgres;
-    private readonly ConcurrentBag<Lease> _idle = [];
+    private readonly IKeyedRead<VerifiedToken> _read = store.PrepareKeyedRead(Sql, Read);
     private long _lookups;
-
-    public TokenLookup(DotStore store, IServiceProvider services)
-    {
-        _connectionString = store.ConnectionString;
-        _postgres = store.IsPostgres ? services.GetRequiredService<NpgsqlDataSource>() : null;
-    }
 
     /// <summary>How many times the database was asked for a token since start: what the cache saves, made visible.</summary>
     public long Lookups => Interlocked.Read(ref _lookups);
@@ -66,38 +50,10 @@ public sealed class TokenLookup : IDisposable
     {
         cancellationToken.ThrowIfCancellationRequested();
         Interlocked.Increment(ref _lookups);
-        if (_postgres is not null)
-        {
-            return FindPostgresAsync(_postgres, hash, cancellationToken);
-        }
-
-        var lease = _idle.TryTake(out var idle) ? idle : new Lease(_connectionString);
-        try
-        {
-            // Microsoft.Data.Sqlite runs statements synchronously (its async methods wrap the same
-            // calls); reading one indexed row from the page cache is faster than a thread hop.
-            var found = lease.Find(hash);
-            Return(lease);
-            return Task.FromResult(found);
-        }
-        catch
-        {
-            lease.Dispose(); // a connection in an unknown state is not reused
-            throw;
-        }
+        return _read.FindAsync(hash, cancellationToken);
     }
 
-    private static async Task<VerifiedToken?> FindPostgresAsync(NpgsqlDataSource dataSource, byte[] hash, CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var command = new NpgsqlCommand(PostgresSql, connection);
-        command.Parameters.Add(new NpgsqlParameter<byte[]> { NpgsqlDbType = NpgsqlDbType.Bytea, TypedValue = hash });
-        await command.PrepareAsync(cancellationToken);
-        await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SingleRow, cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
-    }
-
-    /// <summary>One row of <see cref="SqliteSql"/>, from either provider's reader.</summary>
+    /// <summary>One row of <see cref="Sql"/>.</summary>
     private static VerifiedToken Read(DbDataReader reader) => new(
         reader.GetGuid(0),
         reader.GetString(1),
@@ -117,53 +73,5 @@ public sealed class TokenLookup : IDisposable
     private static DateTime? Utc(DbDataReader reader, int ordinal)
         => reader.IsDBNull(ordinal) ? null : DateTime.SpecifyKind(reader.GetDateTime(ordinal), DateTimeKind.Utc);
 
-    private void Return(Lease lease)
-    {
-        if (_idle.Count < MaxIdle)
-        {
-            _idle.Add(lease);
-        }
-        else
-        {
-            lease.Dispose();
-        }
-    }
-
-    public void Dispose()
-    {
-        while (_idle.TryTake(out var lease))
-        {
-            lease.Dispose();
-        }
-    }
-
-    private sealed class Lease : IDisposable
-    {
-        private readonly SqliteConnection _connection;
-        private readonly SqliteCommand _command;
-        private readonly SqliteParameter _hash;
-
-        public Lease(string connectionString)
-        {
-            _connection = new SqliteConnection(connectionString);
-            _connection.Open();
-            _command = _connection.CreateCommand();
-            _command.CommandText = SqliteSql;
-            _hash = _command.Parameters.Add("$hash", SqliteType.Blob);
-            _command.Prepare();
-        }
-
-        public VerifiedToken? Find(byte[] hash)
-        {
-            _hash.Value = hash;
-            using var reader = _command.ExecuteReader();
-            return reader.Read() ? Read(reader) : null;
-        }
-
-        public void Dispose()
-        {
-            _command.Dispose();
-            _connection.Dispose();
-        }
-    }
+    public void Dispose() => _read.Dispose();
 }

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using Dot.Api.Access;
 using Dot.Api.Authentication;
 using Dot.Api.Data;
+using Dot.Api.Data.Postgres;
 using Dot.Api.Tests.Infrastructure;
 using Dot.Api.Tokens;
 using Microsoft.AspNetCore.Http;

@@ -20,21 +20,21 @@ public sealed class ModelTests
     public void EveryModelChangeHasAMigrationOnEachStore()
     {
         using var sqlite = new SqliteDesignTimeFactory().CreateDbContext([]);
-        Assert.False(sqlite.Database.HasPendingModelChanges(), "the SQLite model has changes without a migration: dotnet ef migrations add … --context SqliteDotDbContext");
+        Assert.False(sqlite.Database.HasPendingModelChanges(), "the SQLite model has changes without a migration: dotnet ef migrations add … --project src/Dot.Api.Data.Sqlite (docs/scale-out.md)");
         using var postgres = new PostgresDesignTimeFactory().CreateDbContext([]);
-        Assert.False(postgres.Database.HasPendingModelChanges(), "the PostgreSQL model has changes without a migration: dotnet ef migrations add … --context PostgresDotDbContext");
+        Assert.False(postgres.Database.HasPendingModelChanges(), "the PostgreSQL model has changes without a migration: dotnet ef migrations add … --project src/Dot.Api.Data.Postgres (docs/scale-out.md)");
     }
 
     /// <summary>
-    /// Each store's context runs on its compiled model (<c>Data/Sqlite/CompiledModel</c>, <c>Data/Postgres/CompiledModel</c>,
-    /// found through their assembly attributes), not on the model the configuration builds: a model change without a
+    /// Each store's context runs on its compiled model (<c>CompiledModel/</c> of src/Dot.Api.Data.Sqlite and
+    /// src/Dot.Api.Data.Postgres, found through their assembly attributes), not on the model the configuration builds: a model change without a
     /// regenerated compiled model would run on the old tables and columns.
     /// </summary>
     [Fact]
     public void TheCompiledSqliteModelIsTheModelTheConfigurationBuilds()
     {
         using var sqlite = new SqliteDesignTimeFactory().CreateDbContext([]);
-        AssertCompiledModelIsCurrent<SqliteDotDbContextModel>(sqlite, "--context SqliteDotDbContext -o Data/Sqlite/CompiledModel -n Dot.Api.Data.Sqlite.CompiledModel");
+        AssertCompiledModelIsCurrent<SqliteDotDbContextModel>(sqlite, "--project src/Dot.Api.Data.Sqlite -o CompiledModel -n Dot.Api.Data.Sqlite.CompiledModel");
     }
 
     /// <inheritdoc cref="TheCompiledSqliteModelIsTheModelTheConfigurationBuilds"/>
@@ -42,14 +42,14 @@ public sealed class ModelTests
     public void TheCompiledPostgresModelIsTheModelTheConfigurationBuilds()
     {
         using var postgres = new PostgresDesignTimeFactory().CreateDbContext([]);
-        AssertCompiledModelIsCurrent<PostgresDotDbContextModel>(postgres, "--context PostgresDotDbContext -o Data/Postgres/CompiledModel -n Dot.Api.Data.Postgres.CompiledModel");
+        AssertCompiledModelIsCurrent<PostgresDotDbContextModel>(postgres, "--project src/Dot.Api.Data.Postgres -o CompiledModel -n Dot.Api.Data.Postgres.CompiledModel");
     }
 
     private static void AssertCompiledModelIsCurrent<TCompiled>(DbContext context, string optimizeArguments)
     {
         Assert.IsType<TCompiled>(context.Model);
         Assert.True(Shape(context.GetService<IDesignTimeModel>().Model).SequenceEqual(Shape(context.Model)),
-            $"the compiled model of {context.GetType().Name} is stale: cd src/Dot.Api && dotnet ef dbcontext optimize {optimizeArguments}");
+            $"the compiled model of {context.GetType().Name} is stale: dotnet ef dbcontext optimize {optimizeArguments}");
     }
 
     /// <summary>What the store and the mapping are made of: tables, columns, keys, indexes, foreign keys, and each property's type and converter.</summary>

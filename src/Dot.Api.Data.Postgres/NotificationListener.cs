@@ -1,66 +1,8 @@
-using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
-namespace Dot.Api.Data;
-
-/// <summary>
-/// A feature's part in the instance's one PostgreSQL listener: the channel it listens on, what it does with a
-/// notification (quickly: it runs on the listener's loop), and what it does when notifications may have been
-/// missed (the connection was lost, or is new).
-/// </summary>
-public interface INotificationHandler
-{
-    string Channel { get; }
-
-    void Notified(string payload);
-
-    /// <summary>Called each time the listener is (again) listening: what was sent meanwhile was not received.</summary>
-    void Resubscribed();
-}
-
-/// <summary>What the listener is doing, for the tests and for operators.</summary>
-public sealed class NotificationListenerStatus
-{
-    private long _received;
-    private long _rejected;
-    private long _connects;
-    private long _disconnects;
-    private volatile bool _connected;
-
-    /// <summary>Whether the listening connection is up now.</summary>
-    public bool Connected => _connected;
-
-    /// <summary>Notifications received and handled (or refused) since start, on every channel (this instance's own included).</summary>
-    public long Received => Interlocked.Read(ref _received);
-
-    /// <summary>
-    /// Notifications dropped unopened: not sealed by an instance of this deployment for their channel, out of the time
-    /// window, or received before (a replay). Included in <see cref="Received"/>.
-    /// </summary>
-    public long Rejected => Interlocked.Read(ref _rejected);
-
-    /// <summary>Times the listener started listening: 1 after start, one more per reconnection.</summary>
-    public long Connects => Interlocked.Read(ref _connects);
-
-    /// <summary>Times the listening connection was lost.</summary>
-    public long Disconnects => Interlocked.Read(ref _disconnects);
-
-    internal void OnConnected()
-    {
-        Interlocked.Increment(ref _connects);
-        _connected = true;
-    }
-
-    internal void OnDisconnected()
-    {
-        Interlocked.Increment(ref _disconnects);
-        _connected = false;
-    }
-
-    internal void OnReceived() => Interlocked.Increment(ref _received);
-
-    internal void OnRejected() => Interlocked.Increment(ref _rejected);
-}
+namespace Dot.Api.Data.Postgres;
 
 /// <summary>
 /// One per instance, on PostgreSQL: a dedicated connection (not from the pool; application name
@@ -73,7 +15,7 @@ public sealed class NotificationListenerStatus
 /// (<see cref="NotificationListenerStatus.Rejected"/>). Nothing here is logged but the connection's state and, at most
 /// once a minute, how many were dropped: never a payload.
 /// </summary>
-public sealed partial class NotificationListener(DotStore store, IEnumerable<INotificationHandler> handlers,
+public sealed partial class NotificationListener(PostgresStore store, IEnumerable<INotificationHandler> handlers,
     NoticeSeal seal, NotificationListenerStatus status, ILogger<NotificationListener> logger) : BackgroundService
 {
     /// <summary>How the listening session shows in <c>pg_stat_activity</c>.</summary>
@@ -254,27 +196,5 @@ public sealed partial class NotificationListener(DotStore store, IEnumerable<INo
 
         [LoggerMessage(6, LogLevel.Warning, "Could not open a notification on {Channel} ({Error}); it is dropped")]
         public static partial void CannotOpen(ILogger logger, string channel, string error);
-    }
-}
-
-public static class NotificationExtensions
-{
-    /// <summary>
-    /// On PostgreSQL, the instance's listener (<see cref="NotificationListener"/>), which serves whatever
-    /// <see cref="INotificationHandler"/>s the features register; on SQLite only its status, never connected.
-    /// A CLI command never starts it (its host is built, not run).
-    /// </summary>
-    public static IServiceCollection AddChangeNotifications(this IServiceCollection services, IConfiguration configuration)
-    {
-        services.AddSingleton<NotificationListenerStatus>();
-        // Sealing uses the Data Protection key ring (configured with the connections' secrets, in the database) and
-        // the wall clock. Registered on SQLite too, where nothing is sent.
-        services.AddSingleton(sp => new NoticeSeal(sp.GetRequiredService<IDataProtectionProvider>(), TimeProvider.System));
-        if (DataExtensions.Provider(configuration) == DatabaseProvider.Postgres)
-        {
-            services.AddHostedService<NotificationListener>();
-        }
-
-        return services;
     }
 }
