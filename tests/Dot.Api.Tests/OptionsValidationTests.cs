@@ -15,6 +15,7 @@ namespace Dot.Api.Tests;
 /// Every settings class is bound from its section and checked at start: a value that cannot work stops the start
 /// with a sentence naming the key (never a silent clamp); a value that can work starts, and is the value used.
 /// </summary>
+[Trait("Store", "any")] // settings checked at start, before the store is used
 public sealed class OptionsValidationTests
 {
     [Theory]

@@ -6,6 +6,7 @@ using Dot.Api.Tests.Infrastructure;
 namespace Dot.Api.Tests;
 
 /// <summary>API.md §4: a field the endpoint does not know is a 422 naming it; only the sync endpoint ignores its body.</summary>
+[Trait("Store", "any")] // how bodies bind (JSON); nothing of it is the store's
 public sealed class UnknownFieldTests
 {
     [Fact]

@@ -14,6 +14,7 @@ namespace Dot.Api.Tests;
 /// at all, one that carries one is authenticated exactly once, and the branches for Swagger and the page's files are
 /// entered only by their paths.
 /// </summary>
+[Trait("Store", "any")] // the pipeline's answers and what it builds; the store's part is every other suite's
 public sealed class PipelineTests
 {
     /// <summary>Counts the API-token handlers built: authentication builds one per request it authenticates.</summary>

@@ -12,6 +12,7 @@ namespace Dot.Api.Tests;
 /// The admin commands come from the services: each feature registers its <see cref="ICliCommands"/> from its
 /// <c>AddXxx()</c>, and the tree is built from whatever is registered, in any order, with no registry of its own.
 /// </summary>
+[Trait("Store", "any")] // the commands' parsing and registration, not the store
 public sealed class CliCommandsTests
 {
     [Fact]

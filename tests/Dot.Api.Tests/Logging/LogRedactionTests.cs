@@ -13,6 +13,7 @@ using Microsoft.Extensions.Logging;
 namespace Dot.Api.Tests;
 
 /// <summary>API.md §3: a token in the URL never reaches a log, at any level, the framework's lines included.</summary>
+[Trait("Store", "any")] // what reaches the logs; nothing of it is the store's
 public sealed class LogRedactionTests
 {
     [Fact]

@@ -9,6 +9,7 @@ namespace Dot.Api.Tests;
 /// API.md §8: the OpenAPI document describes the wire. Every operation's example body, sent as it is, is accepted;
 /// every 2xx response it documents has the property names the server really sends; no schema has a camelCase name.
 /// </summary>
+[Trait("Store", "any")] // the document against the routes, not the store
 public sealed class OpenApiTests
 {
     private static readonly HashSet<string> BodyRefusals = ["400", "415", "422"];

@@ -10,6 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Dot.Api.Tests;
 
 /// <summary>API.md §2: a token's allowed_ips, checked on the client address after the trusted forwarded headers.</summary>
+[Trait("Store", "any")] // address matching in memory; the list is a text column read back by TokensApiTests on both stores
 public sealed class AllowedIpsTests
 {
     private static async Task<HttpContext> SendAsync(DotApiFactory factory, string address, string token, string? forwardedFor = null)
