@@ -75,8 +75,8 @@ public sealed class ArchitectureTests
     /// <summary>
     /// Only Data uses Npgsql or Microsoft.Data.Sqlite (or the EF Core providers built on them): the feature code asks
     /// <see cref="Dot.Api.Data.IStoreProvider"/>, and the providers live in src/Dot.Api.Data.Sqlite and
-    /// src/Dot.Api.Data.Postgres. The connectors are left out while they live here: their postgres and redshift
-    /// targets are a customer's database, reached with Npgsql, not the store.
+    /// src/Dot.Api.Data.Postgres. (The connectors' postgres and redshift targets, a customer's database reached with
+    /// Npgsql, live in src/Dot.Api.Connectors, outside this assembly.)
     /// </summary>
     [Fact]
     public void OnlyDataUsesTheStoresClientLibraries()
@@ -88,15 +88,13 @@ public sealed class ArchitectureTests
 
     /// <summary>
     /// The features' assembly references no store provider at all: the EF Core providers and Microsoft.Data.Sqlite are
-    /// the provider projects' own, and Npgsql is there only for the connectors, as long as they live in it.
+    /// the provider projects' own, and Npgsql the PostgreSQL provider's and the connectors' library's.
     /// </summary>
     [Fact]
     public void TheFeaturesReferenceNoStoreProvider()
     {
-        var connectorsHere = Core.GetTypes().Any(t => Feature(t.Namespace) == "Connectors");
         var referenced = Core.GetReferencedAssemblies().Select(a => a.Name!)
             .Where(IsStoreClient)
-            .Where(name => !(connectorsHere && name == "Npgsql"))
             .ToList();
         Assert.True(referenced.Count == 0, $"{Core.GetName().Name} references {string.Join(", ", referenced)}");
     }
@@ -340,8 +338,8 @@ public sealed class ArchitectureTests
             || assembly.StartsWith("Microsoft.EntityFrameworkCore.Sqlite", StringComparison.Ordinal)
             || assembly.StartsWith("SQLitePCLRaw", StringComparison.Ordinal));
 
-    /// <summary>Data, and the connectors while they live in this assembly (a customer's PostgreSQL is not the store).</summary>
-    private static bool MayUseStoreClients(string feature) => feature is "Data" or "Connectors";
+    /// <summary>Only Data.</summary>
+    private static bool MayUseStoreClients(string feature) => feature is "Data";
 
     /// <summary>Tarjan's strongly connected components: every cycle lies inside one with more than one node.</summary>
     private static List<List<string>> StronglyConnected(Dictionary<string, HashSet<string>> graph)
