@@ -53,10 +53,6 @@ public sealed class AuthFailure(string code, string detail, int status = StatusC
     public AuthenticateResult Result => _result ??= AuthenticateResult.Fail(Detail,
         new AuthenticationProperties(items: null, parameters: new Dictionary<string, object?> { [ParameterName] = this }));
 
-    /// <summary><see cref="Result"/> as a completed task, for handlers that answer without waiting.</summary>
-    public Task<AuthenticateResult> ResultTask => _task ??= Task.FromResult(Result);
-
-    private Task<AuthenticateResult>? _task;
 
     /// <summary>The failure behind a result made by <see cref="Result"/>, if any.</summary>
     public static AuthFailure? Of(AuthenticateResult result) => result.Properties?.GetParameter<AuthFailure>(ParameterName);

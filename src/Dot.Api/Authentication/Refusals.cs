@@ -10,17 +10,12 @@ namespace Dot.Api.Authentication;
 /// </summary>
 internal static class Refusals
 {
-    /// <summary>Items key of the refusal of a URL token on a route that takes none (authentication goes on anonymous; a challenge says why).</summary>
-    internal static readonly object QueryRefusedKey = new();
-
     /// <summary>
     /// The 401 of a request authorization found anonymous, from what authentication decided: why the token was refused,
     /// or that the session ended, or why a URL token was not taken, or that no credential came.
     /// </summary>
     public static AuthFailure Challenge(HttpContext context)
-        => context.Features.Get<AuthenticationDecision>() is { } decision && !decision.Succeeded
-            ? decision.Failure
-            : context.Items.Count > 0 && context.Items[QueryRefusedKey] is AuthFailure queryRefused ? queryRefused : AuthFailure.Missing;
+        => context.Features.Get<AuthenticationDecision>() is { Succeeded: false } decision ? decision.Failure : AuthFailure.Missing;
 
     /// <summary>Writes <paramref name="refusal"/>, from bytes made once per refusal: the status, the challenge of a 401, the body.</summary>
     public static Task WriteAsync(HttpContext context, AuthFailure refusal)
